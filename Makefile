@@ -1,0 +1,181 @@
+# locklab: the one entry point. `make help` lists every target.
+#
+# The public targets first make sure the Debian packages they need are there
+# (scripts/ensure-deps installs only what is missing), then call this Makefile
+# again for the real work, so that pkg-config and the wildcards below are read
+# after the install, not before.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules
+
+BUILD ?= build
+CC := gcc
+CXX := g++
+WARN := -Wall -Wextra -Werror
+CFLAGS = -std=gnu11 -g -O2 -pthread $(WARN)
+CXXFLAGS = -std=c++17 -g -O2 -pthread $(WARN)
+TSAN_FLAGS = -std=gnu11 -g -O1 -pthread -fsanitize=thread $(WARN)
+# Bench builds: link-time optimisation lets the measured call be inlined into
+# the timing loop, and the pause hook compiles to nothing.
+BENCH_FLAGS = -std=gnu11 -g -O2 -pthread -flto -DLAB_NO_PAUSE $(WARN)
+DEPFLAGS = -MMD -MP
+HWLOC_CFLAGS := $(shell pkg-config --cflags hwloc 2>/dev/null)
+HARNESS_LIBS := -lbenchmark $(shell pkg-config --libs hwloc 2>/dev/null) -lpthread
+
+LABS := $(sort $(patsubst labs/%/,%,$(dir $(wildcard labs/[0-9][0-9]-*/grade.bats))))
+lab_impls = $(basename $(notdir $(wildcard $(addprefix labs/$(1)/,broken.c fixed.c alt-*.c))))
+
+COMMON_SRC := labs/common/lab.c
+HARNESS_C := $(filter-out %_main.c,$(wildcard harness/*.c))
+HARNESS_CC := $(wildcard harness/*.cc)
+HARNESS_OBJ := $(HARNESS_C:%.c=$(BUILD)/%.o) $(HARNESS_CC:%.cc=$(BUILD)/%.o)
+TEST_PROGS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
+
+# ---- public targets -------------------------------------------------------
+.PHONY: all build test bench plots help clean start check grade deps
+
+all: ## build every lab (normal, ThreadSanitizer and bench builds), the harness and the tests
+	@scripts/ensure-deps build
+	@$(MAKE) --no-print-directory build
+
+test: ## install what is missing, build, run the project's own tests (last line: N passed, N failed)
+	@scripts/ensure-deps test
+	@$(MAKE) --no-print-directory build
+	@tests/run
+
+bench: ## measure: LAB=NN benches one lab beside its reference; without LAB, every lab's bench
+	@scripts/ensure-deps bench
+	@$(MAKE) --no-print-directory build
+	@if [[ -n "$(LAB)" ]]; then \
+	    lab=$$(scripts/lab resolve '$(LAB)') || exit 2; \
+	    if [[ -f labs/$$lab/student.c ]]; then \
+	        $(MAKE) --no-print-directory $(BUILD)/labs/$$lab/student/bench || exit 1; fi; \
+	    harness/lab-bench "$$lab"; \
+	else \
+	    for lab in $(LABS); do [[ -f labs/$$lab/bench.c ]] || continue; \
+	        harness/lab-bench "$$lab" || exit 1; done; \
+	fi
+
+plots: ## redraw the plots of the newest results (results/latest) into plots/
+	@scripts/ensure-deps bench
+	@harness/plot results/latest
+
+start: ## LAB=NN: create labs/NN-*/student.c from broken.c (never overwrites it)
+	@lab=$$(scripts/lab resolve '$(LAB)') || exit 2; \
+	if [[ -e labs/$$lab/student.c ]]; then \
+	    echo "labs/$$lab/student.c already exists; left as it is"; \
+	else \
+	    cp labs/$$lab/broken.c labs/$$lab/student.c.tmp && mv -n labs/$$lab/student.c.tmp labs/$$lab/student.c && \
+	    echo "created labs/$$lab/student.c from broken.c: fix it, then: make check LAB=$(LAB)"; \
+	fi
+
+check: ## LAB=NN: grade your labs/NN-*/student.c exactly as the instructor will
+	@scripts/ensure-deps test
+	@lab=$$(scripts/lab resolve '$(LAB)') || exit 2; \
+	if [[ ! -f labs/$$lab/student.c ]]; then \
+	    echo "locklab: no labs/$$lab/student.c yet; create it with: make start LAB=$(LAB)" >&2; exit 2; fi; \
+	grading/grade "$$lab" "labs/$$lab/student.c"
+
+grade: ## LAB=NN FILE=path.c: grade any submission for a lab
+	@scripts/ensure-deps test
+	@if [[ -z "$(FILE)" ]]; then echo "locklab: say which file: make grade LAB=NN FILE=path.c" >&2; exit 2; fi
+	@grading/grade '$(LAB)' '$(FILE)'
+
+deps: ## install every Debian package locklab uses that is missing (as root)
+	@scripts/ensure-deps all
+
+help: ## list the targets
+	@echo "locklab targets (LAB may be 01, 1, race-counter or 01-race-counter):"
+	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 20
+
+clean: ## remove build/ (results/ and plots/ stay)
+	rm -rf $(BUILD)
+
+# ---- the build ------------------------------------------------------------
+build: $(foreach l,$(LABS),$(foreach i,$(call lab_impls,$(l)),\
+         $(BUILD)/labs/$(l)/$(i)/test $(BUILD)/labs/$(l)/$(i)/test-tsan \
+         $(if $(wildcard labs/$(l)/bench.c),$(BUILD)/labs/$(l)/$(i)/bench))) \
+       $(TEST_PROGS)
+
+$(BUILD)/labs/common/lab.o: labs/common/lab.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(BUILD)/labs/common/lab.tsan.o: labs/common/lab.c
+	@mkdir -p $(@D)
+	$(CC) $(TSAN_FLAGS) $(DEPFLAGS) -c $< -o $@
+$(BUILD)/labs/common/lab.bench.o: labs/common/lab.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_FLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/harness/%.o: harness/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HWLOC_CFLAGS) $(DEPFLAGS) -Iharness -c $< -o $@
+$(BUILD)/harness/%.o: harness/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(DEPFLAGS) -Iharness -c $< -o $@
+$(BUILD)/harness/%_main.bench.o: harness/%_main.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_FLAGS) $(HWLOC_CFLAGS) $(DEPFLAGS) -Iharness -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/c/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HWLOC_CFLAGS) $(DEPFLAGS) -Iharness -Ilabs/common -c $< -o $@
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(HARNESS_OBJ) $(BUILD)/labs/common/lab.o
+	$(CXX) -pthread $^ -o $@ $(HARNESS_LIBS)
+
+# Per-lab rules. $(1) is the lab folder. An implementation I (broken, fixed,
+# alt-*, student, or `submission` = $(SUBMISSION) for the grader) gives:
+#   I/test        the torture driver        I/test-tsan  the same under TSan
+#   I/bench       the lab's benchmarks, timed through the harness
+# Submitted code is compiled without -Werror: a warning is reported, not fatal.
+define lab_rules
+L := $(BUILD)/labs/$(1)
+LAB_INC_$(1) := -Ilabs/$(1) -Ilabs/common
+$$(L)/%/impl.o: labs/$(1)/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $$(DEPFLAGS) $$(LAB_INC_$(1)) -c $$< -o $$@
+$$(L)/%/impl.tsan.o: labs/$(1)/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(TSAN_FLAGS) $$(DEPFLAGS) $$(LAB_INC_$(1)) -c $$< -o $$@
+$$(L)/%/impl.bench.o: labs/$(1)/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(BENCH_FLAGS) $$(DEPFLAGS) $$(LAB_INC_$(1)) -c $$< -o $$@
+$$(L)/test.o: labs/$(1)/test.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $$(DEPFLAGS) $$(LAB_INC_$(1)) -c $$< -o $$@
+$$(L)/test.tsan.o: labs/$(1)/test.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(TSAN_FLAGS) $$(DEPFLAGS) $$(LAB_INC_$(1)) -c $$< -o $$@
+$$(L)/bench.bench.o: labs/$(1)/bench.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(BENCH_FLAGS) $$(HWLOC_CFLAGS) $$(DEPFLAGS) $$(LAB_INC_$(1)) -Iharness -c $$< -o $$@
+$$(L)/%/test: $$(L)/%/impl.o $$(L)/test.o $$(BUILD)/labs/common/lab.o
+	$$(CC) $$(CFLAGS) $$^ -o $$@
+$$(L)/%/test-tsan: $$(L)/%/impl.tsan.o $$(L)/test.tsan.o $$(BUILD)/labs/common/lab.tsan.o
+	$$(CC) $$(TSAN_FLAGS) $$^ -o $$@
+$$(L)/%/bench: $$(L)/%/impl.bench.o $$(L)/bench.bench.o $$(BUILD)/labs/common/lab.bench.o \
+               $$(BUILD)/harness/labbench_main.bench.o $$(HARNESS_OBJ)
+	$$(CXX) -g -O2 -pthread -flto $$^ -o $$@ $$(HARNESS_LIBS)
+$$(L)/student/%: WARN := -Wall -Wextra
+$$(L)/submission/%: WARN := -Wall -Wextra
+endef
+$(foreach l,$(LABS),$(eval $(call lab_rules,$(l))))
+
+ifdef SUBMISSION
+# The grader's build: the submission stands in for labs/LAB/submission.c.
+$(BUILD)/labs/%/submission/impl.o: $(SUBMISSION)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ilabs/$* -Ilabs/common -c $< -o $@
+$(BUILD)/labs/%/submission/impl.tsan.o: $(SUBMISSION)
+	@mkdir -p $(@D)
+	$(CC) $(TSAN_FLAGS) -Ilabs/$* -Ilabs/common -c $< -o $@
+$(BUILD)/labs/%/submission/impl.bench.o: $(SUBMISSION)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_FLAGS) -Ilabs/$* -Ilabs/common -c $< -o $@
+endif
+
+.SECONDARY:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+print-%: ; @echo $($*)

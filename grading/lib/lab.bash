@@ -1,0 +1,83 @@
+# Helpers every lab's grade.bats loads (`load ../../grading/lib/lab`).
+#
+# A check runs one named check of the lab's torture driver under a watchdog
+# and turns whatever happened into a pass, or a failure with one line
+# "reason: ..." that a student can act on. grading/grade reads that line.
+#
+# Environment (set by grading/grade, or by hand to run a grade.bats alone):
+#   LAB_TEST            the submission's normal build of test.c
+#   LAB_TSAN            the same under ThreadSanitizer
+#   LAB_CHECK_TIMEOUT   seconds before a check is killed (default 30)
+
+: "${LAB_CHECK_TIMEOUT:=30}"
+
+# The driver's own watchdog fires first and names the reason; the outer
+# `timeout` is for code that blocks signals or ignores the alarm. Bats 1.8's
+# BATS_TEST_TIMEOUT cannot kill a hung `run`, so it is not relied on.
+lab__run() {
+    local bin=$1
+    shift
+    if [[ -z $bin || ! -x $bin ]]; then
+        echo "reason: grader error: no test binary at '${bin}'"
+        return 1
+    fi
+    local inner
+    inner=$(awk -v t="$LAB_CHECK_TIMEOUT" 'BEGIN { print (t > 4 ? t - 2 : t / 2) }')
+    run timeout -k 2 "$LAB_CHECK_TIMEOUT" "$bin" --timeout "$inner" "$@"
+}
+
+# Prints the reason for a failed run of the driver and returns 1; returns 0
+# when it passed.
+lab__judge() {
+    local line sig
+    case $status in
+        0) return 0 ;;
+        124 | 137)
+            echo "reason: killed after ${LAB_CHECK_TIMEOUT} s without an answer: a deadlock, a lost wakeup or an endless loop"
+            ;;
+        66)
+            line=$(grep -m1 '^SUMMARY: ThreadSanitizer' <<<"$output" | sed -E 's#/[^ ]*/##g')
+            echo "reason: ${line#SUMMARY: }"
+            ;;
+        1)
+            line=$(grep -m1 '^FAIL: ' <<<"$output")
+            if [[ -n $line ]]; then
+                echo "reason: ${line#FAIL: }"
+            else
+                echo "reason: exited with status 1 without saying why"
+            fi
+            ;;
+        *)
+            if ((status > 128)); then
+                sig=$(kill -l $((status - 128)) 2>/dev/null || echo "signal $((status - 128))")
+                echo "reason: crashed with SIG${sig#SIG}$(lab__where)"
+            else
+                echo "reason: exited with status $status"
+            fi
+            ;;
+    esac
+    # What the program printed, shortened, for the student's own digging.
+    head -c 2000 <<<"$output" | head -n 15 | sed 's/^/  | /'
+    return 1
+}
+
+# Where an abort came from, when a checked pthread call said so.
+lab__where() {
+    local l
+    l=$(grep -m1 -E 'failed: ' <<<"$output")
+    [[ -n $l ]] && echo " ($l)"
+}
+
+# lab_check CHECK [driver options]: the normal build must pass CHECK.
+lab_check() {
+    lab__run "$LAB_TEST" "$@"
+    lab__judge
+}
+
+# lab_check_tsan CHECK [driver options]: the ThreadSanitizer build must pass
+# CHECK with no report. Every report stops the program at once (exit 66).
+lab_check_tsan() {
+    TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 ${LAB_TSAN_EXTRA:-}" \
+        lab__run "$LAB_TSAN" "$@"
+    lab__judge
+}

@@ -1,0 +1,341 @@
+/* The shared half of every lab: checked calls, the pause hook, the watchdog,
+ * the thread runner and the driver main. See lab.h for the contract. */
+#define _GNU_SOURCE
+#include "lab.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+volatile lab_pause_mode_t lab_pause_mode = LAB_PAUSE_OFF;
+
+static uint64_t run_seed;
+static const char *run_check = "?";
+
+void lab_pthread_die(int rc, const char *call, const char *file, int line) {
+    fprintf(stderr, "%s:%d: %s failed: %s\n", file, line, call, strerror(rc));
+    fflush(NULL);
+    abort();
+}
+
+void *lab_calloc(size_t n, size_t size) {
+    void *p = calloc(n, size);
+    if (p == NULL) {
+        fprintf(stderr, "lab_calloc: %zu x %zu bytes: %s\n", n, size, strerror(errno));
+        abort();
+    }
+    return p;
+}
+
+void *lab_aligned_alloc(size_t align, size_t size) {
+    /* aligned_alloc wants a size that is a multiple of the alignment */
+    size_t rounded = (size + align - 1) / align * align;
+    void *p = aligned_alloc(align, rounded);
+    if (p == NULL) {
+        fprintf(stderr, "lab_aligned_alloc: %zu bytes aligned to %zu: %s\n", size, align,
+                strerror(errno));
+        abort();
+    }
+    return p;
+}
+
+/* ---- random numbers ----------------------------------------------------- */
+uint64_t lab_rand_next(uint64_t *state) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t lab_seed_for(int stream) {
+    uint64_t s = run_seed ^ ((uint64_t)(unsigned)stream * 0xd1b54a32d192ed03ULL);
+    return lab_rand_next(&s);
+}
+
+/* ---- pause hook --------------------------------------------------------- */
+/* Each thread draws from its own stream so threads do not share (and race
+ * on) one generator; streams are numbered in the order threads first pause. */
+static atomic_int pause_streams;
+static _Thread_local uint64_t pause_state;
+static _Thread_local int pause_ready;
+
+static void spin(unsigned n) {
+    for (volatile unsigned i = 0; i < n; i++) {
+    }
+}
+
+void lab_pause_slow(void) {
+    if (lab_pause_mode == LAB_PAUSE_YIELD) {
+        sched_yield();
+        return;
+    }
+    if (!pause_ready) {
+        pause_state = lab_seed_for(1000 + atomic_fetch_add(&pause_streams, 1));
+        pause_ready = 1;
+    }
+    /* Mostly yields and short spins, which keep the window open while the
+     * other threads run; now and then a sleep, which lets a whole batch of
+     * other operations through the window. */
+    uint64_t r = lab_rand_next(&pause_state);
+    unsigned pick = (unsigned)(r % 100);
+    if (pick < 45) {
+        sched_yield();
+    } else if (pick < 85) {
+        spin((unsigned)((r >> 8) % 2000));
+    } else if (pick < 97) {
+        /* no pause: some windows must stay narrow too */
+    } else {
+        struct timespec ts = {0, (long)(1000 + (r >> 16) % 50000)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* ---- failures and passes ------------------------------------------------ */
+void lab_fail(const char *fmt, ...) {
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    printf("FAIL: %s (check %s, seed %llu)\n", what, run_check, (unsigned long long)run_seed);
+    fflush(NULL);
+    _exit(1);
+}
+
+void lab_pass(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    printf("ok: %s: ", run_check);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    fflush(stdout);
+}
+
+/* ---- watchdog ----------------------------------------------------------- */
+/* Built when armed, because a signal handler may only write() and _exit(). */
+static char watchdog_msg[768];
+static size_t watchdog_len;
+
+static void watchdog_fire(int sig) {
+    (void)sig;
+    ssize_t w = write(STDOUT_FILENO, watchdog_msg, watchdog_len);
+    (void)w;
+    _exit(1);
+}
+
+void lab_watchdog_arm(double seconds, const char *reason) {
+    int n = snprintf(watchdog_msg, sizeof watchdog_msg,
+                     "FAIL: check finishes within %g s / %s (check %s, seed %llu)\n", seconds,
+                     reason, run_check, (unsigned long long)run_seed);
+    watchdog_len = n < 0 ? 0 : (size_t)n >= sizeof watchdog_msg ? sizeof watchdog_msg - 1 : (size_t)n;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = watchdog_fire;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 0}, {(time_t)seconds, (suseconds_t)((seconds - (time_t)seconds) * 1e6)}};
+    if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+        it.it_value.tv_usec = 1;
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+void lab_watchdog_disarm(void) {
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* ---- threads ------------------------------------------------------------ */
+typedef struct {
+    lab_worker_t w;
+    pthread_barrier_t *gate;
+    void (*fn)(const lab_worker_t *w);
+} worker_start_t;
+
+static void *worker_main(void *p) {
+    worker_start_t *s = p;
+    int rc = pthread_barrier_wait(s->gate);
+    if (rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD)
+        lab_pthread_die(rc, "pthread_barrier_wait(gate)", __FILE__, __LINE__);
+    s->fn(&s->w);
+    return NULL;
+}
+
+void lab_threads_run(int n, void (*fn)(const lab_worker_t *w), void *arg) {
+    pthread_t *tids = lab_calloc((size_t)n, sizeof *tids);
+    worker_start_t *starts = lab_calloc((size_t)n, sizeof *starts);
+    pthread_barrier_t gate;
+    LAB_PTHREAD(pthread_barrier_init(&gate, NULL, (unsigned)n));
+    for (int i = 0; i < n; i++) {
+        starts[i] = (worker_start_t){{i, n, arg}, &gate, fn};
+        lab_thread_create(&tids[i], NULL, worker_main, &starts[i]);
+    }
+    for (int i = 0; i < n; i++)
+        lab_thread_join(tids[i], NULL);
+    LAB_PTHREAD(pthread_barrier_destroy(&gate));
+    free(starts);
+    free(tids);
+}
+
+/* ---- driver main -------------------------------------------------------- */
+int lab_opt_threads(const lab_opts_t *o, int dflt) { return o->threads > 0 ? o->threads : dflt; }
+long lab_opt_iters(const lab_opts_t *o, long dflt) { return o->iters > 0 ? o->iters : dflt; }
+
+static const char *prog = "test";
+
+__attribute__((noreturn, format(printf, 1, 2))) static void usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (try --help)\n");
+    va_end(ap);
+    exit(2);
+}
+
+static long long parse_int(const char *opt, const char *s, long long lo, long long hi) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        usage_error("%s wants a whole number from %lld to %lld, not '%s'", opt, lo, hi, s);
+    return v;
+}
+
+static uint64_t parse_seed(const char *opt, const char *s) {
+    char *end;
+    errno = 0;
+    if (*s == '-')
+        usage_error("%s wants a non-negative whole number, not '%s'", opt, s);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        usage_error("%s wants a non-negative whole number, not '%s'", opt, s);
+    return v;
+}
+
+static void print_help(const lab_check_t *checks, size_t n) {
+    printf("usage: %s [--seed N] [--pause off|yield|random] [--threads N] [--iters N]\n"
+           "       %*s [--timeout S] CHECK\n"
+           "       %s --list\n"
+           "Runs one named check: exit 0 and 'ok: ...' when it holds, exit 1 and one\n"
+           "'FAIL: <expected> / <what happened>' line when it does not. Checks:\n",
+           prog, (int)strlen(prog), "", prog);
+    for (size_t i = 0; i < n; i++)
+        printf("  %-16s %s\n", checks[i].name, checks[i].about);
+}
+
+int lab_main(int argc, char **argv, const lab_check_t *checks, size_t n) {
+    const char *slash = strrchr(argv[0], '/');
+    prog = slash ? slash + 1 : argv[0];
+    lab_opts_t o = {.timeout = 10.0};
+    int have_seed = 0, have_pause = 0;
+    const char *check = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            print_help(checks, n);
+            return 0;
+        }
+        if (strcmp(a, "--list") == 0) {
+            for (size_t k = 0; k < n; k++)
+                printf("%s\t%s\n", checks[k].name, checks[k].about);
+            return 0;
+        }
+        if (strncmp(a, "--", 2) == 0) {
+            const char *eq = strchr(a, '=');
+            size_t len = eq ? (size_t)(eq - a) : strlen(a);
+            static const char *const takes[] = {"--seed", "--pause", "--threads", "--iters",
+                                                "--timeout"};
+            int known = 0;
+            for (size_t k = 0; k < sizeof takes / sizeof takes[0]; k++)
+                if (strlen(takes[k]) == len && strncmp(a, takes[k], len) == 0)
+                    known = 1;
+            if (!known)
+                usage_error("unknown option '%s'", a);
+            if (eq) {
+                val = eq + 1;
+            } else if (i + 1 < argc) {
+                val = argv[++i];
+            } else {
+                usage_error("%.*s needs a value", (int)len, a);
+            }
+            if (strncmp(a, "--seed", len) == 0) {
+                o.seed = parse_seed("--seed", val);
+                have_seed = 1;
+            } else if (strncmp(a, "--pause", len) == 0) {
+                if (strcmp(val, "off") == 0)
+                    o.pause = LAB_PAUSE_OFF;
+                else if (strcmp(val, "yield") == 0)
+                    o.pause = LAB_PAUSE_YIELD;
+                else if (strcmp(val, "random") == 0)
+                    o.pause = LAB_PAUSE_RANDOM;
+                else
+                    usage_error("--pause wants off, yield or random, not '%s'", val);
+                have_pause = 1;
+            } else if (strncmp(a, "--threads", len) == 0) {
+                o.threads = (int)parse_int("--threads", val, 1, 1024);
+            } else if (strncmp(a, "--iters", len) == 0) {
+                o.iters = (long)parse_int("--iters", val, 1, LONG_MAX);
+            } else {
+                char *end;
+                errno = 0;
+                o.timeout = strtod(val, &end);
+                if (errno != 0 || end == val || *end != '\0' || !(o.timeout > 0 && o.timeout <= 3600))
+                    usage_error("--timeout wants seconds in (0, 3600], not '%s'", val);
+            }
+            continue;
+        }
+        if (check != NULL)
+            usage_error("one check at a time: got '%s' and '%s'", check, a);
+        check = a;
+    }
+    if (check == NULL)
+        usage_error("which check? one of the names --list prints");
+
+    const lab_check_t *c = NULL;
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(checks[k].name, check) == 0)
+            c = &checks[k];
+    if (c == NULL) {
+        fprintf(stderr, "%s: unknown check '%s'; checks:", prog, check);
+        for (size_t k = 0; k < n; k++)
+            fprintf(stderr, " %s", checks[k].name);
+        fprintf(stderr, "\n");
+        return 2;
+    }
+
+    if (!have_seed) {
+        const char *env = getenv("LAB_SEED");
+        if (env != NULL && *env != '\0') {
+            o.seed = parse_seed("LAB_SEED", env);
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            uint64_t s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)getpid();
+            o.seed = lab_rand_next(&s) % 1000000000ULL; /* short enough to retype */
+        }
+    }
+    if (!have_pause)
+        o.pause = c->pause;
+    o.check = c->name;
+    run_check = c->name;
+    run_seed = o.seed;
+    lab_pause_mode = o.pause;
+
+    lab_watchdog_arm(o.timeout, "timed out: a deadlock, a lost wakeup or an endless loop");
+    c->run(&o);
+    lab_watchdog_disarm();
+    return 0;
+}

@@ -1,0 +1,140 @@
+/* What every lab's implementation and driver share.
+ *
+ * Implementations (broken.c, fixed.c, alt-*.c, student.c) use the checked
+ * pthread wrappers and the pause hook. Torture drivers (test.c) also use the
+ * check registry, the thread runner, the watchdog and the one-line failure
+ * report; lab_main() parses their command line, so every lab's driver takes
+ * the same options and prints failures the same way.
+ *
+ * The pause hook is how a driver widens a race window, the way the course's
+ * examples put a "simulated work" sleep between read and write: the
+ * implementation calls lab_pause() inside the window, and the driver decides
+ * whether that does nothing, yields, or waits a random while drawn from a
+ * seed. Bench builds define LAB_NO_PAUSE so the hook costs nothing there.
+ */
+#ifndef LOCKLAB_LAB_H
+#define LOCKLAB_LAB_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- checked pthread calls --------------------------------------------
+ * pthread functions return an error number instead of setting errno. Each
+ * wrapper checks it and, on failure, prints the call, where it was made and
+ * strerror(rc), then aborts: a lab must never carry on after a failed lock
+ * operation, because everything it measured after that would be a lie. */
+void lab_pthread_die(int rc, const char *call, const char *file, int line);
+
+#define LAB_PTHREAD(call)                                                      \
+    do {                                                                       \
+        int lab_rc_ = (call);                                                  \
+        if (__builtin_expect(lab_rc_ != 0, 0))                                 \
+            lab_pthread_die(lab_rc_, #call, __FILE__, __LINE__);               \
+    } while (0)
+
+#define lab_mutex_init(m, attr) LAB_PTHREAD(pthread_mutex_init((m), (attr)))
+#define lab_mutex_lock(m) LAB_PTHREAD(pthread_mutex_lock(m))
+#define lab_mutex_unlock(m) LAB_PTHREAD(pthread_mutex_unlock(m))
+#define lab_mutex_destroy(m) LAB_PTHREAD(pthread_mutex_destroy(m))
+#define lab_cond_init(c, attr) LAB_PTHREAD(pthread_cond_init((c), (attr)))
+#define lab_cond_wait(c, m) LAB_PTHREAD(pthread_cond_wait((c), (m)))
+#define lab_cond_signal(c) LAB_PTHREAD(pthread_cond_signal(c))
+#define lab_cond_broadcast(c) LAB_PTHREAD(pthread_cond_broadcast(c))
+#define lab_cond_destroy(c) LAB_PTHREAD(pthread_cond_destroy(c))
+#define lab_thread_create(t, attr, fn, arg)                                    \
+    LAB_PTHREAD(pthread_create((t), (attr), (fn), (arg)))
+#define lab_thread_join(t, ret) LAB_PTHREAD(pthread_join((t), (ret)))
+
+/* Allocation that cannot fail quietly: prints what was asked for and aborts. */
+void *lab_calloc(size_t n, size_t size);
+/* The same for memory aligned to `align` (a power of two, e.g. a cache line). */
+void *lab_aligned_alloc(size_t align, size_t size);
+
+/* ---- the pause hook ----------------------------------------------------- */
+typedef enum {
+    LAB_PAUSE_OFF,    /* the window stays as narrow as the hardware makes it */
+    LAB_PAUSE_YIELD,  /* sched_yield(): another runnable thread gets the CPU */
+    LAB_PAUSE_RANDOM, /* spin, yield or sleep, drawn from the seed */
+} lab_pause_mode_t;
+
+extern volatile lab_pause_mode_t lab_pause_mode;
+void lab_pause_slow(void);
+
+#ifdef LAB_NO_PAUSE
+#define lab_pause() ((void)0)
+#else
+/* Mark a race window: the driver may stretch it. Almost free when off. */
+static inline void lab_pause(void) {
+    if (__builtin_expect(lab_pause_mode != LAB_PAUSE_OFF, 0))
+        lab_pause_slow();
+}
+#endif
+
+/* ---- drivers: options, checks, failures --------------------------------- */
+typedef struct {
+    const char *check;     /* the check being run */
+    uint64_t seed;         /* replay a run with --seed */
+    int threads;           /* --threads, or the check's own default when 0 */
+    long iters;            /* --iters, or the check's own default when 0 */
+    double timeout;        /* seconds before the watchdog fails the check */
+    lab_pause_mode_t pause;
+} lab_opts_t;
+
+typedef struct {
+    const char *name;  /* what `test NAME` runs */
+    const char *about; /* one line for --list */
+    void (*run)(const lab_opts_t *opts);
+    lab_pause_mode_t pause; /* the check's pause mode unless --pause says */
+} lab_check_t;
+
+/* The whole main() of a torture driver:
+ *   test [--seed N] [--pause off|yield|random] [--threads N] [--iters N]
+ *        [--timeout S] CHECK
+ *   test --list
+ * Runs one check under the watchdog. Exit 0 after a pass ("ok: ..." on
+ * stdout), 1 after a failure (one "FAIL:" line on stdout), 2 for bad usage. */
+int lab_main(int argc, char **argv, const lab_check_t *checks, size_t n);
+#define LAB_NCHECKS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Opts value or the check's own default. */
+int lab_opt_threads(const lab_opts_t *o, int dflt);
+long lab_opt_iters(const lab_opts_t *o, long dflt);
+
+/* Fail the current check: prints
+ *   FAIL: <expected> / <what happened> (check C, seed S)
+ * and exits 1. The format gives both halves, e.g. "%ld increments / got %ld". */
+__attribute__((noreturn, format(printf, 1, 2))) void lab_fail(const char *fmt, ...);
+
+/* Report a pass: "ok: <check>: <detail>". Call once at the end of a check. */
+__attribute__((format(printf, 1, 2))) void lab_pass(const char *fmt, ...);
+
+#define LAB_EXPECT_EQ(expected, actual, what)                                  \
+    do {                                                                       \
+        long long lab_e_ = (long long)(expected), lab_a_ = (long long)(actual); \
+        if (lab_e_ != lab_a_)                                                  \
+            lab_fail("%s == %lld / got %lld", (what), lab_e_, lab_a_);         \
+    } while (0)
+
+/* ---- watchdog ----------------------------------------------------------
+ * A hang must become a failing check with a reason, not a grader that waits.
+ * The alarm is process-wide (SIGALRM), so it works in single-threaded parents
+ * that fork, and adds no thread. Arming again replaces the reason and time. */
+void lab_watchdog_arm(double seconds, const char *reason);
+void lab_watchdog_disarm(void);
+
+/* ---- threads -----------------------------------------------------------
+ * Starts n threads that all wait at one gate and are released together, so
+ * they really overlap; returns when every one has finished. */
+typedef struct {
+    int index; /* 0 .. count-1 */
+    int count;
+    void *arg;
+} lab_worker_t;
+void lab_threads_run(int n, void (*fn)(const lab_worker_t *w), void *arg);
+
+/* A small deterministic generator for drivers (splitmix64). */
+uint64_t lab_rand_next(uint64_t *state);
+uint64_t lab_seed_for(int stream); /* the run's seed mixed with a stream number */
+
+#endif

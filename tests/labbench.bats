@@ -1,0 +1,111 @@
+# The lab bench pipeline end to end on lab 01, kept short: every
+# implementation timed in one run, tidy CSV well-formed, JSON parses, the
+# counts verified, plots drawn, and a run never overwriting another.
+load helpers
+
+setup_file() {
+    export OUT=$BATS_FILE_TMPDIR/results
+    export PLOTS=$BATS_FILE_TMPDIR/plots
+    "$ROOT/harness/lab-bench" 01 --reps 2 --threads 1,2,3 --min-time 0.01 --out "$OUT" --plots "$PLOTS" \
+        >"$BATS_FILE_TMPDIR/stdout" 2>"$BATS_FILE_TMPDIR/stderr"
+}
+
+@test "one run folder, complete, pointed at by latest, no temporary left" {
+    run ls -A "$OUT"
+    assert_equal "${#lines[@]}" 2
+    assert_line latest
+    assert_line --regexp '^[0-9]{8}-[0-9]{6}-.+-01$'
+    for f in gbench.json tidy.csv summary.csv machine.txt topology.txt pinning.csv; do
+        assert_file_not_empty "$OUT/latest/$f"
+    done
+}
+
+@test "gbench.json parses and holds every implementation x thread count x repetition" {
+    run jq -r '.benchmarks[] | .label' "$OUT/latest/gbench.json"
+    assert_success
+    # counter: 4 implementations x 3 thread counts x 2 reps; raw pair: 3 x 2
+    run jq '[.benchmarks[] | select(.label | test("op=counter"))] | length' "$OUT/latest/gbench.json"
+    assert_output 24
+    run jq '[.benchmarks[] | select(.label | test("op=raw-mutex-pair"))] | length' "$OUT/latest/gbench.json"
+    assert_output 6
+    run jq -e '.context.num_cpus > 0 and .context.locklab_lab == "01-race-counter"' "$OUT/latest/gbench.json"
+    assert_success
+}
+
+@test "tidy.csv: a header, the same column count on every row, no errors" {
+    run head -n1 "$OUT/latest/tidy.csv"
+    assert_output "lab,impl,op,pin,threads,repetition,iterations,ops_per_s,ns_per_op,lost_updates,wrapped,error"
+    run awk -F, '{ print NF }' "$OUT/latest/tidy.csv"
+    assert_equal "$(sort -u <<<"$output")" 12
+    assert_equal "${#lines[@]}" 31
+    run awk -F, 'NR > 1 && ($12 != "" || $8 <= 0)' "$OUT/latest/tidy.csv"
+    assert_output ""
+}
+
+@test "the harness verifies the counts: the correct designs lose nothing, broken loses updates at 2 threads" {
+    run awk -F, 'NR > 1 && $3 == "counter" && $2 != "broken" && $10 != 0' "$OUT/latest/tidy.csv"
+    assert_output ""
+    run awk -F, 'NR > 1 && $3 == "counter" && $2 == "broken" && $5 >= 2 && $10 > 0' "$OUT/latest/tidy.csv"
+    assert_equal "${#lines[@]}" 4
+}
+
+@test "the pinning plan records wrapping: 3 threads on fewer PUs wrap" {
+    npu=$(nproc)
+    run awk -F, -v n="$npu" 'NR > 1 && $2 == 3 && $3 >= n && $7 != 1' "$OUT/latest/pinning.csv"
+    assert_output ""
+    run awk -F, -v n="$npu" 'NR > 1 && $2 == 3 && $3 < n && $7 != 0' "$OUT/latest/pinning.csv"
+    assert_output ""
+    run awk -F, 'NR > 1 && $5 == 3 && $11 == ""' "$OUT/latest/tidy.csv"
+    assert_output ""
+}
+
+@test "machine facts name CPU, kernel, compiler, library versions and revision" {
+    for k in cpu kernel compiler 'bench flags' 'google benchmark' hwloc git pin; do
+        run grep -E "^$k: .+" "$OUT/latest/machine.txt"
+        assert_success
+    done
+    run grep -c '' "$OUT/latest/topology.txt"
+    (( output > 3 ))
+}
+
+@test "plots drawn: PNG and SVG, non-empty, titled with the run" {
+    assert_file_not_empty "$PLOTS/01-race-counter.png"
+    # the PNG signature: \x89 then "PNG"
+    run bash -c "head -c 4 '$PLOTS/01-race-counter.png' | tail -c 3"
+    assert_output PNG
+    run grep -c "$(basename "$(readlink "$OUT/latest")")" "$PLOTS/01-race-counter.svg"
+    (( output >= 1 ))
+}
+
+@test "a second run makes a new folder and leaves the first untouched" {
+    first=$(readlink "$OUT/latest")
+    sum=$(cat "$OUT/$first"/* | md5sum)
+    sleep 1
+    run "$ROOT/harness/lab-bench" 01 --reps 1 --threads 1 --min-time 0.01 --out "$OUT" --plots "$PLOTS"
+    assert_success
+    second=$(readlink "$OUT/latest")
+    [[ $second != "$first" ]]
+    assert_equal "$(cat "$OUT/$first"/* | md5sum)" "$sum"
+}
+
+@test "lab-bench: bad input is one line and exit 2" {
+    for args in "" "99" "01 --reps 0" "01 --threads 1,,2" "01 --pin wide" "01 --min-time x" "01 --bogus"; do
+        # shellcheck disable=SC2086
+        run --separate-stderr "$ROOT/harness/lab-bench" $args --out "$BATS_TEST_TMPDIR/r"
+        assert_equal "$status" 2
+        assert_equal "${#stderr_lines[@]}" 1
+    done
+    run --separate-stderr "$ROOT/harness/lab-bench" 01 --out /proc/nope
+    assert_equal "$status" 2
+}
+
+@test "the bench binary: bad locklab options are one line and exit 2" {
+    b=$BUILD/labs/01-race-counter/fixed/bench
+    need_bin "$b"
+    for args in "--pin wide" "--threads 0" "--threads 1,x" "--frob" "--topology /proc/nope/x"; do
+        # shellcheck disable=SC2086
+        run --separate-stderr "$b" $args --benchmark_filter='^$'
+        assert_equal "$status" 2
+        assert_equal "${#stderr_lines[@]}" 1
+    done
+}
