@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,8 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name) {
     return argv[++*i];
 }
 
+static void *nothing(void *arg) { return arg; }
+
 int main(int argc, char **argv) {
     const char *topology = NULL, *plan = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
@@ -122,6 +125,14 @@ int main(int argc, char **argv) {
                       argv[i]);
         }
     }
+
+    /* glibc skips the atomic instructions of an uncontended mutex while a
+     * process has never had a second thread. Benchmarks that ran before the
+     * first thread would then time a cheaper lock than those after it: one
+     * short-lived thread up front puts every benchmark on the same footing. */
+    pthread_t t;
+    if (pthread_create(&t, NULL, nothing, NULL) != 0 || pthread_join(t, NULL) != 0)
+        bad_usage("cannot start a thread");
 
     if (pin_init() != 0)
         bad_usage("hwloc could not load this machine's topology");
