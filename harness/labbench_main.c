@@ -1,13 +1,13 @@
 /* main() of every lab bench binary.
  *
  *   build/labs/01-race-counter/fixed/bench [--impl NAME] [--pin none|compact|scatter]
- *       [--threads 1,2,4] [--topology FILE] [--plan FILE] [--benchmark_* ...]
+ *       [--threads 1,2,4] [--topology FILE] [--plan FILE] [--no-run] [--benchmark_* ...]
  *
  * The locklab options come first and are taken out; everything else goes to
  * Google Benchmark (e.g. --benchmark_out=x.json --benchmark_min_time=0.1).
  * --topology writes the hwloc summary, --plan the pinning plan of every thread
  * count (which PU each worker gets, and which wrapped around), then the
- * benchmarks run as usual. Bad input: one line on stderr, exit 2.
+ * benchmarks run as usual, unless --no-run. Bad input: one line on stderr, exit 2.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -86,6 +86,7 @@ static void *nothing(void *arg) { return arg; }
 
 int main(int argc, char **argv) {
     const char *topology = NULL, *plan = NULL;
+    int no_run = 0;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0;
     if (rest == NULL)
@@ -117,10 +118,12 @@ int main(int argc, char **argv) {
             topology = v;
         } else if ((v = opt_value(argc, argv, &i, "--plan"))) {
             plan = v;
+        } else if (strcmp(argv[i], "--no-run") == 0) {
+            no_run = 1;
         } else if (strncmp(argv[i], "--benchmark_", 12) == 0 || strcmp(argv[i], "--help") == 0) {
             rest[nrest++] = argv[i];
         } else {
-            bad_usage("unknown option '%s' (locklab: --impl --pin --threads --topology --plan; "
+            bad_usage("unknown option '%s' (locklab: --impl --pin --threads --topology --plan --no-run; "
                       "the rest must be --benchmark_* options)",
                       argv[i]);
         }
@@ -148,6 +151,11 @@ int main(int argc, char **argv) {
         close_out(plan, f);
     }
 
+    if (no_run) {
+        pin_fini();
+        free(rest);
+        return 0;
+    }
     labbench_t lb = {impl_name, strcmp(impl_name, "fixed") == 0, thread_counts, n_thread_counts};
     lab_bench_register(&lb);
     int rc = gb_main(nrest, rest);
