@@ -27,10 +27,21 @@ HARNESS_LIBS := -lbenchmark $(shell pkg-config --libs hwloc 2>/dev/null) -lpthre
 LABS := $(sort $(patsubst labs/%/,%,$(dir $(wildcard labs/[0-9][0-9]-*/grade.bats))))
 lab_impls = $(basename $(notdir $(wildcard $(addprefix labs/$(1)/,broken.c fixed.c alt-*.c))))
 
-COMMON_SRC := labs/common/lab.c
-HARNESS_C := $(filter-out %_main.c,$(wildcard harness/*.c))
-HARNESS_CC := $(wildcard harness/*.cc)
-HARNESS_OBJ := $(HARNESS_C:%.c=$(BUILD)/%.o) $(HARNESS_CC:%.cc=$(BUILD)/%.o)
+# The harness core (Google Benchmark shim, pinning) goes into every bench
+# binary; the engine (regimes, workloads, the GIL) into locklab-bench only.
+HARNESS_OBJ := $(BUILD)/harness/gbench.o $(BUILD)/harness/pin.o
+# The GIL regime's lock is lab 17's reference: one implementation, not two.
+GIL_IMPL ?= labs/17-gil/fixed.c
+ENGINE_OBJ := $(BUILD)/harness/regime.o $(BUILD)/harness/gil.o \
+              $(patsubst %.c,$(BUILD)/%.o,$(wildcard harness/workloads/*.c))
+GBENCH_VERSION := $(shell pkg-config --modversion benchmark 2>/dev/null)
+# Labs with a workload.c register it with the harness; their implementations
+# are linked in side by side, each with its global symbols prefixed by its
+# name (fixed__counter_inc, alt_atomic__counter_inc, ...).
+WORKLOAD_LABS := $(patsubst labs/%/workload.c,%,$(wildcard labs/*/workload.c))
+lab_workload_objs = $(BUILD)/engine/$(1)/workload.o \
+    $(foreach i,$(call lab_impls,$(1)),$(BUILD)/engine/$(1)/$(i).o)
+ENGINE_OBJ += $(foreach l,$(WORKLOAD_LABS),$(call lab_workload_objs,$(l)))
 TEST_PROGS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 
 # ---- public targets -------------------------------------------------------
@@ -45,7 +56,7 @@ test: ## install what is missing, build, run the project's own tests (last line:
 	@$(MAKE) --no-print-directory build
 	@tests/run
 
-bench: ## measure: LAB=NN benches one lab beside its reference; without LAB, every lab's bench
+bench: ## measure: the course's table (gil/object/process, about 1 min); LAB=NN: one lab beside its reference
 	@scripts/ensure-deps bench
 	@$(MAKE) --no-print-directory build
 	@if [[ -n "$(LAB)" ]]; then \
@@ -54,8 +65,7 @@ bench: ## measure: LAB=NN benches one lab beside its reference; without LAB, eve
 	        $(MAKE) --no-print-directory $(BUILD)/labs/$$lab/student/bench || exit 1; fi; \
 	    harness/lab-bench "$$lab"; \
 	else \
-	    for lab in $(LABS); do [[ -f labs/$$lab/bench.c ]] || continue; \
-	        harness/lab-bench "$$lab" || exit 1; done; \
+	    harness/suite; \
 	fi
 
 plots: ## redraw the plots of the newest results (results/latest) into plots/
@@ -97,7 +107,7 @@ clean: ## remove build/ (results/ and plots/ stay)
 build: $(foreach l,$(LABS),$(foreach i,$(call lab_impls,$(l)),\
          $(BUILD)/labs/$(l)/$(i)/test $(BUILD)/labs/$(l)/$(i)/test-tsan \
          $(if $(wildcard labs/$(l)/bench.c),$(BUILD)/labs/$(l)/$(i)/bench))) \
-       $(TEST_PROGS)
+       $(TEST_PROGS) $(BUILD)/harness/locklab-bench
 
 $(BUILD)/labs/common/lab.o: labs/common/lab.c
 	@mkdir -p $(@D)
@@ -111,7 +121,17 @@ $(BUILD)/labs/common/lab.bench.o: labs/common/lab.c
 
 $(BUILD)/harness/%.o: harness/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HWLOC_CFLAGS) $(DEPFLAGS) -Iharness -c $< -o $@
+	$(CC) $(CFLAGS) $(HWLOC_CFLAGS) $(DEPFLAGS) -Iharness -Ilabs/17-gil -c $< -o $@
+$(BUILD)/harness/gil.o: $(GIL_IMPL)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Ilabs/17-gil -Ilabs/common -c $< -o $@
+$(BUILD)/harness/locklab_bench_main.o: harness/locklab_bench_main.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HWLOC_CFLAGS) $(DEPFLAGS) -Iharness -Ilabs/17-gil \
+	    -DLOCKLAB_CFLAGS='"$(strip $(CFLAGS))"' -DLOCKLAB_GBENCH_VERSION='"$(GBENCH_VERSION)"' -c $< -o $@
+$(BUILD)/harness/locklab-bench: $(BUILD)/harness/locklab_bench_main.o $(ENGINE_OBJ) $(HARNESS_OBJ) \
+                                $(BUILD)/labs/common/lab.o
+	$(CXX) -pthread $^ -o $@ $(HARNESS_LIBS)
 $(BUILD)/harness/%.o: harness/%.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(DEPFLAGS) -Iharness -c $< -o $@
@@ -151,6 +171,15 @@ $$(L)/test.tsan.o: labs/$(1)/test.c
 $$(L)/bench.bench.o: labs/$(1)/bench.c
 	@mkdir -p $$(@D)
 	$$(CC) $$(BENCH_FLAGS) $$(HWLOC_CFLAGS) $$(DEPFLAGS) $$(LAB_INC_$(1)) -Iharness -c $$< -o $$@
+$$(BUILD)/engine/$(1)/workload.o: labs/$(1)/workload.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $$(DEPFLAGS) -Iharness -c $$< -o $$@
+$$(BUILD)/engine/$(1)/%.o: labs/$(1)/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) -DLAB_NO_PAUSE $$(DEPFLAGS) $$(LAB_INC_$(1)) -c $$< -o $$@.raw
+	nm -g --defined-only $$@.raw | awk -v p="$$(subst -,_,$$*)__" '{ print $$$$3, p $$$$3 }' >$$@.syms
+	objcopy --redefine-syms=$$@.syms $$@.raw $$@
+	rm -f $$@.raw $$@.syms
 $$(L)/%/test: $$(L)/%/impl.o $$(L)/test.o $$(BUILD)/labs/common/lab.o
 	$$(CC) $$(CFLAGS) $$^ -o $$@
 $$(L)/%/test-tsan: $$(L)/%/impl.tsan.o $$(L)/test.tsan.o $$(BUILD)/labs/common/lab.tsan.o
