@@ -35,6 +35,7 @@ GIL_IMPL ?= labs/17-gil/fixed.c
 ENGINE_OBJ := $(BUILD)/harness/regime.o $(BUILD)/harness/gil.o \
               $(patsubst %.c,$(BUILD)/%.o,$(wildcard harness/workloads/*.c))
 GBENCH_VERSION := $(shell pkg-config --modversion benchmark 2>/dev/null)
+HWLOC_VERSION := $(shell pkg-config --modversion hwloc 2>/dev/null)
 # Labs with a workload.c register it with the harness; their implementations
 # are linked in side by side, each with its global symbols prefixed by its
 # name (fixed__counter_inc, alt_atomic__counter_inc, ...).
@@ -128,7 +129,8 @@ $(BUILD)/harness/gil.o: $(GIL_IMPL)
 $(BUILD)/harness/locklab_bench_main.o: harness/locklab_bench_main.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(HWLOC_CFLAGS) $(DEPFLAGS) -Iharness -Ilabs/17-gil \
-	    -DLOCKLAB_CFLAGS='"$(strip $(CFLAGS))"' -DLOCKLAB_GBENCH_VERSION='"$(GBENCH_VERSION)"' -c $< -o $@
+	    -DLOCKLAB_CFLAGS='"$(strip $(CFLAGS))"' -DLOCKLAB_GBENCH_VERSION='"$(GBENCH_VERSION)"' \
+	    -DLOCKLAB_HWLOC_VERSION='"$(HWLOC_VERSION)"' -c $< -o $@
 $(BUILD)/harness/locklab-bench: $(BUILD)/harness/locklab_bench_main.o $(ENGINE_OBJ) $(HARNESS_OBJ) \
                                 $(BUILD)/labs/common/lab.o
 	$(CXX) -pthread $^ -o $@ $(HARNESS_LIBS)

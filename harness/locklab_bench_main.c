@@ -49,6 +49,9 @@
 #ifndef LOCKLAB_CFLAGS
 #define LOCKLAB_CFLAGS "?"
 #endif
+#ifndef LOCKLAB_HWLOC_VERSION
+#define LOCKLAB_HWLOC_VERSION "?"
+#endif
 #ifndef LOCKLAB_GBENCH_VERSION
 #define LOCKLAB_GBENCH_VERSION "?"
 #endif
@@ -345,7 +348,7 @@ static void write_machine(const char *dir, const char *run) {
     fprintf(f, "cpus online: %ld, usable by this run: %d\n", sysconf(_SC_NPROCESSORS_ONLN), pin_pu_count());
     fprintf(f, "kernel: %s %s %s %s\n", u.sysname, u.release, u.version, u.machine);
     fprintf(f, "compiler: gcc %s\nflags: %s\n", __VERSION__, LOCKLAB_CFLAGS);
-    fprintf(f, "google benchmark: %s\n", LOCKLAB_GBENCH_VERSION);
+    fprintf(f, "google benchmark: %s\nhwloc: %s\n", LOCKLAB_GBENCH_VERSION, LOCKLAB_HWLOC_VERSION);
     fprintf(f, "git: %s\npin: %s\nrepetitions: %d\n", git && *git ? git : "unknown",
             pin_policy_name(pin), repetitions);
     close_checked(f, "machine.txt");

@@ -102,7 +102,7 @@ setup_file() {
 }
 
 @test "machine facts: CPU, kernel, compiler, flags, library versions, revision" {
-    for k in cpu kernel compiler flags 'google benchmark' git pin; do
+    for k in cpu kernel compiler flags 'google benchmark' hwloc git pin; do
         run grep -E "^$k: .+" "$OUT/latest/machine.txt"
         assert_success
     done
