@@ -194,24 +194,12 @@ static int run_threads(run_ctx_t *c, thread_t *ts, double *seconds) {
 }
 
 /* ---- processes -------------------------------------------------------------- */
-static int write_all(int fd, const void *buf, size_t len) {
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t k = write(fd, p, len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        len -= (size_t)k;
-    }
-    return 0;
-}
-
-static int read_all(int fd, void *buf, size_t len) {
+/* All of len bytes through a pipe, whatever short counts and signals do:
+ * write when writing is non-zero, else read. 0, or -1 at EOF or on error. */
+static int transfer_all(int fd, void *buf, size_t len, int writing) {
     char *p = buf;
     while (len > 0) {
-        ssize_t k = read(fd, p, len);
+        ssize_t k = writing ? write(fd, p, len) : read(fd, p, len);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -221,6 +209,8 @@ static int read_all(int fd, void *buf, size_t len) {
     }
     return 0;
 }
+#define write_all(fd, buf, len) transfer_all((fd), (buf), (len), 1)
+#define read_all(fd, buf, len) transfer_all((fd), (buf), (len), 0)
 
 /* Each child is its own "interpreter": it works on its copy of the state
  * and sends back its result, framed by its index, through one pipe. The
