@@ -57,7 +57,7 @@ test: ## install what is missing, build, run the project's own tests (last line:
 	@$(MAKE) --no-print-directory build
 	@tests/run
 
-bench: ## measure: the course's table (gil/object/process, about 1 min); LAB=NN: one lab beside its reference
+bench: ## measure: the course's table, gil vs object vs process (under a minute); LAB=NN: one lab beside its reference
 	@scripts/ensure-deps bench
 	@$(MAKE) --no-print-directory build
 	@if [[ -n "$(LAB)" ]]; then \
