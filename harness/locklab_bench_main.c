@@ -171,7 +171,10 @@ static void list_workloads(void) {
         for (int r = 0; r < REGIME_COUNT; r++)
             if (wl->regimes & REGIME_BIT(r))
                 printf(" %s", regime_name((regime_t)r));
-        printf("; default ops %ld\n", wl->default_ops);
+        printf("; default ops %ld", wl->default_ops);
+        if (wl->lab)
+            printf("; lab %s", wl->lab);
+        printf("\n");
     }
 }
 
@@ -241,8 +244,10 @@ static void bm_run(gb_state_t *st, void *arg) {
 }
 
 static int progress_count;
+/* One line per combination, once all its repetitions are in. */
 static void progress(const char *name, int64_t rep, void *arg) {
-    (void)rep;
+    if (rep != repetitions - 1)
+        return;
     int total = *(int *)arg;
     fprintf(stderr, "[%*d/%d] %s\n", total >= 100 ? 3 : 2, ++progress_count, total, name);
 }

@@ -60,6 +60,7 @@ void wl_latency_add(wl_worker_t *w, double seconds);
 typedef struct {
     const char *name;
     const char *about;
+    const char *lab;    /* the lab folder it comes from ("03-bank-account"), NULL for the harness's own */
     unsigned regimes;   /* REGIME_BIT()s this workload can run under */
     int blocking;       /* its operations block (I/O) */
     long slice;         /* operations per batch: the GIL is checked between batches */

@@ -98,6 +98,7 @@ static long verify(void *p, const wl_params_t *params, char *why, size_t len) {
 
 static const workload_t counter = {
     .name = "counter",
+    .lab = "01-race-counter",
     .about = "lab 01: every worker increments one shared counter (the lab's own implementations)",
     .regimes = (1u << REGIME_COUNT) - 1,
     .slice = 256,

@@ -155,6 +155,62 @@ void lab_watchdog_disarm(void) {
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/* ---- stall watchdog ----------------------------------------------------- */
+struct lab_stall {
+    pthread_t tid;
+    _Atomic long *progress;
+    double seconds;
+    atomic_int stop;
+    char reason[256];
+};
+
+static void *stall_main(void *p) {
+    lab_stall_t *s = p;
+    long last = atomic_load_explicit(s->progress, memory_order_relaxed);
+    double since = lab_now();
+    struct timespec tick = {0, 5 * 1000 * 1000};
+    while (!atomic_load(&s->stop)) {
+        nanosleep(&tick, NULL);
+        long now = atomic_load_explicit(s->progress, memory_order_relaxed);
+        if (now != last) {
+            last = now;
+            since = lab_now();
+        } else if (lab_now() - since >= s->seconds && !atomic_load(&s->stop)) {
+            lab_fail("%s / progress stopped at %ld", s->reason, now);
+        }
+    }
+    return NULL;
+}
+
+lab_stall_t *lab_stall_watch(_Atomic long *progress, double seconds, const char *reason) {
+    lab_stall_t *s = lab_calloc(1, sizeof *s);
+    s->progress = progress;
+    s->seconds = seconds;
+    atomic_init(&s->stop, 0);
+    snprintf(s->reason, sizeof s->reason, "%s", reason);
+    lab_thread_create(&s->tid, NULL, stall_main, s);
+    return s;
+}
+
+void lab_stall_stop(lab_stall_t *s) {
+    atomic_store(&s->stop, 1);
+    lab_thread_join(s->tid, NULL);
+    free(s);
+}
+
+/* ---- clocks ------------------------------------------------------------- */
+double lab_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double lab_thread_cpu(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* ---- threads ------------------------------------------------------------ */
 typedef struct {
     lab_worker_t w;

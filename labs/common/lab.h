@@ -127,6 +127,26 @@ __attribute__((format(printf, 1, 2))) void lab_pass(const char *fmt, ...);
 void lab_watchdog_arm(double seconds, const char *reason);
 void lab_watchdog_disarm(void);
 
+/* ---- stall watchdog ----------------------------------------------------
+ * For checks that must keep making progress (transfers, barrier rounds,
+ * queue items): a monitor thread reads *progress every few milliseconds and
+ * fails the check if it has not changed for `seconds`, printing
+ *   FAIL: <reason> / progress stopped at <n> (check C, seed S)
+ * e.g. reason "deadlock: no transfer finished in 2 s". A hang is reported
+ * after `seconds`, not after the whole check's timeout. The workers only
+ * have to bump the counter (an atomic add, relaxed is enough). */
+typedef struct lab_stall lab_stall_t;
+lab_stall_t *lab_stall_watch(_Atomic long *progress, double seconds, const char *reason);
+void lab_stall_stop(lab_stall_t *s); /* stops and frees the monitor */
+
+/* ---- clocks -------------------------------------------------------------
+ * lab_now: monotonic seconds, for deadlines and latencies.
+ * lab_thread_cpu: CPU seconds the calling thread has used so far, for
+ * "a waiting thread burns (almost) no CPU" checks: measure it in the waiting
+ * thread around the wait, and allow a generous bound. */
+double lab_now(void);
+double lab_thread_cpu(void);
+
 /* ---- threads -----------------------------------------------------------
  * Starts n threads that all wait at one gate and are released together, so
  * they really overlap; returns when every one has finished. */
