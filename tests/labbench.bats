@@ -89,7 +89,7 @@ setup_file() {
 }
 
 @test "lab-bench: bad input is one line and exit 2" {
-    for args in "" "99" "01 --reps 0" "01 --threads 1,,2" "01 --pin wide" "01 --min-time x" "01 --bogus"; do
+    for args in "" "99" "01 --reps 0" "01 --threads 1,,2" "01 --pin wide" "01 --min-time x" "01 --timeout 0" "01 --bogus"; do
         # shellcheck disable=SC2086
         run --separate-stderr "$ROOT/harness/lab-bench" $args --out "$BATS_TEST_TMPDIR/r"
         assert_equal "$status" 2
@@ -108,4 +108,68 @@ setup_file() {
         assert_equal "$status" 2
         assert_equal "${#stderr_lines[@]}" 1
     done
+}
+
+@test "the lab's harness workload runs under every regime it supports, beside the table" {
+    # the first run of this file (a later test made a second one)
+    run1=$(ls -d "$OUT"/2* | head -n1)
+    assert_file_not_empty "$run1/harness/summary.csv"
+    assert_file_not_empty "$run1/harness/tidy.csv"
+    run grep -c '^kind: harness' "$run1/harness/machine.txt"
+    assert_output 1
+    for r in gil object process unsafe atomic sharded; do
+        run grep -c "^counter,$r," "$run1/harness/summary.csv"
+        assert_output 3
+    done
+    run grep -F "The lab's workload under the harness's regimes" "$BATS_FILE_TMPDIR/stdout"
+    assert_success
+    assert_file_not_empty "$PLOTS/harness-counter.png"
+}
+
+# A build folder whose broken bench hangs (as a deadlock lab's does) and
+# whose alt-atomic bench fails at once: the run goes on without them.
+fake_build() {
+    local b=$BATS_TEST_TMPDIR/build/labs/01-race-counter
+    mkdir -p "$b"/{fixed,broken,alt-atomic,alt-sharded}
+    ln -s "$BUILD/labs/01-race-counter/fixed/bench" "$b/fixed/bench"
+    ln -s "$BUILD/labs/01-race-counter/alt-sharded/bench" "$b/alt-sharded/bench"
+    printf '#!/bin/sh\nexec sleep 60\n' >"$b/broken/bench"
+    printf '#!/bin/sh\necho "bench: out of flights" >&2\nexit 3\n' >"$b/alt-atomic/bench"
+    chmod +x "$b/broken/bench" "$b/alt-atomic/bench"
+}
+
+@test "an implementation that hangs or fails is killed, reported and left out; the run completes" {
+    fake_build
+    SECONDS=0
+    run --separate-stderr env LOCKLAB_BUILD="$BATS_TEST_TMPDIR/build" "$ROOT/harness/lab-bench" 01 --reps 2 \
+        --threads 1 --min-time 0.01 --timeout 2 --out "$BATS_TEST_TMPDIR/r" --plots "$BATS_TEST_TMPDIR/p"
+    assert_success
+    ((SECONDS < 30))
+    run grep '^dropped: ' "$BATS_TEST_TMPDIR/r/latest/machine.txt"
+    assert_line --regexp '^dropped: broken: round 1: killed after 2 s'
+    assert_line --regexp '^dropped: alt-atomic: round 1: failed with exit status 3: bench: out of flights$'
+    assert_equal "${#lines[@]}" 2
+    run cut -d, -f2 "$BATS_TEST_TMPDIR/r/latest/tidy.csv"
+    refute_line broken
+    refute_line alt-atomic
+    assert_line fixed
+    assert_line alt-sharded
+    run "$ROOT/harness/table" "$BATS_TEST_TMPDIR/r/latest"
+    assert_line "Not in the table (they did not finish a round):"
+    assert_line --partial "- broken: round 1: killed after 2 s"
+    [[ ! -e $BATS_TEST_TMPDIR/r/latest/harness ]]
+}
+
+@test "a reference that fails stops the run with one line, and nothing is written" {
+    fake_build
+    rm "$BATS_TEST_TMPDIR/build/labs/01-race-counter/fixed/bench"
+    printf '#!/bin/sh\nexit 1\n' >"$BATS_TEST_TMPDIR/build/labs/01-race-counter/fixed/bench"
+    chmod +x "$BATS_TEST_TMPDIR/build/labs/01-race-counter/fixed/bench"
+    run --separate-stderr env LOCKLAB_BUILD="$BATS_TEST_TMPDIR/build" "$ROOT/harness/lab-bench" 01 --reps 1 \
+        --threads 1 --timeout 2 --out "$BATS_TEST_TMPDIR/r" --plots "$BATS_TEST_TMPDIR/p"
+    assert_equal "$status" 2
+    assert_equal "${#stderr_lines[@]}" 1
+    [[ $stderr == *"the reference failed"* ]]
+    run ls -A "$BATS_TEST_TMPDIR/r"
+    assert_output ""
 }
