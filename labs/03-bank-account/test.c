@@ -1,0 +1,143 @@
+/* Lab 03, bank account: the torture driver. One check per run.
+ *
+ *   $ build/labs/03-bank-account/broken/test conserved
+ *   FAIL: 8 threads x 400 operations on 4 accounts keep every cent: total 4000 + 9011 deposited - 8432 withdrawn = 4579 / the accounts hold 2113 (check conserved, seed 42)
+ *   $ build/labs/03-bank-account/fixed/test no-overdraw
+ *   ok: no-overdraw: 200 rounds of 8 threads withdrawing 60 from 100: one payout every round
+ */
+#include <stdatomic.h>
+
+#include "account.h"
+#include "lab.h"
+
+static void check_single(const lab_opts_t *o) {
+    (void)o;
+    account_t *a = account_create(100), *b = account_create(7);
+    account_deposit(a, 50);
+    LAB_EXPECT_EQ(150, account_balance(a), "balance after depositing 50 into 100");
+    LAB_EXPECT_EQ(1, account_withdraw(a, 120), "withdrawing 120 from 150");
+    LAB_EXPECT_EQ(30, account_balance(a), "balance after the withdrawal");
+    LAB_EXPECT_EQ(0, account_withdraw(a, 31), "withdrawing 31 from 30 (refused)");
+    LAB_EXPECT_EQ(30, account_balance(a), "balance after a refused withdrawal");
+    LAB_EXPECT_EQ(1, account_withdraw(a, 30), "withdrawing the whole balance");
+    LAB_EXPECT_EQ(0, account_balance(a), "balance after emptying the account");
+    for (int i = 0; i < 1000; i++)
+        account_deposit(a, 1);
+    LAB_EXPECT_EQ(1000, account_balance(a), "balance after 1000 deposits of 1");
+    LAB_EXPECT_EQ(7, account_balance(b), "a second account, untouched");
+    account_destroy(a);
+    account_destroy(b);
+    lab_pass("one thread: deposits add, withdrawals subtract, an overdraft is refused, accounts independent");
+}
+
+enum { ACCOUNTS = 4, START = 1000 };
+
+typedef struct {
+    account_t *acct[ACCOUNTS];
+    long ops;
+    atomic_long deposited, withdrawn;
+} bank_t;
+
+static void teller(const lab_worker_t *w) {
+    bank_t *b = w->arg;
+    uint64_t rng = lab_seed_for(w->index);
+    long in = 0, out = 0;
+    for (long i = 0; i < b->ops; i++) {
+        uint64_t r = lab_rand_next(&rng);
+        account_t *a = b->acct[r % ACCOUNTS];
+        long amount = 1 + (long)((r >> 8) % 10);
+        if ((r >> 16) & 1) {
+            account_deposit(a, amount);
+            in += amount;
+        } else if (account_withdraw(a, amount)) {
+            out += amount;
+        }
+    }
+    atomic_fetch_add(&b->deposited, in);
+    atomic_fetch_add(&b->withdrawn, out);
+}
+
+static void check_conserved(const lab_opts_t *o) {
+    int threads = lab_opt_threads(o, 8);
+    bank_t b = {.ops = lab_opt_iters(o, 400)};
+    for (int i = 0; i < ACCOUNTS; i++)
+        b.acct[i] = account_create(START);
+    atomic_init(&b.deposited, 0);
+    atomic_init(&b.withdrawn, 0);
+    lab_threads_run(threads, teller, &b);
+    long held = 0, negative = 0;
+    for (int i = 0; i < ACCOUNTS; i++) {
+        long v = account_balance(b.acct[i]);
+        held += v;
+        negative += v < 0;
+        account_destroy(b.acct[i]);
+    }
+    long in = atomic_load(&b.deposited), out = atomic_load(&b.withdrawn);
+    long want = (long)ACCOUNTS * START + in - out;
+    if (held != want || negative)
+        lab_fail("%d threads x %ld operations on %d accounts keep every cent: total %d + %ld deposited - "
+                 "%ld withdrawn = %ld / the accounts hold %ld%s",
+                 threads, b.ops, ACCOUNTS, ACCOUNTS * START, in, out, want, held,
+                 negative ? ", and one is overdrawn" : "");
+    lab_pass("%d threads x %ld deposits and withdrawals on %d accounts: every cent accounted for", threads,
+             b.ops, ACCOUNTS);
+}
+
+typedef struct {
+    account_t *a;
+    atomic_long paid;
+} run_t;
+
+static void withdrawer(const lab_worker_t *w) {
+    run_t *r = w->arg;
+    if (account_withdraw(r->a, 60))
+        atomic_fetch_add(&r->paid, 60);
+}
+
+/* The sharpest case: many withdrawals of 60 racing for 100. */
+static void check_no_overdraw(const lab_opts_t *o) {
+    int threads = lab_opt_threads(o, 8);
+    long rounds = lab_opt_iters(o, 200);
+    for (long k = 0; k < rounds; k++) {
+        run_t r = {.a = account_create(100)};
+        atomic_init(&r.paid, 0);
+        lab_threads_run(threads, withdrawer, &r);
+        long paid = atomic_load(&r.paid), left = account_balance(r.a);
+        if (paid != 60 || left != 40)
+            lab_fail("one of %d withdrawals of 60 from 100 is paid, leaving 40 / round %ld: %ld paid out, "
+                     "balance %ld",
+                     threads, k + 1, paid, left);
+        account_destroy(r.a);
+    }
+    lab_pass("%ld rounds of %d threads withdrawing 60 from 100: one payout every round", rounds, threads);
+}
+
+/* Short and unpaused, for the ThreadSanitizer build. */
+static void check_race_free(const lab_opts_t *o) {
+    int threads = lab_opt_threads(o, 4);
+    bank_t b = {.ops = lab_opt_iters(o, 300)};
+    for (int i = 0; i < ACCOUNTS; i++)
+        b.acct[i] = account_create(START);
+    atomic_init(&b.deposited, 0);
+    atomic_init(&b.withdrawn, 0);
+    lab_threads_run(threads, teller, &b);
+    long held = 0;
+    for (int i = 0; i < ACCOUNTS; i++) {
+        held += account_balance(b.acct[i]);
+        account_destroy(b.acct[i]);
+    }
+    LAB_EXPECT_EQ((long)ACCOUNTS * START + atomic_load(&b.deposited) - atomic_load(&b.withdrawn), held,
+                  "money in the accounts");
+    lab_pass("%d threads at once: every cent accounted for", threads);
+}
+
+static const lab_check_t checks[] = {
+    {"single", "one thread: deposits, withdrawals, a refused overdraft", check_single, LAB_PAUSE_OFF},
+    {"conserved", "8 threads x 400 random deposits and withdrawals: money conserved", check_conserved,
+     LAB_PAUSE_RANDOM},
+    {"no-overdraw", "200 rounds: 8 threads withdraw 60 from 100, exactly one is paid", check_no_overdraw,
+     LAB_PAUSE_YIELD},
+    {"race-free", "short concurrent run for the ThreadSanitizer build", check_race_free, LAB_PAUSE_OFF},
+};
+
+int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }

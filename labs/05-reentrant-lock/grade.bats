@@ -1,0 +1,35 @@
+#!/usr/bin/env bats
+# Lab 05, reentrant lock: the grade. One @test per check of the torture
+# driver; points and `catches-broken` (broken.c must fail it every run) are
+# Bats tags. An owner blocked on its own lock fails its check within 1 s.
+load ../../grading/lib/lab
+
+# bats test_tags=points:3
+@test "one thread: acquire and release, 1000 times at depth 1" {
+    lab_check single
+}
+
+# bats test_tags=points:4,catches-broken
+@test "the owner acquires to depth 100 and releases 100 times" {
+    lab_check nested
+}
+
+# bats test_tags=points:4,catches-broken
+@test "mutual exclusion: 4 threads x 2000 sections nested 1-3 deep, one inside at a time" {
+    lab_check exclusion
+}
+
+# bats test_tags=points:3,catches-broken
+@test "a release by a thread that does not hold the lock is refused with EPERM" {
+    lab_check non-owner
+}
+
+# bats test_tags=points:3,catches-broken
+@test "the lock passes to a waiter only after the owner's last release" {
+    lab_check handoff
+}
+
+# bats test_tags=points:3
+@test "ThreadSanitizer finds no data race in the lock or the sections it guards" {
+    lab_check_tsan race-free
+}

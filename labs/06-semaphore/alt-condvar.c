@@ -1,0 +1,59 @@
+/* Lab 06, semaphore: another correct design, the semaphore built by hand.
+ *
+ * A mutex, a count and a condition variable are a semaphore: wait while
+ * the count says the pool is full (in a loop, since a woken thread must
+ * check again), take a connection, and on release signal one waiter. This
+ * is how Python's threading.Semaphore is written, on top of a Condition. */
+#include "pool.h"
+
+#include <stdlib.h>
+
+#include "lab.h"
+
+struct pool {
+    int size;
+    int in_use;
+    pthread_mutex_t m;
+    pthread_cond_t room; /* signalled when a connection comes back */
+    int *busy;
+};
+
+pool_t *pool_create(int size) {
+    pool_t *p = lab_calloc(1, sizeof *p);
+    p->size = size;
+    lab_mutex_init(&p->m, NULL);
+    lab_cond_init(&p->room, NULL);
+    p->busy = lab_calloc((size_t)size, sizeof *p->busy);
+    return p;
+}
+
+int pool_acquire(pool_t *p) {
+    int conn = -1;
+    lab_mutex_lock(&p->m);
+    while (p->in_use >= p->size)
+        lab_cond_wait(&p->room, &p->m);
+    p->in_use++;
+    for (int c = 0; c < p->size && conn < 0; c++)
+        if (!p->busy[c]) {
+            lab_pause();
+            p->busy[c] = 1;
+            conn = c;
+        }
+    lab_mutex_unlock(&p->m);
+    return conn;
+}
+
+void pool_release(pool_t *p, int conn) {
+    lab_mutex_lock(&p->m);
+    p->busy[conn] = 0;
+    p->in_use--;
+    lab_cond_signal(&p->room);
+    lab_mutex_unlock(&p->m);
+}
+
+void pool_destroy(pool_t *p) {
+    lab_cond_destroy(&p->room);
+    lab_mutex_destroy(&p->m);
+    free(p->busy);
+    free(p);
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# Lab 06, semaphore: the grade. One @test per check of the torture driver;
+# points and `catches-broken` (broken.c must fail it every run) are Bats
+# tags. A user that never gets a connection fails its check after 2 s.
+load ../../grading/lib/lab
+
+# bats test_tags=points:4
+@test "one user: distinct connections, given back and taken again" {
+    lab_check single
+}
+
+# bats test_tags=points:5,catches-broken
+@test "at most 3 of 10 users hold a connection at once, and every request is served" {
+    lab_check at-most
+}
+
+# bats test_tags=points:4,catches-broken
+@test "no connection is ever held by two users at once" {
+    lab_check no-double
+}
+
+# bats test_tags=points:3,catches-broken
+@test "users waiting for a full pool sleep: under 10% of the wait in CPU time" {
+    lab_check idle-wait
+}
+
+# bats test_tags=points:4,catches-broken
+@test "ThreadSanitizer finds no data race in the pool" {
+    lab_check_tsan race-free
+}

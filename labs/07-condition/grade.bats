@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# Lab 07, condition: the grade. One @test per check of the torture driver;
+# points and `catches-broken` (broken.c must fail it every run) are Bats
+# tags. A thread that never wakes fails its check within about 2 s.
+load ../../grading/lib/lab
+
+# bats test_tags=points:4
+@test "one thread: FIFO order, capacity, close drains and then ends" {
+    lab_check single
+}
+
+# bats test_tags=points:5,catches-broken
+@test "4 producers, 6 consumers, capacity 4: every item is taken exactly once" {
+    lab_check exactly-once
+}
+
+# bats test_tags=points:4,catches-broken
+@test "capacity 1 with 6 producers: the queue is never overfull and nothing is lost" {
+    lab_check capacity
+}
+
+# bats test_tags=points:4,catches-broken
+@test "close() wakes every waiting consumer, and each one ends" {
+    lab_check close-wakes-all
+}
+
+# bats test_tags=points:3
+@test "ThreadSanitizer finds no data race between a producer and a consumer" {
+    lab_check_tsan race-free
+}

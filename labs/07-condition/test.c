@@ -1,0 +1,200 @@
+/* Lab 07, condition: the torture driver. One check per run. Producers put
+ * numbered items, consumers take them and tick them off, so a lost item, a
+ * duplicate or an invented one is seen the moment it happens.
+ *
+ *   $ build/labs/07-condition/broken/test exactly-once
+ *   FAIL: every item taken exactly once / item 3071 taken twice (check exactly-once, seed 12)
+ *   $ build/labs/07-condition/fixed/test close-wakes-all
+ *   ok: close-wakes-all: 6 consumers blocked on an empty queue all returned 0 after close()
+ */
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "lab.h"
+#include "queue.h"
+
+#define STALL_S 2.0
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void check_single(const lab_opts_t *o) {
+    (void)o;
+    queue_t *q = queue_create(3);
+    long v = -1;
+    for (long i = 1; i <= 3; i++)
+        LAB_EXPECT_EQ(0, queue_put(q, i * 10), "put into a queue with room");
+    LAB_EXPECT_EQ(3, queue_len(q), "length after 3 puts into capacity 3");
+    for (long i = 1; i <= 3; i++) {
+        LAB_EXPECT_EQ(1, queue_get(q, &v), "get from a non-empty queue");
+        LAB_EXPECT_EQ(i * 10, v, "items come out in the order put");
+    }
+    for (long i = 0; i < 1000; i++) { /* the ring wraps many times */
+        queue_put(q, i);
+        queue_put(q, i + 1);
+        queue_get(q, &v);
+        LAB_EXPECT_EQ(i, v, "FIFO order across wrap-arounds");
+        queue_get(q, &v);
+        LAB_EXPECT_EQ(i + 1, v, "FIFO order across wrap-arounds");
+    }
+    queue_put(q, 7);
+    queue_close(q);
+    LAB_EXPECT_EQ(-1, queue_put(q, 8), "put after close");
+    LAB_EXPECT_EQ(1, queue_get(q, &v), "get after close while an item is left");
+    LAB_EXPECT_EQ(7, v, "the item left at close");
+    LAB_EXPECT_EQ(0, queue_get(q, &v), "get after close on an empty queue");
+    queue_destroy(q);
+    lab_pass("one thread: FIFO order, capacity, close drains then ends");
+}
+
+typedef struct {
+    queue_t *q;
+    int producers;
+    long per_producer;
+    atomic_int *seen; /* seen[item]: times taken */
+    atomic_int producing;
+    _Atomic long taken;
+    atomic_int most; /* the longest queue a consumer saw */
+} flow_t;
+
+static void produce(flow_t *f, int p) {
+    for (long i = 0; i < f->per_producer; i++)
+        if (queue_put(f->q, p * f->per_producer + i) != 0)
+            lab_fail("put on an open queue returns 0 / it returned -1");
+    if (atomic_fetch_sub(&f->producing, 1) == 1)
+        queue_close(f->q); /* the last producer closes: consumers drain and end */
+}
+
+static void consume(flow_t *f) {
+    long item, total = (long)f->producers * f->per_producer;
+    while (queue_get(f->q, &item) == 1) {
+        if (item < 0 || item >= total)
+            lab_fail("every item taken was put / took %ld, never put", item);
+        if (atomic_fetch_add(&f->seen[item], 1) != 0)
+            lab_fail("every item taken exactly once / item %ld taken twice", item);
+        int len = queue_len(f->q);
+        for (int m = atomic_load(&f->most); len > m && !atomic_compare_exchange_weak(&f->most, &m, len);)
+            ;
+        atomic_fetch_add_explicit(&f->taken, 1, memory_order_relaxed);
+    }
+}
+
+typedef struct {
+    flow_t *f;
+    int producers;
+} roles_t;
+
+static void worker(const lab_worker_t *w) {
+    roles_t *r = w->arg;
+    if (w->index < r->producers)
+        produce(r->f, w->index);
+    else
+        consume(r->f);
+}
+
+/* producers x per items through a queue of `cap`, consumers taking them;
+ * fails on the first wrong item, a stall, a loss, or an overfull queue. */
+static void flow(int producers, int consumers, long per, int cap) {
+    long total = producers * per;
+    flow_t f = {.q = queue_create(cap), .producers = producers, .per_producer = per};
+    f.seen = lab_calloc((size_t)total, sizeof *f.seen);
+    atomic_init(&f.producing, producers);
+    atomic_init(&f.taken, 0);
+    atomic_init(&f.most, 0);
+    roles_t r = {&f, producers};
+    lab_stall_t *s = lab_stall_watch(&f.taken, STALL_S, "no item moved in 2 s: a producer or consumer never woke");
+    lab_threads_run(producers + consumers, worker, &r);
+    lab_stall_stop(s);
+    long taken = atomic_load(&f.taken);
+    if (taken != total) {
+        long missing = -1;
+        for (long i = 0; i < total && missing < 0; i++)
+            if (atomic_load(&f.seen[i]) == 0)
+                missing = i;
+        lab_fail("all %ld items taken before the consumers ended / %ld taken, item %ld never", total, taken,
+                 missing);
+    }
+    if (atomic_load(&f.most) > cap)
+        lab_fail("the queue never holds more than its capacity %d / it held %d", cap, atomic_load(&f.most));
+    free(f.seen);
+    queue_destroy(f.q);
+}
+
+static void check_exactly_once(const lab_opts_t *o) {
+    int consumers = lab_opt_threads(o, 6);
+    long per = lab_opt_iters(o, 3000);
+    flow(4, consumers, per, 4);
+    lab_pass("4 producers x %ld items, %d consumers, capacity 4: each item taken exactly once, all "
+             "consumers ended after close",
+             per, consumers);
+}
+
+static void check_capacity(const lab_opts_t *o) {
+    int producers = lab_opt_threads(o, 6);
+    long per = lab_opt_iters(o, 2000);
+    flow(producers, 1, per, 1);
+    lab_pass("%d producers x %ld items into a queue of capacity 1, one consumer: never overfull, none lost",
+             producers, per);
+}
+
+typedef struct {
+    queue_t *q;
+    atomic_int entered;
+    _Atomic long ended;
+} closing_t;
+
+static void sleeper(const lab_worker_t *w) {
+    closing_t *c = w->arg;
+    long item;
+    atomic_fetch_add(&c->entered, 1);
+    if (queue_get(c->q, &item) != 0)
+        lab_fail("get on a closed, empty queue returns 0 / it returned an item (%ld)", item);
+    atomic_fetch_add(&c->ended, 1);
+}
+
+static void *close_later(void *arg) {
+    closing_t *c = arg;
+    while (atomic_load(&c->entered) < 6)
+        sched_yield();
+    sleep_ms(200); /* long enough for every consumer to be waiting */
+    queue_close(c->q);
+    return NULL;
+}
+
+static void check_close_wakes_all(const lab_opts_t *o) {
+    (void)o;
+    closing_t c = {.q = queue_create(2)};
+    atomic_init(&c.entered, 0);
+    atomic_init(&c.ended, 0);
+    pthread_t t;
+    lab_thread_create(&t, NULL, close_later, &c);
+    lab_stall_t *s = lab_stall_watch(&c.ended, 1.0 + 0.2, "consumer never woke after close");
+    lab_threads_run(6, sleeper, &c);
+    lab_stall_stop(s);
+    lab_thread_join(t, NULL);
+    queue_destroy(c.q);
+    lab_pass("6 consumers blocked on an empty queue all returned 0 after close()");
+}
+
+/* One producer, one consumer, unpaused, for the ThreadSanitizer build. */
+static void check_race_free(const lab_opts_t *o) {
+    flow(1, 1, lab_opt_iters(o, 2000), 2);
+    lab_pass("a producer and a consumer: every item once, in bounds");
+}
+
+static const lab_check_t checks[] = {
+    {"single", "one thread: FIFO, capacity, close drains then ends", check_single, LAB_PAUSE_OFF},
+    {"exactly-once", "4 producers, 6 consumers, capacity 4: every item taken exactly once",
+     check_exactly_once, LAB_PAUSE_RANDOM},
+    {"capacity", "6 producers, 1 consumer, capacity 1: never overfull, nothing lost", check_capacity,
+     LAB_PAUSE_RANDOM},
+    {"close-wakes-all", "6 consumers waiting on an empty queue all end after close()",
+     check_close_wakes_all, LAB_PAUSE_OFF},
+    {"race-free", "a producer and a consumer, for the ThreadSanitizer build", check_race_free, LAB_PAUSE_OFF},
+};
+
+int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }
