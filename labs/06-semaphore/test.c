@@ -138,8 +138,10 @@ static void *hold_then_release(void *arg) {
 }
 
 /* A pool of 1 held for 300 ms while 3 users wait: waiting must sleep. The
- * bound, a tenth of the wait in CPU time, is generous: a sleeping waiter
- * uses well under a millisecond, a spinning one most of the wait. */
+ * bound, 2% of the wait in CPU time (6 ms), is generous: a sleeping waiter
+ * uses well under a millisecond, even on a loaded machine, while a spinning
+ * one gets its fair share of a CPU, most of the wait on an idle machine and
+ * still 2/N of it with N threads fighting over 2 CPUs. */
 static void check_idle_wait(const lab_opts_t *o) {
     int users = lab_opt_threads(o, 3);
     if (users > USERS)
@@ -158,8 +160,8 @@ static void check_idle_wait(const lab_opts_t *o) {
     for (int i = 0; i < users; i++)
         if (x.cpu[i] > worst)
             worst = x.cpu[i], wall = x.wall[i];
-    if (worst > 0.1 * wall)
-        lab_fail("a user waiting for a full pool sleeps (CPU < 10%% of the wait) / one used %.3f s of CPU "
+    if (worst > 0.02 * wall)
+        lab_fail("a user waiting for a full pool sleeps (CPU < 2%% of the wait) / one used %.3f s of CPU "
                  "in a %.3f s wait",
                  worst, wall);
     pool_destroy(x.p);

@@ -1,0 +1,35 @@
+#!/usr/bin/env bats
+# Lab 08, event: the grade. One @test per check of the torture driver;
+# points and `catches-broken` (broken.c must fail it every run) are Bats
+# tags. A waiter that never wakes fails its check within 1 s.
+load ../../grading/lib/lab
+
+# bats test_tags=points:3
+@test "one thread: set, clear, a wait on a set event returns at once" {
+    lab_check single
+}
+
+# bats test_tags=points:3
+@test "wait(0.2) on an unset event returns 0 after about 0.2 s" {
+    lab_check timeout
+}
+
+# bats test_tags=points:3
+@test "16 waiters asleep on one event all wake when it is set" {
+    lab_check many-waiters
+}
+
+# bats test_tags=points:5,catches-broken
+@test "no lost wakeup: 500 rounds of 4 waiters racing one set(), every waiter wakes" {
+    lab_check lost-wakeup
+}
+
+# bats test_tags=points:2
+@test "a waiting thread burns (almost) no CPU" {
+    lab_check idle
+}
+
+# bats test_tags=points:4,catches-broken
+@test "ThreadSanitizer finds no data race in set, is_set and wait" {
+    lab_check_tsan race-free
+}

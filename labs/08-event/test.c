@@ -1,0 +1,181 @@
+/* Lab 08, event: the torture driver. One check per run. A waiter that
+ * never wakes is reported after 1 s with that reason, never waited out.
+ *
+ *   $ build/labs/08-event/broken/test lost-wakeup
+ *   FAIL: waiter never woke: its set() came while it was getting ready to sleep (lost wakeup) / progress stopped at 1283 (check lost-wakeup, seed 8)
+ *   $ build/labs/08-event/fixed/test idle
+ *   ok: idle: a waiter blocked 0.300 s used 0.000 s of CPU
+ */
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "event.h"
+#include "lab.h"
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void check_single(const lab_opts_t *o) {
+    (void)o;
+    event_t *e = event_create();
+    LAB_EXPECT_EQ(0, event_is_set(e), "a new event is set");
+    LAB_EXPECT_EQ(0, event_wait(e, 0), "wait(0) on an unset event");
+    event_set(e);
+    LAB_EXPECT_EQ(1, event_is_set(e), "set after event_set()");
+    double t0 = lab_now();
+    LAB_EXPECT_EQ(1, event_wait(e, -1), "wait() on a set event");
+    LAB_EXPECT_EQ(1, event_wait(e, 5), "wait(5) on a set event");
+    if (lab_now() - t0 > 0.5)
+        lab_fail("waits on a set event return at once / they took %.3f s", lab_now() - t0);
+    event_set(e);
+    LAB_EXPECT_EQ(1, event_is_set(e), "set after setting twice");
+    event_clear(e);
+    LAB_EXPECT_EQ(0, event_is_set(e), "set after event_clear()");
+    LAB_EXPECT_EQ(0, event_wait(e, 0.01), "wait(0.01) on a cleared event");
+    event_destroy(e);
+    lab_pass("one thread: set, wait on a set event returns at once, clear, wait(0) on unset is 0");
+}
+
+static void check_timeout(const lab_opts_t *o) {
+    (void)o;
+    event_t *e = event_create();
+    double t0 = lab_now();
+    int r = event_wait(e, 0.2);
+    double took = lab_now() - t0;
+    if (r != 0 || took < 0.2 || took > 1.0)
+        lab_fail("wait(0.2) on an unset event returns 0 after 0.2 to 1 s / it returned %d after %.3f s", r,
+                 took);
+    event_destroy(e);
+    lab_pass("wait(0.2) on an unset event returned 0 after %.3f s", took);
+}
+
+typedef struct {
+    event_t *e;
+    int waiters;
+    _Atomic long woke;
+    atomic_int bad;
+} round_t;
+
+static void waiter_or_setter(const lab_worker_t *w) {
+    round_t *r = w->arg;
+    if (w->index == r->waiters) { /* the last thread sets */
+        lab_pause();
+        event_set(r->e);
+        return;
+    }
+    if (event_wait(r->e, -1) != 1)
+        atomic_fetch_add(&r->bad, 1);
+    atomic_fetch_add(&r->woke, 1);
+}
+
+/* Waiters that are surely asleep when the event is set all wake. */
+static void *set_later(void *arg) {
+    round_t *r = arg;
+    sleep_ms(100);
+    event_set(r->e);
+    return NULL;
+}
+
+static void waiter(const lab_worker_t *w) {
+    round_t *r = w->arg;
+    if (event_wait(r->e, -1) != 1)
+        atomic_fetch_add(&r->bad, 1);
+    atomic_fetch_add(&r->woke, 1);
+}
+
+static void check_many_waiters(const lab_opts_t *o) {
+    int n = lab_opt_threads(o, 16);
+    round_t r = {.e = event_create(), .waiters = n};
+    atomic_init(&r.woke, 0);
+    atomic_init(&r.bad, 0);
+    pthread_t t;
+    lab_thread_create(&t, NULL, set_later, &r);
+    lab_stall_t *s = lab_stall_watch(&r.woke, 1.0, "waiter never woke after set()");
+    lab_threads_run(n, waiter, &r);
+    lab_stall_stop(s);
+    lab_thread_join(t, NULL);
+    LAB_EXPECT_EQ(0, atomic_load(&r.bad), "waits that returned 0 after set()");
+    event_destroy(r.e);
+    lab_pass("%d waiters asleep on one event all woke when it was set", n);
+}
+
+/* Waiters and a setter released together, round after round: the set lands
+ * anywhere, also while a waiter is between looking and sleeping. */
+static void check_lost_wakeup(const lab_opts_t *o) {
+    int waiters = lab_opt_threads(o, 4);
+    long rounds = lab_opt_iters(o, 500);
+    _Atomic long woke;
+    atomic_init(&woke, 0);
+    lab_stall_t *s = lab_stall_watch(
+        &woke, 1.0, "waiter never woke: its set() came while it was getting ready to sleep (lost wakeup)");
+    for (long k = 0; k < rounds; k++) {
+        round_t r = {.e = event_create(), .waiters = waiters};
+        atomic_init(&r.woke, 0);
+        atomic_init(&r.bad, 0);
+        lab_threads_run(waiters + 1, waiter_or_setter, &r);
+        LAB_EXPECT_EQ(0, atomic_load(&r.bad), "waits that returned 0 after set()");
+        atomic_fetch_add(&woke, atomic_load(&r.woke));
+        event_destroy(r.e);
+    }
+    lab_stall_stop(s);
+    lab_pass("%ld rounds of %d waiters racing one set(): every waiter woke", rounds, waiters);
+}
+
+/* A waiter on an unset event must sleep: a tenth of the wait in CPU time is
+ * a generous bound (a sleeping waiter uses far under a millisecond). */
+static void check_idle(const lab_opts_t *o) {
+    (void)o;
+    event_t *e = event_create();
+    double c0 = lab_thread_cpu(), t0 = lab_now();
+    int r = event_wait(e, 0.3);
+    double cpu = lab_thread_cpu() - c0, wall = lab_now() - t0;
+    LAB_EXPECT_EQ(0, r, "wait(0.3) on an unset event");
+    if (cpu > 0.1 * wall)
+        lab_fail("a waiter sleeps (CPU < 10%% of the wait) / it used %.3f s of CPU in %.3f s", cpu, wall);
+    event_destroy(e);
+    lab_pass("a waiter blocked %.3f s used %.3f s of CPU", wall, cpu);
+}
+
+typedef struct {
+    event_t *e;
+} poll_t;
+
+static void poller_or_setter(const lab_worker_t *w) {
+    poll_t *p = w->arg;
+    if (w->index == 0) {
+        sleep_ms(20); /* the poller is surely looking by now (a sleep orders nothing for TSan) */
+        event_set(p->e);
+    } else if (w->index == 1) {
+        while (!event_is_set(p->e))
+            sched_yield();
+    } else {
+        event_wait(p->e, -1);
+    }
+}
+
+/* For the ThreadSanitizer build: one thread sets while another polls
+ * event_is_set() and others wait. */
+static void check_race_free(const lab_opts_t *o) {
+    (void)o;
+    poll_t p = {event_create()};
+    lab_threads_run(4, poller_or_setter, &p);
+    event_destroy(p.e);
+    lab_pass("set() while others poll and wait: no race");
+}
+
+static const lab_check_t checks[] = {
+    {"single", "one thread: set, clear, waits on set and unset events", check_single, LAB_PAUSE_OFF},
+    {"timeout", "wait(0.2) on an unset event returns 0 after about 0.2 s", check_timeout, LAB_PAUSE_OFF},
+    {"many-waiters", "16 waiters asleep on one event all wake when it is set", check_many_waiters,
+     LAB_PAUSE_OFF},
+    {"lost-wakeup", "500 rounds: 4 waiters and a setter released together, nobody sleeps through",
+     check_lost_wakeup, LAB_PAUSE_RANDOM},
+    {"idle", "a waiter burns (almost) no CPU", check_idle, LAB_PAUSE_OFF},
+    {"race-free", "set() while others poll and wait, for the ThreadSanitizer build", check_race_free,
+     LAB_PAUSE_OFF},
+};
+
+int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }

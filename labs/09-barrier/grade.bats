@@ -1,0 +1,25 @@
+#!/usr/bin/env bats
+# Lab 09, barrier: the grade. One @test per check of the torture driver;
+# points and `catches-broken` (broken.c must fail it every run) are Bats
+# tags. A barrier that never opens again fails its check within 2 s.
+load ../../grading/lib/lab
+
+# bats test_tags=points:3
+@test "a barrier for one thread never blocks and is always serial" {
+    lab_check single
+}
+
+# bats test_tags=points:6,catches-broken
+@test "5 threads x 3000 rounds: nobody leaves a round before all have arrived, no hang" {
+    lab_check rounds
+}
+
+# bats test_tags=points:5,catches-broken
+@test "5 threads x 3000 rounds: exactly one serial thread per round" {
+    lab_check serial
+}
+
+# bats test_tags=points:6,catches-broken
+@test "ThreadSanitizer: the barrier orders writes before it and reads after it" {
+    lab_check_tsan race-free
+}
