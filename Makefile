@@ -38,7 +38,7 @@ GBENCH_VERSION := $(shell pkg-config --modversion benchmark 2>/dev/null)
 HWLOC_VERSION := $(shell pkg-config --modversion hwloc 2>/dev/null)
 # Labs with a workload.c register it with the harness; their implementations
 # are linked in side by side, each with its global symbols prefixed by its
-# name (fixed__counter_inc, alt_atomic__counter_inc, ...).
+# lab and name (lab01_fixed__counter_inc, lab01_alt_atomic__counter_inc, ...).
 WORKLOAD_LABS := $(patsubst labs/%/workload.c,%,$(wildcard labs/*/workload.c))
 lab_workload_objs = $(BUILD)/engine/$(1)/workload.o \
     $(foreach i,$(call lab_impls,$(1)),$(BUILD)/engine/$(1)/$(i).o)
@@ -179,7 +179,7 @@ $$(BUILD)/engine/$(1)/workload.o: labs/$(1)/workload.c
 $$(BUILD)/engine/$(1)/%.o: labs/$(1)/%.c
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) -DLAB_NO_PAUSE $$(DEPFLAGS) $$(LAB_INC_$(1)) -c $$< -o $$@.raw
-	nm -g --defined-only $$@.raw | awk -v p="$$(subst -,_,$$*)__" '{ print $$$$3, p $$$$3 }' >$$@.syms
+	nm -g --defined-only $$@.raw | awk -v p="lab$$(firstword $$(subst -, ,$(1)))_$$(subst -,_,$$*)__" '{ print $$$$3, p $$$$3 }' >$$@.syms
 	objcopy --redefine-syms=$$@.syms $$@.raw $$@
 	rm -f $$@.raw $$@.syms
 $$(L)/%/test: $$(L)/%/impl.o $$(L)/test.o $$(BUILD)/labs/common/lab.o

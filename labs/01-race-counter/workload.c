@@ -7,7 +7,7 @@
  *   sharded  alt-sharded.c               unsafe   broken.c, and the loss
  *   process  broken.c, one private counter per process, summed at the end
  * The build links each implementation with its functions renamed
- * (fixed__counter_inc, ...), so all of them live in one binary. */
+ * (lab01_fixed__counter_inc, ...), so all of them live in one binary. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +20,10 @@ typedef struct counter counter_t;
     void impl##__counter_inc(counter_t *c);                                    \
     long impl##__counter_get(counter_t *c);                                    \
     void impl##__counter_destroy(counter_t *c);
-COUNTER_API(broken)
-COUNTER_API(fixed)
-COUNTER_API(alt_atomic)
-COUNTER_API(alt_sharded)
+COUNTER_API(lab01_broken)
+COUNTER_API(lab01_fixed)
+COUNTER_API(lab01_alt_atomic)
+COUNTER_API(lab01_alt_sharded)
 
 typedef struct {
     counter_t *(*create)(void);
@@ -33,8 +33,8 @@ typedef struct {
 } impl_t;
 
 #define IMPL(x) {x##__counter_create, x##__counter_inc, x##__counter_get, x##__counter_destroy}
-static const impl_t broken = IMPL(broken), fixed = IMPL(fixed), atomic = IMPL(alt_atomic),
-                    sharded = IMPL(alt_sharded);
+static const impl_t broken = IMPL(lab01_broken), fixed = IMPL(lab01_fixed), atomic = IMPL(lab01_alt_atomic),
+                    sharded = IMPL(lab01_alt_sharded);
 
 typedef struct {
     const impl_t *impl;

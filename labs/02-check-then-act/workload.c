@@ -11,7 +11,7 @@
  * Flights hold more seats than the run can sell, so every booking succeeds
  * and a seat count that fell by less than the bookings made shows seats
  * sold twice. The build links each implementation with its functions
- * renamed (fixed__flight_book, ...), so all of them live in one binary. */
+ * renamed (lab02_fixed__flight_book, ...), so all of them live in one binary. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,9 +26,9 @@ typedef struct flight flight_t;
     int impl##__flight_book(flight_t *f);                                      \
     int impl##__flight_seats_left(flight_t *f);                                \
     void impl##__flight_destroy(flight_t *f);
-BOOKING_API(broken)
-BOOKING_API(fixed)
-BOOKING_API(alt_cas)
+BOOKING_API(lab02_broken)
+BOOKING_API(lab02_fixed)
+BOOKING_API(lab02_alt_cas)
 
 typedef struct {
     flight_t *(*create)(int seats);
@@ -38,7 +38,7 @@ typedef struct {
 } impl_t;
 
 #define IMPL(x) {x##__flight_create, x##__flight_book, x##__flight_seats_left, x##__flight_destroy}
-static const impl_t broken = IMPL(broken), fixed = IMPL(fixed), cas = IMPL(alt_cas);
+static const impl_t broken = IMPL(lab02_broken), fixed = IMPL(lab02_fixed), cas = IMPL(lab02_alt_cas);
 
 enum { FLIGHTS = 16 };
 

@@ -8,7 +8,7 @@
  *   process  broken.c, each process owning a private copy of the accounts
  *            (its shard of the bank), the parent summing what each changed
  * The build links each implementation with its functions renamed
- * (fixed__account_deposit, ...), so all of them live in one binary. */
+ * (lab03_fixed__account_deposit, ...), so all of them live in one binary. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +23,8 @@ typedef struct account account_t;
     int impl##__account_withdraw(account_t *a, long amount);                   \
     long impl##__account_balance(account_t *a);                                \
     void impl##__account_destroy(account_t *a);
-ACCOUNT_API(broken)
-ACCOUNT_API(fixed)
+ACCOUNT_API(lab03_broken)
+ACCOUNT_API(lab03_fixed)
 
 typedef struct {
     account_t *(*create)(long balance);
@@ -37,7 +37,7 @@ typedef struct {
 #define IMPL(x)                                                                \
     {x##__account_create, x##__account_deposit, x##__account_withdraw, x##__account_balance,     \
      x##__account_destroy}
-static const impl_t broken = IMPL(broken), fixed = IMPL(fixed);
+static const impl_t broken = IMPL(lab03_broken), fixed = IMPL(lab03_fixed);
 
 enum { ACCOUNTS = 64 };
 #define START (1L << 40) /* no withdrawal is ever refused */

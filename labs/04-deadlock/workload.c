@@ -9,7 +9,7 @@
  *   object   fixed.c (locks taken in account order)
  *   process  broken.c, each process with a private copy of the bank
  * The build links each implementation with its functions renamed
- * (fixed__account_transfer, ...), so all of them live in one binary. */
+ * (lab04_fixed__account_transfer, ...), so all of them live in one binary. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +23,8 @@ typedef struct account account_t;
     void impl##__account_transfer(account_t *from, account_t *to, long amount); \
     long impl##__account_balance(account_t *a);                                \
     void impl##__account_destroy(account_t *a);
-BANK_API(broken)
-BANK_API(fixed)
+BANK_API(lab04_broken)
+BANK_API(lab04_fixed)
 
 typedef struct {
     account_t *(*create)(int id, long balance);
@@ -34,7 +34,7 @@ typedef struct {
 } impl_t;
 
 #define IMPL(x) {x##__account_create, x##__account_transfer, x##__account_balance, x##__account_destroy}
-static const impl_t broken = IMPL(broken), fixed = IMPL(fixed);
+static const impl_t broken = IMPL(lab04_broken), fixed = IMPL(lab04_fixed);
 
 enum { ACCOUNTS = 64 };
 #define START 1000000L
