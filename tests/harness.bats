@@ -150,3 +150,24 @@ setup_file() {
     assert_equal "$status" 2
     assert_equal "${#stderr_lines[@]}" 1
 }
+
+@test "every lab's workload runs under each regime it supports and verifies its state" {
+    labs=$("$B" --list | awk '/^[a-z]/ { w = $1 } /; lab / { print w }' | paste -sd,)
+    [[ -n $labs ]]
+    mkdir -p "$BATS_TEST_TMPDIR/r"
+    run --separate-stderr "$B" --check-gil --workload "$labs" --workers 1,2 --ops 20000 --repetitions 1 \
+        --out "$BATS_TEST_TMPDIR/r"
+    assert_success
+    t=$BATS_TEST_TMPDIR/r/latest/tidy.csv
+    for w in ${labs//,/ }; do
+        for r in $("$B" --list | awk -v w="$w" '$1 == w { f = 1; next } f { sub(/^ *regimes: /, ""); sub(/;.*/, ""); print; exit }'); do
+            run awk -F, -v w="$w" -v r="$r" 'NR > 1 && $1 == w && $2 == r' "$t"
+            assert_equal "${#lines[@]}" 2
+        done
+    done
+    # nothing lost but where no lock is the point; every GIL run exclusive
+    run awk -F, 'NR > 1 && $2 != "unsafe" && $12 != 0' "$t"
+    assert_output ""
+    run awk -F, 'NR > 1 && $2 == "gil" && $17 != 1' "$t"
+    assert_output ""
+}
