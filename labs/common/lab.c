@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "lab.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -164,6 +166,36 @@ struct lab_stall {
     char reason[256];
 };
 
+/* 1 when every thread of the process but the caller is asleep (state S or
+ * D in /proc): the signature of a deadlock or a lost wakeup, as against a
+ * thread that is only waiting for a CPU on a loaded machine (state R). */
+static int others_asleep(void) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task");
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return 1; /* no /proc: trust the clock alone */
+    long me = (long)syscall(SYS_gettid);
+    int asleep = 1;
+    struct dirent *e;
+    while (asleep && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || atol(e->d_name) == me)
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue; /* the thread has just ended */
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        const char *close = strrchr(buf, ')'); /* the name may hold spaces */
+        if (close != NULL && close[1] == ' ' && close[2] != 'S' && close[2] != 'D')
+            asleep = 0;
+    }
+    closedir(d);
+    return asleep;
+}
+
 static void *stall_main(void *p) {
     lab_stall_t *s = p;
     long last = atomic_load_explicit(s->progress, memory_order_relaxed);
@@ -175,8 +207,13 @@ static void *stall_main(void *p) {
         if (now != last) {
             last = now;
             since = lab_now();
-        } else if (lab_now() - since >= s->seconds && !atomic_load(&s->stop)) {
-            lab_fail("%s / progress stopped at %ld", s->reason, now);
+        } else if (!atomic_load(&s->stop)) {
+            /* Asleep for the whole window: hung. Runnable but stuck for five
+             * windows: spinning on something that will never change (or a
+             * machine so loaded that nothing could be judged anyway). */
+            double idle = lab_now() - since;
+            if ((idle >= s->seconds && others_asleep()) || idle >= 5 * s->seconds)
+                lab_fail("%s / progress stopped at %ld", s->reason, now);
         }
     }
     return NULL;

@@ -130,7 +130,10 @@ void lab_watchdog_disarm(void);
 /* ---- stall watchdog ----------------------------------------------------
  * For checks that must keep making progress (transfers, barrier rounds,
  * queue items): a monitor thread reads *progress every few milliseconds and
- * fails the check if it has not changed for `seconds`, printing
+ * fails the check if it has not changed for `seconds` while every other
+ * thread was asleep (a deadlock or a lost wakeup; a thread merely waiting
+ * for a CPU on a loaded machine does not count), or for 5 x `seconds`
+ * whatever the threads were doing (a spin that never ends), printing
  *   FAIL: <reason> / progress stopped at <n> (check C, seed S)
  * e.g. reason "deadlock: no transfer finished in 2 s". A hang is reported
  * after `seconds`, not after the whole check's timeout. The workers only
