@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Lab 04, deadlock: the grade. One @test per check of the torture driver;
 # points and `catches-broken` (broken.c must fail it every run) are Bats
-# tags. A hang fails its check within 2 s with a named reason.
+# tags. A hang fails its check within 1 s with a named reason.
 load ../../grading/lib/lab
 
 # bats test_tags=points:2

@@ -1,9 +1,9 @@
 /* Lab 04, deadlock: the torture driver. One check per run. A hang is never
  * waited out: a stall watchdog fails the check as soon as no transfer has
- * finished for 2 s, and names the reason.
+ * finished for 1 s, and names the reason.
  *
  *   $ build/labs/04-deadlock/broken/test opposite
- *   FAIL: deadlock: no transfer finished in 2 s / progress stopped at 3 (check opposite, seed 77)
+ *   FAIL: deadlock: no transfer finished in 1 s / progress stopped at 3 (check opposite, seed 77)
  *   $ build/labs/04-deadlock/fixed/test random
  *   ok: random: 8 threads x 1000 transfers among 5 accounts in both directions: all finished, total kept
  */
@@ -12,8 +12,8 @@
 #include "bank.h"
 #include "lab.h"
 
-#define STALL_S 2.0
-#define STALL_REASON "deadlock: no transfer finished in 2 s"
+#define STALL_S 1.0
+#define STALL_REASON "deadlock: no transfer finished in 1 s"
 
 static void check_single(const lab_opts_t *o) {
     (void)o;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Lab 06, semaphore: the grade. One @test per check of the torture driver;
 # points and `catches-broken` (broken.c must fail it every run) are Bats
-# tags. A user that never gets a connection fails its check after 2 s.
+# tags. A user that never gets a connection fails its check after 1 s.
 load ../../grading/lib/lab
 
 # bats test_tags=points:4

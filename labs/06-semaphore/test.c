@@ -12,8 +12,8 @@
 #include "lab.h"
 #include "pool.h"
 
-#define STALL_S 2.0
-#define STALL_REASON "a user never got a connection in 2 s"
+#define STALL_S 1.0
+#define STALL_REASON "a user never got a connection in 1 s"
 
 enum { SIZE = 3, USERS = 10 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Lab 07, condition: the grade. One @test per check of the torture driver;
 # points and `catches-broken` (broken.c must fail it every run) are Bats
-# tags. A thread that never wakes fails its check within about 2 s.
+# tags. A thread that never wakes fails its check within about 1 s.
 load ../../grading/lib/lab
 
 # bats test_tags=points:4

@@ -15,7 +15,7 @@
 #include "lab.h"
 #include "queue.h"
 
-#define STALL_S 2.0
+#define STALL_S 1.0
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -106,7 +106,7 @@ static void flow(int producers, int consumers, long per, int cap) {
     atomic_init(&f.taken, 0);
     atomic_init(&f.most, 0);
     roles_t r = {&f, producers};
-    lab_stall_t *s = lab_stall_watch(&f.taken, STALL_S, "no item moved in 2 s: a producer or consumer never woke");
+    lab_stall_t *s = lab_stall_watch(&f.taken, STALL_S, "no item moved in 1 s: a producer or consumer never woke");
     lab_threads_run(producers + consumers, worker, &r);
     lab_stall_stop(s);
     long taken = atomic_load(&f.taken);

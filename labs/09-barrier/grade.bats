@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Lab 09, barrier: the grade. One @test per check of the torture driver;
 # points and `catches-broken` (broken.c must fail it every run) are Bats
-# tags. A barrier that never opens again fails its check within 2 s.
+# tags. A barrier that never opens again fails its check within 1 s.
 load ../../grading/lib/lab
 
 # bats test_tags=points:3

@@ -1,9 +1,9 @@
 /* Lab 09, barrier: the torture driver. One check per run: 4 travellers and
  * a guide (5 threads) meet at the barrier round after round. A barrier that
- * never opens again is reported after 2 s with that reason.
+ * never opens again is reported after 1 s with that reason.
  *
  *   $ build/labs/09-barrier/broken/test rounds
- *   FAIL: barrier never opened: no thread passed it in 2 s / progress stopped at 7 (check rounds, seed 3)
+ *   FAIL: barrier never opened: no thread passed it in 1 s / progress stopped at 7 (check rounds, seed 3)
  *   $ build/labs/09-barrier/fixed/test serial
  *   ok: serial: 5 threads x 3000 rounds: exactly one serial thread every round
  */
@@ -13,8 +13,8 @@
 #include "barrier.h"
 #include "lab.h"
 
-#define STALL_S 2.0
-#define STALL_REASON "barrier never opened: no thread passed it in 2 s"
+#define STALL_S 1.0
+#define STALL_REASON "barrier never opened: no thread passed it in 1 s"
 
 static void check_single(const lab_opts_t *o) {
     (void)o;
