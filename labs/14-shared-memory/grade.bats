@@ -1,0 +1,36 @@
+#!/usr/bin/env bats
+# Lab 14, shared memory: the grade. One @test per check of the torture
+# driver; points and `catches-broken` (broken.c must fail it every run) are
+# Bats tags. Worker processes that all sleep with no add finishing fail
+# their check within a second, with a reason.
+load ../../grading/lib/lab
+
+# bats test_tags=points:3
+@test "one process: create, add, update, get; two values stay apart" {
+    lab_check single
+}
+
+# bats test_tags=points:2
+@test "the value is shared: a forked child's changes reach the parent and back" {
+    lab_check fork
+}
+
+# bats test_tags=points:6,catches-broken
+@test "5 processes x 1000 adds on one value, the window stretched: none lost" {
+    lab_check processes
+}
+
+# bats test_tags=points:5
+@test "a process killed holding the lock: the 4 waiting for it finish, the count exact" {
+    lab_check holder-killed
+}
+
+# bats test_tags=points:2,catches-broken
+@test "4 threads x 2500 adds on the same value, the window stretched: none lost" {
+    lab_check threads
+}
+
+# bats test_tags=points:2,catches-broken
+@test "ThreadSanitizer finds no data race in add, update and get" {
+    lab_check_tsan race-free
+}

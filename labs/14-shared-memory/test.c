@@ -1,0 +1,545 @@
+/* Lab 14, shared memory: the torture driver. One check per run.
+ *
+ * The process checks fork their workers from the driver's main thread
+ * before any other thread exists (ThreadSanitizer gives up after a fork
+ * from a threaded process, and a fork copies only the calling thread), and
+ * prove correctness by exact counts. A worker process dies with the driver
+ * (PR_SET_PDEATHSIG), so a failed or timed-out check leaves none behind.
+ * Workers that stop making progress while all of them sleep are reported
+ * one second later with a named reason, never waited out.
+ *
+ *   $ build/labs/14-shared-memory/broken/test processes
+ *   FAIL: 5 processes x 1000 adds == 5000 / got 1000: 4000 lost (check processes, seed 756034574)
+ *   $ build/labs/14-shared-memory/fixed/test holder-killed
+ *   ok: holder-killed: a process died holding the value's lock; the 4 waiting for it all finished, 4100 == 100 + 4 x 1000
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "shmvalue.h"
+
+static void sleep_us(long us) {
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static long plus_one(long old, void *arg) {
+    (void)arg;
+    return old + 1;
+}
+
+static long plus_hundred(long old, void *arg) {
+    (void)arg;
+    return old + 100;
+}
+
+static long times_three(long old, void *arg) {
+    (void)arg;
+    return old * 3;
+}
+
+/* ---- worker processes -------------------------------------------------------
+ * The driver's own bookkeeping lives in a shared page of its own (the
+ * board), so it never leans on the code under test. */
+typedef struct {
+    _Atomic long progress; /* adds finished, by every worker process */
+    atomic_int started;    /* holder-killed: waiters that are running */
+    atomic_int holding;    /* holder-killed: the doomed process is inside its update */
+    atomic_int die;        /* holder-killed: the driver says "die now" */
+} board_t;
+
+static void *map_shared(size_t len) {
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        lab_fail("mmap of %zu shared bytes works / %s", len, strerror(errno));
+    memset(p, 0, len);
+    return p;
+}
+
+static void unmap(void *p, size_t len) {
+    if (munmap(p, len) != 0)
+        lab_fail("munmap works / %s", strerror(errno));
+}
+
+enum { MAXPROC = 64 };
+
+/* How a worker process says what went wrong: its exit status. */
+enum {
+    EXIT_ORPHAN = 70,   /* the driver was gone before the worker began */
+    EXIT_OVERSHOT = 71, /* a waiter saw the value pass the one it waited for */
+    EXIT_NO_DIE = 72,   /* the doomed process was never told to die */
+    EXIT_LIVED = 73,    /* the doomed process came back from its update */
+    EXIT_NOT_SEEN = 74, /* a child did not see what its parent stored */
+};
+
+typedef struct {
+    pid_t pid;
+    int status; /* from waitpid, once reaped */
+    int reaped;
+    int want_sig; /* 0: must exit 0; else must die of this signal */
+    const char *role;
+} child_t;
+
+typedef struct {
+    child_t c[MAXPROC];
+    int n;
+    int gate[2]; /* children wait for EOF on gate[0]: the parent closing gate[1] */
+} crew_t;
+
+static pid_t driver_pid;
+
+static void crew_init(crew_t *cr, int gated) {
+    memset(cr, 0, sizeof *cr);
+    cr->gate[0] = cr->gate[1] = -1;
+    driver_pid = getpid();
+    if (gated && pipe(cr->gate) != 0)
+        lab_fail("pipe works / %s", strerror(errno));
+}
+
+/* Forks a worker that runs fn(index, arg) and exits 0. */
+static void crew_spawn(crew_t *cr, const char *role, int want_sig, void (*fn)(int, void *), int index,
+                       void *arg) {
+    if (cr->n == MAXPROC)
+        lab_fail("at most %d worker processes / asked for more", MAXPROC);
+    fflush(NULL); /* nothing buffered may be printed twice */
+    pid_t pid = fork();
+    if (pid < 0)
+        lab_fail("fork works / %s", strerror(errno));
+    if (pid == 0) {
+        /* Die with the driver, whatever ends it (a failed check, its
+         * watchdog, the grader's timeout): no worker outlives a check. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != driver_pid)
+            _exit(EXIT_ORPHAN);
+        if (cr->gate[0] >= 0) {
+            char byte;
+            close(cr->gate[1]);
+            while (read(cr->gate[0], &byte, 1) < 0 && errno == EINTR) {
+            }
+            close(cr->gate[0]);
+        }
+        fn(index, arg);
+        _exit(0);
+    }
+    cr->c[cr->n++] = (child_t){.pid = pid, .want_sig = want_sig, .role = role};
+}
+
+/* Opens the gate: every gated worker starts at once. */
+static void crew_release(crew_t *cr) {
+    if (cr->gate[1] >= 0) {
+        close(cr->gate[1]);
+        close(cr->gate[0]);
+        cr->gate[0] = cr->gate[1] = -1;
+    }
+}
+
+/* Reaps whatever has ended, without waiting. Returns how many are left. */
+static int crew_reap(crew_t *cr) {
+    for (;;) {
+        int st;
+        pid_t pid = waitpid(-1, &st, WNOHANG);
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid < 0 && errno != ECHILD)
+            lab_fail("waitpid works / %s", strerror(errno));
+        if (pid <= 0)
+            break;
+        for (int i = 0; i < cr->n; i++)
+            if (cr->c[i].pid == pid) {
+                cr->c[i].status = st;
+                cr->c[i].reaped = 1;
+            }
+    }
+    int left = 0;
+    for (int i = 0; i < cr->n; i++)
+        left += !cr->c[i].reaped;
+    return left;
+}
+
+/* 1 when no worker still running is on a CPU or waiting for one (state R
+ * in /proc): all of them sleep, so nobody will change anything. */
+static int crew_asleep(const crew_t *cr) {
+    for (int i = 0; i < cr->n; i++) {
+        if (cr->c[i].reaped)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)cr->c[i].pid);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue; /* just ended */
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        const char *close = strrchr(buf, ')');
+        if (close != NULL && close[1] == ' ' && close[2] == 'R')
+            return 0;
+    }
+    return 1;
+}
+
+static void crew_kill(crew_t *cr) {
+    for (int i = 0; i < cr->n; i++)
+        if (!cr->c[i].reaped && kill(cr->c[i].pid, SIGKILL) == 0) {
+            while (waitpid(cr->c[i].pid, NULL, 0) < 0 && errno == EINTR) {
+            }
+            cr->c[i].reaped = 1;
+        }
+}
+
+static void describe(int st, char *buf, size_t len) {
+    if (WIFSIGNALED(st)) {
+        snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+        return;
+    }
+    const char *why = "";
+    switch (WEXITSTATUS(st)) {
+    case EXIT_ORPHAN: why = ": the driver was gone"; break;
+    case EXIT_OVERSHOT: why = ": the value went past the one it was waiting for"; break;
+    case EXIT_NO_DIE: why = ": it was never told to die"; break;
+    case EXIT_LIVED: why = ": its update() returned, so fn was never called"; break;
+    case EXIT_NOT_SEEN: why = ": it did not see the value its parent stored"; break;
+    }
+    snprintf(buf, len, "exited with status %d%s", WEXITSTATUS(st), why);
+}
+
+/* Waits for every worker while watching board->progress. Progress that has
+ * stopped for `stall` s while every worker sleeps (a lock nobody will ever
+ * hand on), or for 5 x `stall` s whatever they do, kills them and fails
+ * the check with `reason`. Then each worker must have ended as its role
+ * says. */
+static void crew_wait(crew_t *cr, board_t *b, double stall, const char *reason) {
+    long last = atomic_load(&b->progress);
+    double since = lab_now();
+    while (crew_reap(cr) > 0) {
+        long now = atomic_load(&b->progress);
+        if (now != last) {
+            last = now;
+            since = lab_now();
+        } else {
+            double idle = lab_now() - since;
+            if ((idle >= stall && crew_asleep(cr)) || idle >= 5 * stall) {
+                crew_kill(cr);
+                lab_fail("%s / no add finished for %.1f s (progress stopped at %ld)", reason, idle, now);
+            }
+        }
+        sleep_us(2000);
+    }
+    for (int i = 0; i < cr->n; i++) {
+        int st = cr->c[i].status, sig = cr->c[i].want_sig;
+        int ok = sig ? WIFSIGNALED(st) && WTERMSIG(st) == sig : WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        if (!ok) {
+            char how[160];
+            describe(st, how, sizeof how);
+            if (sig)
+                lab_fail("the %s process dies of signal %d / it %s", cr->c[i].role, sig, how);
+            lab_fail("every %s process finishes / one %s", cr->c[i].role, how);
+        }
+    }
+}
+
+static int opt_processes(const lab_opts_t *o, int dflt, int least) {
+    int n = lab_opt_threads(o, dflt);
+    if (n < least || n > MAXPROC) {
+        fprintf(stderr, "test: --threads (processes here) wants %d to %d, not %d\n", least, MAXPROC, n);
+        exit(2);
+    }
+    return n;
+}
+
+/* ---- checks ----------------------------------------------------------------- */
+static void check_single(const lab_opts_t *o) {
+    (void)o;
+    shm_value_t *v = shm_value_create(5);
+    LAB_EXPECT_EQ(5, shm_value_get(v), "a new value made with 5");
+    shm_value_add(v, 3);
+    LAB_EXPECT_EQ(8, shm_value_get(v), "5 after add(3)");
+    shm_value_add(v, -10);
+    LAB_EXPECT_EQ(-2, shm_value_get(v), "8 after add(-10)");
+    LAB_EXPECT_EQ(-6, shm_value_update(v, times_three, NULL), "what update(x3) of -2 returns");
+    LAB_EXPECT_EQ(-6, shm_value_get(v), "-2 after update(x3)");
+    shm_value_t *w = shm_value_create(0);
+    shm_value_add(w, 1);
+    LAB_EXPECT_EQ(1, shm_value_get(w), "a second value after add(1)");
+    LAB_EXPECT_EQ(-6, shm_value_get(v), "the first value after an add to the second");
+    long n = lab_opt_iters(o, 10000);
+    for (long i = 0; i < n; i++)
+        shm_value_add(w, 2);
+    LAB_EXPECT_EQ(1 + 2 * n, shm_value_get(w), "the second value after many add(2)");
+    shm_value_destroy(w);
+    shm_value_destroy(v);
+    lab_pass("one process: create, add, update, get; two values stay apart");
+}
+
+typedef struct {
+    shm_value_t *v;
+    board_t *b;
+    long iters;  /* adds per worker */
+    long before; /* holder-killed: adds the doomed process makes first */
+} job_t;
+
+static void child_adds(int index, void *arg) {
+    (void)index;
+    job_t *j = arg;
+    shm_value_add(j->v, 5);
+    shm_value_update(j->v, plus_hundred, NULL);
+}
+
+static void child_looks(int index, void *arg) {
+    (void)index;
+    job_t *j = arg;
+    if (shm_value_get(j->v) != 116)
+        _exit(EXIT_NOT_SEEN);
+}
+
+/* The memory must really be shared: a child's changes reach the parent,
+ * and the parent's reach a child. */
+static void check_fork(const lab_opts_t *o) {
+    (void)o;
+    board_t *b = map_shared(sizeof *b);
+    job_t j = {.v = shm_value_create(10), .b = b};
+    crew_t cr;
+    crew_init(&cr, 0);
+    crew_spawn(&cr, "child", 0, child_adds, 0, &j);
+    crew_wait(&cr, b, 5.0, "a forked child finishes its add and update");
+    LAB_EXPECT_EQ(115, shm_value_get(j.v),
+                  "in the parent, 10 after a forked child's add(5) and update(+100)");
+    shm_value_add(j.v, 1);
+    crew_init(&cr, 0);
+    crew_spawn(&cr, "looking", 0, child_looks, 0, &j);
+    crew_wait(&cr, b, 5.0, "a forked child finishes its get");
+    shm_value_destroy(j.v);
+    unmap(b, sizeof *b);
+    lab_pass("a forked child's add and update reach the parent (115), "
+             "the parent's add reaches a child (116)");
+}
+
+static void adder(int index, void *arg) {
+    (void)index;
+    job_t *j = arg;
+    for (long i = 0; i < j->iters; i++) {
+        if (i & 1)
+            shm_value_update(j->v, plus_one, NULL);
+        else
+            shm_value_add(j->v, 1);
+        atomic_fetch_add_explicit(&j->b->progress, 1, memory_order_relaxed);
+    }
+}
+
+/* multiprocessing's five processes adding to one Value, with the window
+ * between read and write stretched at random. */
+static void check_processes(const lab_opts_t *o) {
+    int n = opt_processes(o, 5, 1);
+    long iters = lab_opt_iters(o, 1000);
+    board_t *b = map_shared(sizeof *b);
+    job_t j = {.v = shm_value_create(0), .b = b, .iters = iters};
+    crew_t cr;
+    crew_init(&cr, 1);
+    for (int i = 0; i < n; i++)
+        crew_spawn(&cr, "adding", 0, adder, i, &j);
+    crew_release(&cr);
+    crew_wait(&cr, b, 1.0,
+              "processes stuck: every one asleep and no add finishing (do the lock's wake-ups reach "
+              "other processes? PTHREAD_PROCESS_SHARED)");
+    long want = n * iters, got = shm_value_get(j.v);
+    if (got != want)
+        lab_fail("%d processes x %ld adds == %ld / got %ld: %ld %s", n, iters, want, got,
+                 got < want ? want - got : got - want, got < want ? "lost" : "too many");
+    shm_value_destroy(j.v);
+    unmap(b, sizeof *b);
+    lab_pass("%d processes x %ld adds (half of them update(+1)) == %ld", n, iters, want);
+}
+
+/* fn of the doomed process's update: runs where the value's lock (if it has
+ * one) is held, says so, waits for the word, and dies there. Its update
+ * never stores anything, so the value keeps exactly the adds made before. */
+static long hold_and_die(long old, void *arg) {
+    board_t *b = arg;
+    atomic_store(&b->holding, 1);
+    double t0 = lab_now();
+    while (!atomic_load(&b->die)) {
+        if (lab_now() - t0 > 20)
+            _exit(EXIT_NO_DIE);
+        sleep_us(1000);
+    }
+    raise(SIGKILL);
+    return old; /* not reached */
+}
+
+static void doomed(int index, void *arg) {
+    (void)index;
+    job_t *j = arg;
+    for (long i = 0; i < j->before; i++) {
+        shm_value_add(j->v, 1);
+        atomic_fetch_add_explicit(&j->b->progress, 1, memory_order_relaxed);
+    }
+    shm_value_update(j->v, hold_and_die, j->b);
+    _exit(EXIT_LIVED);
+}
+
+/* Waiter k adds its share when the value reaches before + k x iters, that
+ * is when the waiters before it have added theirs. The turns make the count
+ * exact even without a lock (no two waiters ever add at once), so this
+ * check is about the lock surviving its holder, not about lost adds. While
+ * the doomed process holds the lock, every waiter is stuck in get() or
+ * add(), asleep on the lock. */
+static void waiter(int index, void *arg) {
+    job_t *j = arg;
+    long turn = j->before + index * j->iters;
+    atomic_fetch_add(&j->b->started, 1);
+    for (;;) {
+        long now = shm_value_get(j->v);
+        if (now == turn)
+            break;
+        if (now > turn)
+            _exit(EXIT_OVERSHOT);
+        sleep_us(200);
+    }
+    for (long i = 0; i < j->iters; i++) {
+        shm_value_add(j->v, 1);
+        atomic_fetch_add_explicit(&j->b->progress, 1, memory_order_relaxed);
+    }
+}
+
+/* Polls until *flag >= want, or fails after `seconds`. A worker that ends
+ * meanwhile is reaped (and judged later by crew_wait). */
+static void await_flag(crew_t *cr, atomic_int *flag, int want, double seconds, const char *what) {
+    double t0 = lab_now();
+    while (atomic_load(flag) < want) {
+        crew_reap(cr);
+        if (lab_now() - t0 > seconds) {
+            crew_kill(cr);
+            lab_fail("%s within %g s / still waiting (%d of %d)", what, seconds, atomic_load(flag), want);
+        }
+        sleep_us(1000);
+    }
+}
+
+static void check_holder_killed(const lab_opts_t *o) {
+    int waiters = opt_processes(o, 5, 2) - 1;
+    long iters = lab_opt_iters(o, 1000);
+    board_t *b = map_shared(sizeof *b);
+    job_t j = {.v = shm_value_create(0), .b = b, .iters = iters, .before = 100};
+    crew_t cr;
+    crew_init(&cr, 0);
+    crew_spawn(&cr, "doomed", SIGKILL, doomed, 0, &j);
+    await_flag(&cr, &b->holding, 1, 5.0, "the doomed process gets inside its update");
+    for (int k = 0; k < waiters; k++)
+        crew_spawn(&cr, "waiting", 0, waiter, k, &j);
+    await_flag(&cr, &b->started, waiters, 5.0, "the waiting processes start");
+    /* Give the waiters a moment to reach the lock and fall asleep on it
+     * (the verdict does not depend on it: a waiter that comes later must
+     * get past the dead holder just the same). */
+    double t0 = lab_now();
+    while (!crew_asleep(&cr) && lab_now() - t0 < 0.3)
+        sleep_us(1000);
+    atomic_store(&b->die, 1);
+    crew_wait(&cr, b, 1.0, "lock wedged: the holder died and nobody could take it");
+
+    long want = j.before + waiters * iters, got = shm_value_get(j.v);
+    if (got != want)
+        lab_fail("the dead holder's %ld adds and the %d waiters' %ld each == %ld / got %ld", j.before,
+                 waiters, iters, want, got);
+    shm_value_add(j.v, 1);
+    LAB_EXPECT_EQ(want + 1, shm_value_get(j.v), "the value after one more add, in the driver");
+    shm_value_destroy(j.v);
+    unmap(b, sizeof *b);
+    lab_pass("a process died holding the value's lock; the %d waiting for it all finished, "
+             "%ld == %ld + %d x %ld",
+             waiters, want, j.before, waiters, iters);
+}
+
+/* ---- threads on the same value ----------------------------------------------- */
+typedef struct {
+    shm_value_t *v;
+    long iters;
+    _Atomic long progress;
+    atomic_int adders_left;
+    long went_back; /* the reader saw the value go down */
+} tjob_t;
+
+static void thread_adder(const lab_worker_t *w) {
+    tjob_t *t = w->arg;
+    for (long i = 0; i < t->iters; i++) {
+        if (i & 1)
+            shm_value_update(t->v, plus_one, NULL);
+        else
+            shm_value_add(t->v, 1);
+        atomic_fetch_add_explicit(&t->progress, 1, memory_order_relaxed);
+    }
+}
+
+static void check_threads(const lab_opts_t *o) {
+    int n = lab_opt_threads(o, 4);
+    long iters = lab_opt_iters(o, 2500);
+    tjob_t t = {.v = shm_value_create(0), .iters = iters};
+    atomic_init(&t.progress, 0);
+    lab_stall_t *s = lab_stall_watch(&t.progress, 1.0, "threads stuck: no add finished in 1 s");
+    lab_threads_run(n, thread_adder, &t);
+    lab_stall_stop(s);
+    long want = n * iters, got = shm_value_get(t.v);
+    if (got != want)
+        lab_fail("%d threads x %ld adds == %ld / got %ld: %ld %s", n, iters, want, got,
+                 got < want ? want - got : got - want, got < want ? "lost" : "too many");
+    shm_value_destroy(t.v);
+    lab_pass("%d threads x %ld adds (half of them update(+1)) == %ld", n, iters, want);
+}
+
+static void adder_or_reader(const lab_worker_t *w) {
+    tjob_t *t = w->arg;
+    if (w->index > 0) {
+        thread_adder(w);
+        atomic_fetch_sub(&t->adders_left, 1);
+        return;
+    }
+    long prev = shm_value_get(t->v);
+    while (atomic_load(&t->adders_left) > 0) {
+        long now = shm_value_get(t->v);
+        if (now < prev)
+            t->went_back = 1;
+        prev = now;
+    }
+}
+
+/* For the ThreadSanitizer build: two threads add and update while a third
+ * reads. */
+static void check_race_free(const lab_opts_t *o) {
+    long iters = lab_opt_iters(o, 2000);
+    tjob_t t = {.v = shm_value_create(0), .iters = iters};
+    atomic_init(&t.progress, 0);
+    atomic_init(&t.adders_left, 2);
+    lab_threads_run(3, adder_or_reader, &t);
+    LAB_EXPECT_EQ(2 * iters, shm_value_get(t.v), "2 threads' adds");
+    if (t.went_back)
+        lab_fail("get() never goes down while others add / it did");
+    shm_value_destroy(t.v);
+    lab_pass("2 threads add and update while one reads: no race");
+}
+
+static const lab_check_t checks[] = {
+    {"single", "one process: create, add, update, get; two values stay apart", check_single,
+     LAB_PAUSE_OFF},
+    {"fork", "a forked child's changes reach the parent and the parent's reach a child", check_fork,
+     LAB_PAUSE_OFF},
+    {"processes", "5 processes x 1000 adds with the window stretched: none lost", check_processes,
+     LAB_PAUSE_RANDOM},
+    {"holder-killed", "a process killed holding the lock: the 4 waiting for it finish, count exact",
+     check_holder_killed, LAB_PAUSE_OFF},
+    {"threads", "4 threads x 2500 adds on the same value with the window stretched: none lost",
+     check_threads, LAB_PAUSE_RANDOM},
+    {"race-free", "adds, updates and reads from threads, for the ThreadSanitizer build",
+     check_race_free, LAB_PAUSE_OFF},
+};
+
+int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }
