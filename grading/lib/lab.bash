@@ -11,6 +11,13 @@
 #   LAB_REPEAT          run each check this many times (default 1); a check
 #                       passes only if every run passed, and a failure says
 #                       "lab-runs: K/N" before the first failing run's reason
+#   LAB_SANDBOX         1 (default): every run in grading/lib/sandbox; 0: bare
+#
+# Every run goes through grading/lib/run-check, which runs the binary (in the
+# sandbox), caps what it printed and hands over a fresh pass token: a run
+# passes only with exit status 0 AND that token printed back by the driver
+# after the check returned, so neither an early exit(0) nor printed text can
+# pass a check.
 
 : "${LAB_CHECK_TIMEOUT:=30}"
 
@@ -26,7 +33,9 @@ lab__run() {
     fi
     local inner
     inner=$(awk -v t="$LAB_CHECK_TIMEOUT" 'BEGIN { print (t > 4 ? t - 2 : t / 2) }')
-    run timeout -k 2 "$LAB_CHECK_TIMEOUT" "$bin" --timeout "$inner" "$@"
+    lab__token=$(printf '%08x%08x%08x' "$SRANDOM" "$SRANDOM" "$SRANDOM")
+    LAB_PASS_TOKEN=$lab__token run timeout -k 2 "$LAB_CHECK_TIMEOUT" \
+        "$BATS_TEST_DIRNAME/../../grading/lib/run-check" "$bin" --timeout "$inner" "$@"
 }
 
 # Prints the reason for a failed run of the driver and returns 1; returns 0
@@ -34,7 +43,10 @@ lab__run() {
 lab__judge() {
     local line sig
     case $status in
-        0) return 0 ;;
+        0)
+            grep -qxF "pass-token: $lab__token" <<<"$output" && return 0
+            echo "reason: the program ended (status 0) before the check finished: does your code call exit()?"
+            ;;
         124 | 137)
             echo "reason: killed after ${LAB_CHECK_TIMEOUT} s without an answer: a deadlock, a lost wakeup or an endless loop"
             ;;
@@ -50,6 +62,9 @@ lab__judge() {
                 echo "reason: exited with status 1 without saying why"
             fi
             ;;
+        125) echo "reason: grader error: the sandbox could not start ($(head -c 300 <<<"$output"))" ;;
+        152) echo "reason: used up its CPU time (60 s of CPU): an endless loop, or threads spinning instead of sleeping" ;;
+        153) echo "reason: wrote more output than the 1 MiB allowed; print less" ;;
         *)
             if ((status > 128)); then
                 sig=$(kill -l $((status - 128)) 2>/dev/null || echo "signal $((status - 128))")
@@ -60,7 +75,7 @@ lab__judge() {
             ;;
     esac
     # What the program printed, shortened, for the student's own digging.
-    head -c 2000 <<<"$output" | head -n 15 | sed 's/^/  | /'
+    grep -av '^pass-token: ' <<<"$output" | head -c 2000 | head -n 15 | sed 's/^/  | /'
     return 1
 }
 
@@ -99,6 +114,8 @@ lab_check() {
 # lab_check_tsan CHECK [driver options]: the ThreadSanitizer build must pass
 # CHECK with no report. Every report stops the program at once (exit 66).
 lab_check_tsan() {
-    TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 ${LAB_TSAN_EXTRA:-}" \
+    # hard_rss_limit_mb and max_allocation_size_mb bound the memory of a
+    # TSan build, which cannot run under an address-space limit.
+    LAB_TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 hard_rss_limit_mb=4096 max_allocation_size_mb=4096 allocator_may_return_null=1 ${LAB_TSAN_EXTRA:-}" \
         lab__repeat "$LAB_TSAN" "$@"
 }
