@@ -119,3 +119,53 @@ lab_check_tsan() {
     LAB_TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 hard_rss_limit_mb=4096 max_allocation_size_mb=4096 allocator_may_return_null=1 ${LAB_TSAN_EXTRA:-}" \
         lab__repeat "$LAB_TSAN" "$@"
 }
+
+# lab_perf BENCH THREADS TARGET: a performance check, for labs whose lesson
+# is speed. Times the submission's benchmark BENCH (a name its bench.c
+# registers) at THREADS threads against the reference's (fixed.c), both
+# built for speed and run in the sandbox, alternating, three times each;
+# compares the medians of their throughput. Passes when the submission
+# reaches TARGET times the reference's throughput; below that it earns
+# "score: F", the share of the points: ratio / TARGET.
+# Environment: LAB_BENCH (the submission's bench binary), LAB_REF_BENCH.
+lab_perf() {
+    local bench=$1 threads=$2 target=$3 r who bin tok json ips sub=() ref=()
+    for bin in "${LAB_BENCH:-}" "${LAB_REF_BENCH:-}"; do
+        [[ -n $bin && -x $bin ]] || { echo "reason: grader error: no bench binary at '${bin}'"; return 1; }
+    done
+    for r in 1 2 3; do
+        for who in sub ref; do
+            ((r == 2)) && who=$([[ $who == sub ]] && echo ref || echo sub)
+            bin=$LAB_BENCH
+            [[ $who == ref ]] && bin=$LAB_REF_BENCH
+            # The run's label must carry this token: printed JSON of the
+            # submission's own making cannot.
+            tok=$(printf 'perf%08x%08x' "$SRANDOM" "$SRANDOM")
+            json=$(mktemp "${TMPDIR:-/tmp}/locklab-perf.XXXXXX")
+            timeout -k 2 60 "$BATS_TEST_DIRNAME/../../grading/lib/sandbox" --stage "$(dirname -- "$bin")" \
+                --out "$json" -- "/sandbox/$(basename -- "$bin")" --impl "$tok" --pin none --threads "$threads" \
+                --benchmark_filter="^$bench/" --benchmark_min_time=0.2 --benchmark_format=json
+            ips=$(sed -n '/^{/,$p' "$json" | jq -r --arg tok "impl=$tok " --argjson t "$threads" \
+                '[.benchmarks[] | select((.label + " " | contains($tok)) and .threads == $t) | .items_per_second] | first // empty' 2>/dev/null)
+            rm -f -- "$json"
+            if [[ -z $ips ]]; then
+                [[ $who == ref ]] && { echo "reason: grader error: the reference's benchmark '$bench' gave no result"; return 1; }
+                echo "reason: your benchmark '$bench' at $threads threads did not finish (a crash, a hang, or it took over 60 s)"
+                echo "score: 0"
+                return 1
+            fi
+            [[ $who == sub ]] && sub+=("$ips") || ref+=("$ips")
+        done
+    done
+    local verdict
+    verdict=$(printf '%s\n' "${sub[@]}" | sort -g | sed -n 2p)
+    verdict=$(awk -v s="$verdict" -v r="$(printf '%s\n' "${ref[@]}" | sort -g | sed -n 2p)" -v t="$target" \
+        'BEGIN { q = s / r; f = q / t; if (f > 1) f = 1; printf "%.3f %.3f %.3g %.3g", q, f, s, r }')
+    local ratio frac s_ips r_ips
+    read -r ratio frac s_ips r_ips <<<"$verdict"
+    echo "perf: $bench at $threads threads: yours $s_ips ops/s, the reference's $r_ips ops/s (medians of 3): ${ratio}x"
+    awk -v q="$ratio" -v t="$target" 'BEGIN { exit !(q >= t) }' && return 0
+    echo "reason: $bench at $threads threads runs at ${ratio}x the reference's throughput; full points from ${target}x"
+    echo "score: $frac"
+    return 1
+}
