@@ -31,7 +31,8 @@ lab_impls = $(basename $(notdir $(wildcard $(addprefix labs/$(1)/,broken.c fixed
 # binary; the engine (regimes, workloads, the GIL) into locklab-bench only.
 HARNESS_OBJ := $(BUILD)/harness/gbench.o $(BUILD)/harness/pin.o
 # The GIL regime's lock is lab 17's reference: one implementation, not two.
-GIL_IMPL ?= labs/17-gil/fixed.c
+# The student copy has no reference: there it is the student's own GIL.
+GIL_IMPL ?= $(firstword $(wildcard labs/17-gil/fixed.c labs/17-gil/student.c) labs/17-gil/fixed.c)
 ENGINE_OBJ := $(BUILD)/harness/regime.o $(BUILD)/harness/gil.o \
               $(patsubst %.c,$(BUILD)/%.o,$(wildcard harness/workloads/*.c))
 GBENCH_VERSION := $(shell pkg-config --modversion benchmark 2>/dev/null)
@@ -46,13 +47,14 @@ ENGINE_OBJ += $(foreach l,$(WORKLOAD_LABS),$(call lab_workload_objs,$(l)))
 TEST_PROGS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 
 # ---- public targets -------------------------------------------------------
-.PHONY: all build test bench plots help clean start check grade deps
+.PHONY: all build test bench plots help clean start check grade deps gradescope dist-student
 
 all: ## build every lab (normal, ThreadSanitizer and bench builds), the harness and the tests
 	@scripts/ensure-deps build
 	@$(MAKE) --no-print-directory build
 
 test: ## install what is missing, build, run the project's own tests (last line: N passed, N failed)
+	@if [[ ! -x tests/run ]]; then echo "locklab: this copy has no tests of its own; grade your work with: make check LAB=NN" >&2; exit 2; fi
 	@scripts/ensure-deps test
 	@$(MAKE) --no-print-directory build
 	@tests/run
@@ -94,6 +96,13 @@ grade: ## LAB=NN FILE=path.c: grade any submission for a lab
 	@if [[ -z "$(FILE)" ]]; then echo "locklab: say which file: make grade LAB=NN FILE=path.c" >&2; exit 2; fi
 	@grading/grade '$(LAB)' '$(FILE)'
 
+gradescope: ## LAB=NN: dist/gradescope-NN-slug.zip, a Gradescope autograder for the lab
+	@scripts/ensure-deps test
+	@lab=$$(scripts/lab resolve '$(LAB)') || exit 2; grading/gradescope/make-zip "$$lab" "$(or $(DIST),dist)"
+
+dist-student: ## the student copy: dist/locklab-student/ and .tar.gz, no reference solutions
+	@scripts/dist-student "$(or $(DIST),dist)"
+
 deps: ## install every Debian package locklab uses that is missing (as root)
 	@scripts/ensure-deps all
 
@@ -109,6 +118,12 @@ build: $(foreach l,$(LABS),$(foreach i,$(call lab_impls,$(l)),\
          $(BUILD)/labs/$(l)/$(i)/test $(BUILD)/labs/$(l)/$(i)/test-tsan \
          $(if $(wildcard labs/$(l)/bench.c),$(BUILD)/labs/$(l)/$(i)/bench))) \
        $(TEST_PROGS) $(BUILD)/harness/locklab-bench
+
+# What grading/grade needs ready: each lab's test driver and labs/common,
+# normal and ThreadSanitizer (the Gradescope image builds them once).
+.PHONY: build-grader
+build-grader: $(foreach l,$(LABS),$(BUILD)/labs/$(l)/test.o $(BUILD)/labs/$(l)/test.tsan.o) \
+              $(BUILD)/labs/common/lab.o $(BUILD)/labs/common/lab.tsan.o
 
 $(BUILD)/labs/common/lab.o: labs/common/lab.c
 	@mkdir -p $(@D)
@@ -148,10 +163,11 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(HARNESS_OBJ) $(BUILD)/labs/comm
 	$(CXX) -pthread $^ -o $@ $(HARNESS_LIBS)
 
 # Per-lab rules. $(1) is the lab folder. An implementation I (broken, fixed,
-# alt-*, student, or `submission` = $(SUBMISSION) for the grader) gives:
+# alt-*, student) gives:
 #   I/test        the torture driver        I/test-tsan  the same under TSan
 #   I/bench       the lab's benchmarks, timed through the harness
-# Submitted code is compiled without -Werror: a warning is reported, not fatal.
+# A student's code is compiled without -Werror: a warning is reported, not
+# fatal (grading/grade compiles submissions itself, in its sandbox).
 define lab_rules
 L := $(BUILD)/labs/$(1)
 LAB_INC_$(1) := -Ilabs/$(1) -Ilabs/common
@@ -190,22 +206,9 @@ $$(L)/%/bench: $$(L)/%/impl.bench.o $$(L)/bench.bench.o $$(BUILD)/labs/common/la
                $$(BUILD)/harness/labbench_main.bench.o $$(HARNESS_OBJ)
 	$$(CXX) -g -O2 -pthread -flto $$^ -o $$@ $$(HARNESS_LIBS)
 $$(L)/student/%: WARN := -Wall -Wextra
-$$(L)/submission/%: WARN := -Wall -Wextra
 endef
 $(foreach l,$(LABS),$(eval $(call lab_rules,$(l))))
 
-ifdef SUBMISSION
-# The grader's build: the submission stands in for labs/LAB/submission.c.
-$(BUILD)/labs/%/submission/impl.o: $(SUBMISSION)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Ilabs/$* -Ilabs/common -c $< -o $@
-$(BUILD)/labs/%/submission/impl.tsan.o: $(SUBMISSION)
-	@mkdir -p $(@D)
-	$(CC) $(TSAN_FLAGS) -Ilabs/$* -Ilabs/common -c $< -o $@
-$(BUILD)/labs/%/submission/impl.bench.o: $(SUBMISSION)
-	@mkdir -p $(@D)
-	$(CC) $(BENCH_FLAGS) -Ilabs/$* -Ilabs/common -c $< -o $@
-endif
 
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

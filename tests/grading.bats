@@ -1,10 +1,11 @@
-# The grader itself: repeated runs, results rows, hangs, crashes, and a
-# meta-test that really fails when a lab's grader cannot tell broken from fixed.
+# The grader itself: repeated runs, results rows, the report formats, folder
+# submissions, bad input, batches, and a meta-test that really fails when a
+# lab's grader cannot tell broken from fixed. Hangs, crashes and attacks on
+# the grader are the hostile corpus's (hostile.bats).
 load helpers
 
 setup() {
     cd "$ROOT"
-    fx=$ROOT/tests/fixtures/01
 }
 
 @test "grade --repeat: per-check pass counts and a results row per check" {
@@ -23,33 +24,6 @@ setup() {
     assert_line --regexp '^          4 threads x 20000 increments == 80000 / got [0-9]+: [0-9]+ lost \(check lost-updates, seed [0-9]+\)$'
 }
 
-@test "a deadlocked submission scores 0 with a reason, in bounded time" {
-    SECONDS=0
-    LAB_CHECK_TIMEOUT=4 run grading/grade 01 "$fx/deadlock.c"
-    assert_equal "$status" 1
-    assert_line "total 0/20"
-    assert_line --partial "check finishes within 2 s / timed out: a deadlock, a lost wakeup or an endless loop"
-    ((SECONDS < 30))
-}
-
-@test "a submission that ignores the alarm is killed by the outer watchdog" {
-    SECONDS=0
-    LAB_CHECK_TIMEOUT=3 run grading/grade 01 "$fx/deaf-spinner.c"
-    assert_equal "$status" 1
-    assert_line "total 0/20"
-    assert_line --partial "killed after 3 s without an answer"
-    ((SECONDS < 30))
-    run pgrep -f "locklab-grade.*/submission/test"
-    assert_failure
-}
-
-@test "a crashing submission scores 0 and says which signal" {
-    run grading/grade 01 "$fx/segfault.c"
-    assert_equal "$status" 1
-    assert_line "total 0/20"
-    assert_line --partial "crashed with SIGSEGV"
-}
-
 @test "the meta-test fails when broken.c is not caught, and when fixed.c is not full marks" {
     copy=$BATS_TEST_TMPDIR/copy
     mkdir -p "$copy"
@@ -64,4 +38,94 @@ setup() {
     assert_line --regexp '^# no increment lost.*: passed 0/2 runs; '
     assert_line --regexp '^not ok 2 - 01-race-counter broken\.c: not caught as it must be$'
     assert_line --regexp '^# meant to catch it, but it passed 2/2 runs: no increment lost'
+}
+
+@test "grade --out writes every format, whole, and --format picks stdout" {
+    out=$BATS_TEST_TMPDIR/rep
+    run grading/grade --format gradescope --out "$out" 01 labs/01-race-counter/broken.c
+    assert_equal "$status" 1
+    # stdout is Gradescope's results.json, the same as the file
+    assert_equal "$output" "$(cat "$out/results.json")"
+    run ls -A "$out"
+    assert_output "$(printf 'autolab.txt\njunit.xml\nreport.json\nreport.tap\nreport.txt\nresults.json')"
+    # Gradescope: top-level score and execution_time, tests with the five fields
+    run jq -r '[.score, (.execution_time | type), (.tests | length)] | @tsv' "$out/results.json"
+    assert_output "$(printf '4\tnumber\t3')"
+    run jq -r '.tests[] | [.name, .score, .max_score, .status, .visibility, (.output | length > 0)] | @tsv' "$out/results.json"
+    assert_line --index 0 "$(printf 'one thread counts exactly; two counters stay independent\t4\t4\tpassed\tvisible\tfalse')"
+    assert_line --index 1 --regexp $'^no increment lost.*\t0\t8\tfailed\tvisible\ttrue$'
+    # Autolab: the last line is {"scores": {...}} and adds up to the total
+    run bash -c "tail -n 1 '$out/autolab.txt' | jq '[.scores[]] | add'"
+    assert_output 4
+    # TAP: a plan, one line per check, the reason as a diagnostic
+    run cat "$out/report.tap"
+    assert_line "1..3"
+    assert_line "ok 1 - one thread counts exactly; two counters stay independent # 4/4 points"
+    assert_line --regexp '^not ok 2 - no increment lost: .* # 0/8 points$'
+    assert_line --regexp '^# 4 threads x 20000 increments == 80000 / got [0-9]+'
+    # JUnit: three testcases, two failures, the reason in the message
+    run grep -c '<testcase ' "$out/junit.xml"
+    assert_output 3
+    run grep -c '<failure message="' "$out/junit.xml"
+    assert_output 2
+    assert_file_contains "$out/junit.xml" 'failures="2"'
+    run grading/grade --format junit 01 labs/01-race-counter/broken.c
+    assert_line --index 0 '<?xml version="1.0" encoding="UTF-8"?>'
+}
+
+@test "a folder submission: student.c or NN-slug.c inside; anything else is one clear line" {
+    d=$BATS_TEST_TMPDIR/alice
+    mkdir -p "$d"
+    cp tests/hostile/include-fixed.c "$d/01-race-counter.c"
+    run grading/grade --format json 01 "$d"
+    assert_equal "$status" 1
+    run jq -r '[.status, .submission, .score] | @tsv' <<<"$output"
+    assert_output "$(printf 'build-failed\t01-race-counter.c\t0')"
+    rm "$d/01-race-counter.c"
+    run grading/grade 01 "$d"
+    assert_equal "$status" 2
+    assert_output "grading/grade: no student.c or 01-race-counter.c in the folder $d"
+}
+
+@test "grade: bad input gets one line and exit 2" {
+    run grading/grade --format pdf 01 labs/01-race-counter/broken.c
+    assert_equal "$status" 2
+    assert_output --partial "--format wants text, tap, junit, gradescope, autolab or json, not 'pdf'"
+    run grading/grade 99 labs/01-race-counter/broken.c
+    assert_equal "$status" 2
+    assert_output --partial "unknown lab '99'"
+    run grading/grade 01 "$BATS_TEST_TMPDIR/none.c"
+    assert_equal "$status" 2
+    assert_output "grading/grade: no such file or folder: $BATS_TEST_TMPDIR/none.c"
+    touch "$BATS_TEST_TMPDIR/ro" && chmod 444 "$BATS_TEST_TMPDIR/ro"
+    run grading/grade --out "$BATS_TEST_TMPDIR/ro" 01 labs/01-race-counter/broken.c
+    assert_equal "$status" 2
+    assert_output --partial "cannot write reports into"
+}
+
+@test "grade-batch: a gradebook row per student, statuses, a summary; one bad submission stops nothing" {
+    class=$BATS_TEST_TMPDIR/class
+    mkdir -p "$class/bob" "$class/carol" "$class/dan"
+    cp labs/01-race-counter/fixed.c "$class/alice.c"
+    cp labs/01-race-counter/broken.c "$class/bob/student.c"
+    cp tests/hostile/include-fixed.c "$class/carol/01-race-counter.c"
+    echo "nothing here" >"$class/dan/notes.txt"
+    echo "not code" >"$class/README"
+    run grading/grade-batch --jobs 2 --out "$BATS_TEST_TMPDIR/grades" 01 "$class"
+    assert_success
+    assert_line --regexp "^graded 4 submissions for 01-race-counter in [0-9]+ s -> $BATS_TEST_TMPDIR/grades/$"
+    assert_line "mean 6.0/20, median 2/20, min 0, max 20; full marks 1"
+    assert_line '   90-100%    1  #'
+    assert_line '   20- 29%    1  #'
+    run cat "$BATS_TEST_TMPDIR/grades/gradebook.csv"
+    assert_line --index 0 '"student","lab","score","max","one thread counts exactly; two counters stay independent","no increment lost: 4 threads x 20000 with the race window stretched","ThreadSanitizer finds no data race in counter_inc or counter_get","status"'
+    assert_line --index 1 '"alice","01-race-counter",20,20,4,8,8,"graded"'
+    assert_line --index 2 '"bob","01-race-counter",4,20,4,0,0,"graded"'
+    assert_line --index 3 '"carol","01-race-counter",0,20,0,0,0,"build-failed"'
+    assert_line --index 4 '"dan","01-race-counter",0,20,0,0,0,"no-submission"'
+    assert_file_exists "$BATS_TEST_TMPDIR/grades/students/bob/results.json"
+    # never over an existing gradebook
+    run grading/grade-batch --out "$BATS_TEST_TMPDIR/grades" 01 "$class"
+    assert_equal "$status" 2
+    assert_output --partial "exists and is not an empty folder"
 }

@@ -11,6 +11,14 @@
 #   LAB_REPEAT          run each check this many times (default 1); a check
 #                       passes only if every run passed, and a failure says
 #                       "lab-runs: K/N" before the first failing run's reason
+#   LAB_SANDBOX         1 (default): every run in grading/lib/sandbox; 0: bare,
+#                       for the suite's own code only (the meta-test)
+#
+# Every run goes through grading/lib/run-check, which runs the binary (in the
+# sandbox), caps what it printed and hands over a fresh pass token: a run
+# passes only with exit status 0 AND that token printed back by the driver
+# after the check returned, so neither an early exit(0) nor printed text can
+# pass a check.
 
 : "${LAB_CHECK_TIMEOUT:=30}"
 
@@ -26,7 +34,16 @@ lab__run() {
     fi
     local inner
     inner=$(awk -v t="$LAB_CHECK_TIMEOUT" 'BEGIN { print (t > 4 ? t - 2 : t / 2) }')
-    run timeout -k 2 "$LAB_CHECK_TIMEOUT" "$bin" --timeout "$inner" "$@"
+    lab__token=$(printf '%08x%08x%08x' "$SRANDOM" "$SRANDOM" "$SRANDOM")
+    if [[ ${LAB_SANDBOX:-1} == 0 ]]; then
+        # Trusted code (the meta-test grading the suite's own files): no
+        # sandbox, no output cap, no descriptor but 0-2 passed on.
+        TSAN_OPTIONS=${LAB_TSAN_OPTIONS:-} LAB_PASS_TOKEN=$lab__token \
+            run timeout -k 2 "$LAB_CHECK_TIMEOUT" "$bin" --timeout "$inner" "$@" 3>&- </dev/null
+        return
+    fi
+    LAB_PASS_TOKEN=$lab__token run timeout -k 2 "$LAB_CHECK_TIMEOUT" \
+        "$BATS_TEST_DIRNAME/../../grading/lib/run-check" "$bin" --timeout "$inner" "$@"
 }
 
 # Prints the reason for a failed run of the driver and returns 1; returns 0
@@ -34,7 +51,10 @@ lab__run() {
 lab__judge() {
     local line sig
     case $status in
-        0) return 0 ;;
+        0)
+            grep -qxF "pass-token: $lab__token" <<<"$output" && return 0
+            echo "reason: the program ended (status 0) before the check finished: does your code call exit()?"
+            ;;
         124 | 137)
             echo "reason: killed after ${LAB_CHECK_TIMEOUT} s without an answer: a deadlock, a lost wakeup or an endless loop"
             ;;
@@ -50,6 +70,9 @@ lab__judge() {
                 echo "reason: exited with status 1 without saying why"
             fi
             ;;
+        125) echo "reason: grader error: the sandbox could not start ($(head -c 300 <<<"$output"))" ;;
+        152) echo "reason: used up its CPU time (60 s of CPU): an endless loop, or threads spinning instead of sleeping" ;;
+        153) echo "reason: wrote more output than the 1 MiB allowed; print less" ;;
         *)
             if ((status > 128)); then
                 sig=$(kill -l $((status - 128)) 2>/dev/null || echo "signal $((status - 128))")
@@ -60,7 +83,7 @@ lab__judge() {
             ;;
     esac
     # What the program printed, shortened, for the student's own digging.
-    head -c 2000 <<<"$output" | head -n 15 | sed 's/^/  | /'
+    grep -av '^pass-token: ' <<<"$output" | head -c 2000 | head -n 15 | sed 's/^/  | /'
     return 1
 }
 
@@ -99,6 +122,58 @@ lab_check() {
 # lab_check_tsan CHECK [driver options]: the ThreadSanitizer build must pass
 # CHECK with no report. Every report stops the program at once (exit 66).
 lab_check_tsan() {
-    TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 ${LAB_TSAN_EXTRA:-}" \
+    # hard_rss_limit_mb and max_allocation_size_mb bound the memory of a
+    # TSan build, which cannot run under an address-space limit.
+    LAB_TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 hard_rss_limit_mb=4096 max_allocation_size_mb=4096 allocator_may_return_null=1 ${LAB_TSAN_EXTRA:-}" \
         lab__repeat "$LAB_TSAN" "$@"
+}
+
+# lab_perf BENCH THREADS TARGET: a performance check, for labs whose lesson
+# is speed. Times the submission's benchmark BENCH (a name its bench.c
+# registers) at THREADS threads against the reference's (fixed.c), both
+# built for speed and run in the sandbox, alternating, three times each;
+# compares the medians of their throughput. Passes when the submission
+# reaches TARGET times the reference's throughput; below that it earns
+# "score: F", the share of the points: ratio / TARGET.
+# Environment: LAB_BENCH (the submission's bench binary), LAB_REF_BENCH.
+lab_perf() {
+    local bench=$1 threads=$2 target=$3 r who bin tok json ips sub=() ref=()
+    for bin in "${LAB_BENCH:-}" "${LAB_REF_BENCH:-}"; do
+        [[ -n $bin && -x $bin ]] || { echo "reason: grader error: no bench binary at '${bin}'"; return 1; }
+    done
+    for r in 1 2 3; do
+        for who in sub ref; do
+            ((r == 2)) && who=$([[ $who == sub ]] && echo ref || echo sub)
+            bin=$LAB_BENCH
+            [[ $who == ref ]] && bin=$LAB_REF_BENCH
+            # The run's label must carry this token: printed JSON of the
+            # submission's own making cannot.
+            tok=$(printf 'perf%08x%08x' "$SRANDOM" "$SRANDOM")
+            json=$(mktemp "${TMPDIR:-/tmp}/locklab-perf.XXXXXX")
+            timeout -k 2 60 "$BATS_TEST_DIRNAME/../../grading/lib/sandbox" --stage "$(dirname -- "$bin")" \
+                --out "$json" -- "/sandbox/$(basename -- "$bin")" --impl "$tok" --pin none --threads "$threads" \
+                --benchmark_filter="^$bench/" --benchmark_min_time=0.2 --benchmark_format=json
+            ips=$(sed -n '/^{/,$p' "$json" | jq -r --arg tok "impl=$tok " --argjson t "$threads" \
+                '[.benchmarks[] | select((.label + " " | contains($tok)) and .threads == $t) | .items_per_second] | first // empty' 2>/dev/null)
+            rm -f -- "$json"
+            if [[ -z $ips ]]; then
+                [[ $who == ref ]] && { echo "reason: grader error: the reference's benchmark '$bench' gave no result"; return 1; }
+                echo "reason: your benchmark '$bench' at $threads threads did not finish (a crash, a hang, or it took over 60 s)"
+                echo "score: 0"
+                return 1
+            fi
+            [[ $who == sub ]] && sub+=("$ips") || ref+=("$ips")
+        done
+    done
+    local verdict
+    verdict=$(printf '%s\n' "${sub[@]}" | sort -g | sed -n 2p)
+    verdict=$(awk -v s="$verdict" -v r="$(printf '%s\n' "${ref[@]}" | sort -g | sed -n 2p)" -v t="$target" \
+        'BEGIN { q = s / r; f = q / t; if (f > 1) f = 1; printf "%.3f %.3f %.3g %.3g", q, f, s, r }')
+    local ratio frac s_ips r_ips
+    read -r ratio frac s_ips r_ips <<<"$verdict"
+    echo "perf: $bench at $threads threads: yours $s_ips ops/s, the reference's $r_ips ops/s (medians of 3): ${ratio}x"
+    awk -v q="$ratio" -v t="$target" 'BEGIN { exit !(q >= t) }' && return 0
+    echo "reason: $bench at $threads threads runs at ${ratio}x the reference's throughput; full points from ${target}x"
+    echo "score: $frac"
+    return 1
 }

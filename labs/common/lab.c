@@ -427,8 +427,24 @@ int lab_main(int argc, char **argv, const lab_check_t *checks, size_t n) {
     run_seed = o.seed;
     lab_pause_mode = o.pause;
 
+    /* The grader's proof that the check ran to its end: a token only it and
+     * this driver know, printed after the check returned. A submission that
+     * calls exit(0) half-way through an API call never gets here, so its
+     * status 0 alone earns nothing. Taken out of the environment before any
+     * submitted code runs. */
+    static char token[128];
+    const char *t = getenv("LAB_PASS_TOKEN");
+    if (t != NULL) {
+        snprintf(token, sizeof token, "%s", t);
+        unsetenv("LAB_PASS_TOKEN");
+    }
+
     lab_watchdog_arm(o.timeout, "timed out: a deadlock, a lost wakeup or an endless loop");
     c->run(&o);
     lab_watchdog_disarm();
+    if (token[0] != '\0') {
+        printf("pass-token: %s\n", token);
+        fflush(stdout);
+    }
     return 0;
 }

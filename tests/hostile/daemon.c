@@ -1,0 +1,30 @@
+/* A lab 01 submission that leaves a daemon behind: a child in a session of
+ * its own, detached from the check, that would live on and keep working.
+ * The counter itself is right, so the daemon costs no points; the test
+ * checks that it is gone when grading ends.
+ * expect-score: 20
+ */
+#include "counter.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct counter {
+    atomic_long n;
+};
+
+counter_t *counter_create(void) {
+    pid_t p = fork();
+    if (p == 0) {
+        setsid();
+        if (fork() == 0)
+            for (;;)
+                sleep(1);
+        _exit(0);
+    }
+    return calloc(1, sizeof(counter_t));
+}
+void counter_inc(counter_t *c) { atomic_fetch_add(&c->n, 1); }
+long counter_get(counter_t *c) { return atomic_load(&c->n); }
+void counter_destroy(counter_t *c) { free(c); }
