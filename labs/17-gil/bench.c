@@ -1,0 +1,155 @@
+/* Lab 17, the GIL: the benchmarks.
+ *
+ * `cpu`: every thread runs chunks of CPU work (about 10 us each) under the
+ * GIL, calling gil_check() between two chunks, as an interpreter checks
+ * between bytecodes. One operation is one chunk. Under a GIL the threads
+ * take turns, so the chunks done by all threads together per second stay
+ * flat (or fall) as threads are added: the course's claim about CPU-bound
+ * threads. A checkpoint that nobody needs should cost next to nothing.
+ *
+ * `io-1ms`, `io-5ms`: thread 0 serves requests: each waits 1 ms for its
+ * "data" without the GIL (a sleep), then takes the GIL back to answer. The
+ * other threads are CPU-bound, with a checkpoint every 1 ms of work as in
+ * the tests (with much finer checkpoints the broken lock's race is lost less
+ * often, but it is still a race). One operation is one request and every
+ * thread counts the requests served, so ns/op per thread is the time one
+ * request takes: about 1 ms alone, about 1 ms plus the switch interval (1 or
+ * 5 ms) plus up to a chunk beside CPU-bound threads with a fair GIL, and far
+ * more when the I/O thread has to win a race it keeps losing (the convoy). A
+ * CPU-bound thread that has seen no request finish in 200 chunks stops
+ * competing until the request is done, so that a starving I/O thread cannot
+ * stall the benchmark for good: broken.c's figure is then a floor.
+ *
+ *   $ build/labs/17-gil/fixed/bench --threads 1,2
+ */
+#include <stdatomic.h>
+#include <time.h>
+
+#include "gil.h"
+#include "labbench.h"
+
+enum {
+    CHUNK_ITERS = 8000,      /* `cpu`: about 10 us of work between checkpoints */
+    BATCH = 100,             /* chunks between two calls into Google Benchmark */
+    IO_CHUNK_ITERS = 800000, /* `io-*`: about 1 ms, as in the tests */
+    IO_US = 1000,            /* the I/O wait of one request */
+    CAP_CHUNKS = 200,        /* about 200 ms of work without a request finishing */
+};
+
+static uint64_t work(unsigned n) {
+    uint64_t x = n;
+    for (unsigned i = 0; i < n; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        __asm__("" : "+r"(x));
+    }
+    return x;
+}
+
+static void sleep_us(long us) {
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* One GIL per switch interval, made before any benchmark runs and reused by
+ * every run (a GIL nobody holds is as good as new). */
+static gil_t *gil_5ms, *gil_1ms;
+
+/* The GIL is held across batches and let go before the last call into
+ * Google Benchmark, whose end-of-run barrier must not be entered with it. */
+static void bm_cpu(gb_state_t *st, void *arg) {
+    (void)arg;
+    labbench_thread_begin(st);
+    gil_t *g = gil_5ms;
+    int held = 0;
+    while (gb_keep_running_batch(st, BATCH)) {
+        if (!held) {
+            gil_acquire(g);
+            held = 1;
+        }
+        for (int i = 0; i < BATCH; i++) {
+            GB_DO_NOT_OPTIMIZE(work(CHUNK_ITERS));
+            gil_check(g);
+        }
+        if (gb_iterations_done(st) >= gb_max_iterations(st)) {
+            gil_release(g);
+            held = 0;
+        }
+    }
+    if (held)
+        gil_release(g);
+    labbench_thread_end(st, "cpu", gb_iterations_done(st));
+}
+
+/* Requests served so far in the current run, and whether the I/O thread is
+ * done; reset by thread 0 before its start barrier. */
+static _Atomic long served;
+static atomic_int io_done;
+
+static void io_thread(gb_state_t *st, gil_t *g) {
+    while (gb_keep_running(st)) {
+        sleep_us(IO_US); /* waiting for the data, without the GIL */
+        gil_acquire(g);
+        atomic_fetch_add(&served, 1); /* the answer, under the GIL */
+        gil_release(g);
+    }
+    atomic_store(&io_done, 1);
+}
+
+/* Iteration k of a CPU-bound thread lasts until request k has been served,
+ * so every thread runs as many iterations as the I/O thread. The GIL is
+ * held across iterations, as in `cpu`. */
+static void io_cpu_thread(gb_state_t *st, gil_t *g) {
+    long k = 0;
+    int held = 0;
+    while (gb_keep_running(st)) {
+        k++;
+        if (!held) {
+            gil_acquire(g);
+            held = 1;
+        }
+        long chunks = 0;
+        while (atomic_load_explicit(&served, memory_order_relaxed) < k &&
+               !atomic_load_explicit(&io_done, memory_order_relaxed) && chunks < CAP_CHUNKS) {
+            GB_DO_NOT_OPTIMIZE(work(IO_CHUNK_ITERS));
+            chunks++;
+            gil_check(g);
+        }
+        if (atomic_load_explicit(&served, memory_order_relaxed) < k &&
+            !atomic_load_explicit(&io_done, memory_order_relaxed)) {
+            /* The cap: stop competing until the starving request is through. */
+            gil_release(g);
+            held = 0;
+            while (atomic_load_explicit(&served, memory_order_relaxed) < k &&
+                   !atomic_load_explicit(&io_done, memory_order_relaxed))
+                sleep_us(100);
+        }
+        if (held && gb_iterations_done(st) >= gb_max_iterations(st)) {
+            gil_release(g);
+            held = 0;
+        }
+    }
+    if (held)
+        gil_release(g);
+}
+
+static void bm_io(gb_state_t *st, void *arg) {
+    gil_t *g = arg;
+    labbench_thread_begin(st);
+    if (gb_thread_index(st) == 0) {
+        atomic_store(&served, 0);
+        atomic_store(&io_done, 0);
+        io_thread(st, g);
+    } else {
+        io_cpu_thread(st, g);
+    }
+    labbench_thread_end(st, g == gil_1ms ? "io-1ms" : "io-5ms", gb_iterations_done(st));
+}
+
+void lab_bench_register(const labbench_t *lb) {
+    gil_5ms = gil_create(5000);
+    gil_1ms = gil_create(1000);
+    labbench_register(lb, "cpu", bm_cpu, NULL);
+    labbench_register(lb, "io-1ms", bm_io, gil_1ms);
+    labbench_register(lb, "io-5ms", bm_io, gil_5ms);
+}

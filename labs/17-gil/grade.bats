@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# Lab 17, the GIL: the grade. One @test per check of the torture driver;
+# points and `catches-broken` (broken.c must fail it every run) are Bats
+# tags. A GIL that deadlocks fails its check within 2 s, with that reason.
+load ../../grading/lib/lab
+
+# bats test_tags=points:3
+@test "one thread: acquire, check and release; a release lets a waiter in" {
+    lab_check single
+}
+
+# bats test_tags=points:4
+@test "never two holders: 4 threads take turns with pauses inside, a 100 us interval" {
+    lab_check exclusion
+}
+
+# bats test_tags=points:5,catches-broken
+@test "two CPU-bound threads on two CPUs: a waiting thread gets the GIL within 4 switch intervals" {
+    lab_check fairness
+}
+
+# bats test_tags=points:5,catches-broken
+@test "an I/O thread gets the GIL back within 4 switch intervals of a CPU-bound thread's work" {
+    lab_check io-latency
+}
+
+# bats test_tags=points:3
+@test "ThreadSanitizer finds no data race in state shared under the GIL" {
+    lab_check_tsan race-free
+}
