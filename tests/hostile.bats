@@ -33,8 +33,12 @@ setup_file() {
         open(my $log, ">", $ARGV[0]) or die; $log->autoflush(1); print $log "listening\n";
         while (my $c = $s->accept) { print $log "connection\n"; close $c }' "$BATS_FILE_TMPDIR/listener.log" &
     echo $! >"$BATS_FILE_TMPDIR/listener.pid"
+    # The graders' temporary folders, where their binaries run from: here,
+    # so that a leftover process of this batch, and only of this batch, can
+    # be found by its path.
+    mkdir -p "$BATS_FILE_TMPDIR/tmp"
     SECONDS=0
-    grading/grade-batch --jobs 2 --out "$BATS_FILE_TMPDIR/class/grades" 01 tests/hostile \
+    TMPDIR=$BATS_FILE_TMPDIR/tmp grading/grade-batch --jobs 2 --out "$BATS_FILE_TMPDIR/class/grades" 01 tests/hostile \
         >"$BATS_FILE_TMPDIR/batch.out" 2>&1
     echo "$?" >"$BATS_FILE_TMPDIR/batch.rc"
     echo "$SECONDS" >"$BATS_FILE_TMPDIR/batch.secs"
@@ -130,6 +134,8 @@ hostile_case() {
     # PID namespace of its own: either way none may still run.
     run bash -c "ps -eo uid=,args= | awk '\$1 >= 200000 && \$1 < 300000'"
     assert_output ""
-    run pgrep -f 'locklab-grade\..*/bin/test'
+    run pgrep -f "$BATS_FILE_TMPDIR/tmp/"
     assert_failure
+    run ls -A "$BATS_FILE_TMPDIR/tmp"
+    assert_output ""
 }
