@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# Lab 10, thread-local: the grade. One @test per check of the torture
+# driver; points and `catches-broken` (broken.c must fail it every run) are
+# Bats tags.
+load ../../grading/lib/lab
+
+# bats test_tags=points:3
+@test "one thread: set, look up and greet; the session keeps its own copy" {
+    lab_check single
+}
+
+# bats test_tags=points:3,catches-broken
+@test "a new thread starts with no user, and setting one changes no other thread's" {
+    lab_check fresh-thread
+}
+
+# bats test_tags=points:5,catches-broken
+@test "isolation: 8 threads x 300 rounds of set, pause, read back see only their own user" {
+    lab_check isolation
+}
+
+# bats test_tags=points:5,catches-broken
+@test "a session per thread while it runs, freed when the thread exits (30 rounds of 8)" {
+    lab_check freed
+}
+
+# bats test_tags=points:4,catches-broken
+@test "ThreadSanitizer finds no data race in set, look-up and greeting" {
+    lab_check_tsan race-free
+}

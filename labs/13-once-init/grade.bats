@@ -1,0 +1,26 @@
+#!/usr/bin/env bats
+# Lab 13, once-init: the grade. One @test per check of the torture driver;
+# points and `catches-broken` (broken.c must fail it every run) are Bats
+# tags. builds-once does not catch broken.c (its lock does make the build
+# run once); it catches the other classic, check-then-create with no lock.
+load ../../grading/lib/lab
+
+# bats test_tags=points:3
+@test "one thread: built once, complete, the same object every call" {
+    lab_check single
+}
+
+# bats test_tags=points:5
+@test "builds once: 50 rounds of 8 threads racing the first call, one build and one object each" {
+    lab_check builds-once
+}
+
+# bats test_tags=points:6,catches-broken
+@test "fully built: 50 rounds of 8 racing threads each check every field of what they got" {
+    lab_check fully-built
+}
+
+# bats test_tags=points:6,catches-broken
+@test "ThreadSanitizer finds no data race in config_get() and the reads of the config" {
+    lab_check_tsan race-free
+}
