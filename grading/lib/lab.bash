@@ -59,7 +59,11 @@ lab__judge() {
             echo "reason: killed after ${LAB_CHECK_TIMEOUT} s without an answer: a deadlock, a lost wakeup or an endless loop"
             ;;
         66)
-            line=$(grep -m1 '^SUMMARY: ThreadSanitizer' <<<"$output" | sed -E 's#/[^ ]*/##g')
+            # file:line without its folders (the build's paths mean nothing
+            # to a student); without a SUMMARY (TSan stopped the program for
+            # another reason, such as its memory limit), its ERROR line.
+            line=$(grep -m1 '^SUMMARY: ThreadSanitizer' <<<"$output" | sed -E 's#[^ ]*/([^/ ]+:[0-9]+)#\1#g')
+            [[ -n $line ]] || line=$(grep -m1 -o 'ThreadSanitizer: .*' <<<"$output" | head -c 300)
             echo "reason: ${line#SUMMARY: }"
             ;;
         1)
