@@ -1,0 +1,615 @@
+/* Lab 15, pipes: the torture driver. One check per run. Producers are
+ * forked by the implementation's chan_spawn_producers() from this
+ * single-threaded process; every message carries its producer and number
+ * and is filled with bytes derived from them and the seed, so the consumer
+ * can tell a whole message from a piece, a mixture or a repeat. A check
+ * that fails kills and reaps its producers first; a producer also dies
+ * with its parent (PR_SET_PDEATHSIG), so none outlives a check.
+ *
+ *   $ build/labs/15-pipes/broken/test eof
+ *   FAIL: consumer never saw EOF: a write end is still open somewhere / progress stopped at 0 (check eof, seed 4217)
+ *   $ build/labs/15-pipes/fixed/test many-producers
+ *   ok: many-producers: 4 producers x 48 messages of 8 B to 192 KiB (108 over PIPE_BUF) arrived exactly once, intact, in order
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "lab.h"
+
+enum {
+    MAXP = 64,              /* producers at most */
+    TAG = 8,                /* a message's first bytes: producer and number */
+    BIG_MAX = 192 * 1024,   /* the largest message any check sends */
+    CAP = 256 * 1024,       /* the consumer's buffer */
+    QUIT_MSG = 16 * 1024,   /* consumer-quits: message size */
+    QUIT_COUNT = 1000,      /* ...and how many each producer tries to send */
+    PIPE_CAPACITY = 65536,  /* Linux's default: more never fits in one read */
+};
+
+/* What a message looks like, by check. */
+typedef enum { KIND_SMALL, KIND_TINY, KIND_MIXED, KIND_EINTR, KIND_QUIT } kind_t;
+
+/* ---- the producers, as seen from this process ---------------------------- */
+static pid_t kids[MAXP];
+static int nkids;
+static pid_t parent_pid;
+static timer_t tick_timer;
+static int tick_on;
+static volatile sig_atomic_t ticks;
+
+static void tick_stop(void) {
+    if (tick_on) {
+        timer_delete(tick_timer);
+        tick_on = 0;
+    }
+}
+
+static void kids_kill(void) {
+    for (int i = 0; i < nkids; i++)
+        if (kids[i] > 0)
+            kill(kids[i], SIGKILL);
+    for (int i = 0; i < nkids; i++)
+        if (kids[i] > 0) {
+            while (waitpid(kids[i], NULL, 0) < 0 && errno == EINTR) {
+            }
+            kids[i] = 0;
+        }
+}
+
+static void describe_status(int st, char *out, size_t len);
+
+/* lab_fail, after stopping the signals and killing and reaping the
+ * producers that are still there. A producer that has already ended badly
+ * is named: its failure is often the cause of what the consumer saw. */
+__attribute__((noreturn, format(printf, 1, 2))) static void bail(const char *fmt, ...) {
+    char what[480], news[200] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    tick_stop();
+    for (int i = 0; i < nkids && news[0] == '\0'; i++) {
+        int st;
+        if (kids[i] > 0 && waitpid(kids[i], &st, WNOHANG) == kids[i]) {
+            kids[i] = 0;
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                char why[160];
+                describe_status(st, why, sizeof why);
+                snprintf(news, sizeof news, " (producer %d had ended: %s)", i, why);
+            }
+        }
+    }
+    kids_kill();
+    lab_fail("%s%s", what, news);
+}
+
+/* How a producer's exit status reads; producers exit 10 + errno when a
+ * send fails. */
+static void describe_status(int st, char *out, size_t len) {
+    if (WIFEXITED(st) && WEXITSTATUS(st) >= 10)
+        snprintf(out, len, "chan_send failed: %s", strerror(WEXITSTATUS(st) - 10));
+    else if (WIFEXITED(st) && WEXITSTATUS(st) == 3)
+        snprintf(out, len, "it sent everything although the consumer had gone");
+    else if (WIFEXITED(st))
+        snprintf(out, len, "it exited with status %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st))
+        snprintf(out, len, "it died of signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+    else
+        snprintf(out, len, "wait status %#x", (unsigned)st);
+}
+
+/* Reap producer i (blocking) and fail unless it exited with status 0. */
+static void reap_ok(int i) {
+    int st;
+    pid_t r;
+    while ((r = waitpid(kids[i], &st, 0)) < 0 && errno == EINTR) {
+    }
+    if (r < 0)
+        bail("producer %d (pid %d) can be reaped / waitpid: %s", i, (int)kids[i], strerror(errno));
+    kids[i] = 0;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        char why[160];
+        describe_status(st, why, sizeof why);
+        bail("producer %d ends with status 0 / %s", i, why);
+    }
+}
+
+static void reap_all_ok(void) {
+    for (int i = 0; i < nkids; i++)
+        reap_ok(i);
+    nkids = 0;
+}
+
+static chan_t *spawn(int nprod, chan_producer_fn fn, void *arg) {
+    chan_t *rx = NULL;
+    parent_pid = getpid();
+    if (chan_spawn_producers(nprod, fn, arg, &rx, kids) != 0)
+        lab_fail("chan_spawn_producers(%d) returns 0 / -1: %s", nprod, strerror(errno));
+    nkids = nprod;
+    for (int i = 0; i < nprod; i++)
+        if (kids[i] <= 0)
+            bail("pids[%d] is a producer's pid / got %d", i, (int)kids[i]);
+    return rx;
+}
+
+/* First thing in every producer: die with the parent, so that a check that
+ * fails (or its watchdog) never leaves a producer behind. */
+static void producer_begin(void) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent_pid) /* the parent was gone before prctl */
+        _exit(99);
+}
+
+/* ---- messages ------------------------------------------------------------- */
+static uint64_t msg_seed;
+
+static uint64_t msg_hash(int p, uint32_t seq, uint64_t salt) {
+    uint64_t s = msg_seed ^ salt ^ ((uint64_t)(unsigned)p * 0x9e3779b97f4a7c15ULL) ^
+                 ((uint64_t)seq * 0xc2b2ae3d27d4eb4fULL);
+    return lab_rand_next(&s);
+}
+
+static size_t msg_size(kind_t kind, int p, uint32_t seq, uint32_t nmsg) {
+    uint64_t r = msg_hash(p, seq, 0x5157);
+    switch (kind) {
+    case KIND_SMALL:
+        return 1 + r % 512;
+    case KIND_TINY:
+        return TAG + r % (257 - TAG);
+    case KIND_EINTR: /* first half small (the consumer waits), then big (the producer does) */
+        if (seq < nmsg / 2)
+            return TAG + r % (257 - TAG);
+        return 32 * 1024 + r % (160 * 1024 - 32 * 1024 + 1);
+    case KIND_QUIT:
+        return QUIT_MSG;
+    case KIND_MIXED:
+        break;
+    }
+    /* Every eighth message is bigger than a pipe holds; the rest are evenly
+     * spread over four bands around PIPE_BUF and the pipe's capacity. */
+    unsigned band = seq % 8 == 3 ? 3 : (unsigned)(r & 3);
+    uint64_t v = r >> 2;
+    switch (band) {
+    case 0:
+        return TAG + v % (257 - TAG);
+    case 1:
+        return 257 + v % (PIPE_BUF - 256);
+    case 2:
+        return PIPE_BUF + 1 + v % (PIPE_CAPACITY - PIPE_BUF);
+    default:
+        return PIPE_CAPACITY + 1 + v % (BIG_MAX - PIPE_CAPACITY);
+    }
+}
+
+/* The bytes of message seq of producer p: its producer and number first
+ * (when it is long enough), then bytes derived from both and the seed. */
+static void msg_fill(unsigned char *b, size_t len, int p, uint32_t seq) {
+    size_t off = 0;
+    if (len >= TAG) {
+        uint32_t p32 = (uint32_t)p;
+        memcpy(b, &p32, 4);
+        memcpy(b + 4, &seq, 4);
+        off = TAG;
+    }
+    uint64_t s = msg_hash(p, seq, 0xb17e5);
+    while (off < len) {
+        uint64_t v = lab_rand_next(&s);
+        size_t k = len - off < 8 ? len - off : 8;
+        memcpy(b + off, &v, k);
+        off += k;
+    }
+}
+
+/* ---- the consumer's bookkeeping ------------------------------------------- */
+typedef struct {
+    kind_t kind;
+    int nprod;
+    uint32_t nmsg; /* per producer */
+    uint32_t next[MAXP];
+    long got, over_pipe_buf;
+    unsigned char *want;
+} stream_t;
+
+static void stream_init(stream_t *s, kind_t kind, int nprod, uint32_t nmsg) {
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    s->nprod = nprod;
+    s->nmsg = nmsg;
+    s->want = lab_calloc(1, CAP);
+}
+
+/* One message as chan_recv() returned it (n is its return value). */
+static void stream_take(stream_t *s, const unsigned char *got, ssize_t n) {
+    long total = (long)s->nprod * s->nmsg;
+    if (n < 0)
+        bail("chan_recv returns message %ld of %ld / -1: %s%s", s->got + 1, total, strerror(errno),
+             errno == EPROTO ? ": the stream ended inside a message" : "");
+    if (n == 0)
+        bail("%ld messages before EOF / EOF after %ld", total, s->got);
+    int p = 0;
+    if (s->nprod > 1) {
+        if (n < TAG)
+            bail("whole messages (8 bytes or more) / a message of %zd bytes: a piece of one", n);
+        uint32_t p32, seq;
+        memcpy(&p32, got, 4);
+        memcpy(&seq, got + 4, 4);
+        if (p32 >= (uint32_t)s->nprod)
+            bail("whole messages / message %ld names producer %u of %d: bytes of several messages mixed up",
+                 s->got + 1, p32, s->nprod);
+        p = (int)p32;
+        if (seq < s->next[p])
+            bail("each message exactly once / message %u of producer %d arrived twice", seq, p);
+        if (seq > s->next[p])
+            bail("producer %d's messages in order / its message %u came when %u was due "
+                 "(lost or out of order)",
+                 p, seq, s->next[p]);
+    }
+    uint32_t seq = s->next[p];
+    if (seq >= s->nmsg)
+        bail("%u messages from producer %d / one more", s->nmsg, p);
+    size_t len = msg_size(s->kind, p, seq, s->nmsg);
+    if ((size_t)n != len)
+        bail("message %u of producer %d intact, %zu bytes / got %zd bytes%s", seq, p, len, n,
+             (size_t)n < len ? ": a short read, taken for the whole message" : ": more than one message");
+    msg_fill(s->want, len, p, seq);
+    if (memcmp(s->want, got, len) != 0) {
+        size_t off = 0;
+        while (off < len && s->want[off] == got[off])
+            off++;
+        bail("message %u of producer %d (%zu bytes) intact / its bytes differ from offset %zu on: "
+             "%s",
+             seq, p, len, off,
+             len > PIPE_CAPACITY ? "a short read, or another message's bytes inside it"
+                                 : "another message's bytes inside it, or a piece missing");
+    }
+    if (len > PIPE_BUF)
+        s->over_pipe_buf++;
+    s->next[p]++;
+    s->got++;
+}
+
+static void stream_free(stream_t *s) { free(s->want); }
+
+/* ---- producers ---------------------------------------------------------------- */
+typedef struct {
+    kind_t kind;
+    uint32_t nmsg;
+} plan_t;
+
+/* Sleep until t (monotonic), whatever signals come meanwhile. */
+static void sleep_until(double t) {
+    struct timespec ts = {(time_t)t, (long)((t - (double)(time_t)t) * 1e9)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+    }
+}
+
+static void sleep_s(double s) { sleep_until(lab_now() + s); }
+
+static void on_tick(int sig) {
+    (void)sig;
+    ticks = ticks + 1;
+}
+
+/* SIGUSR1 every `us` microseconds to this process, with a handler installed
+ * without SA_RESTART: a blocked read or write is cut short by every tick. */
+static void tick_start(long us) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_tick;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGUSR1, &sa, NULL) != 0)
+        bail("sigaction(SIGUSR1) / %s", strerror(errno));
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = SIGUSR1;
+    if (timer_create(CLOCK_MONOTONIC, &ev, &tick_timer) != 0)
+        bail("timer_create / %s", strerror(errno));
+    struct itimerspec it = {{0, us * 1000}, {0, us * 1000}};
+    if (timer_settime(tick_timer, 0, &it, NULL) != 0)
+        bail("timer_settime / %s", strerror(errno));
+    tick_on = 1;
+}
+
+static int send_fail(void) { return 10 + (errno > 0 && errno < 200 ? errno : 0); }
+
+/* Sends plan->nmsg messages of its kind; in the EINTR check, under a timer
+ * of its own, pausing before each small message so the consumer waits. */
+static int producer_main(chan_t *tx, int index, void *arg) {
+    const plan_t *plan = arg;
+    producer_begin();
+    if (plan->kind == KIND_EINTR)
+        tick_start(250);
+    unsigned char *buf = malloc(BIG_MAX);
+    if (buf == NULL)
+        return 2;
+    for (uint32_t seq = 0; seq < plan->nmsg; seq++) {
+        size_t len = msg_size(plan->kind, index, seq, plan->nmsg);
+        msg_fill(buf, len, index, seq);
+        if (plan->kind == KIND_EINTR && seq < plan->nmsg / 2)
+            sleep_s(0.002);
+        if (chan_send(tx, buf, len) != 0)
+            return send_fail();
+    }
+    return 0;
+}
+
+/* Keeps sending until the consumer has gone: EPIPE is the right ending. */
+static int producer_until_epipe(chan_t *tx, int index, void *arg) {
+    (void)arg;
+    producer_begin();
+    signal(SIGPIPE, SIG_IGN);
+    unsigned char *buf = malloc(QUIT_MSG);
+    if (buf == NULL)
+        return 2;
+    for (uint32_t seq = 0; seq < QUIT_COUNT; seq++) {
+        msg_fill(buf, QUIT_MSG, index, seq);
+        if (chan_send(tx, buf, QUIT_MSG) != 0)
+            return errno == EPIPE ? 0 : send_fail();
+    }
+    return 3;
+}
+
+/* ---- checks ---------------------------------------------------------------------- */
+
+/* One process first (chan_open), then one producer process: small messages
+ * in order; an empty message is refused; a message too long for the buffer
+ * is dropped with EMSGSIZE and the next one still arrives. */
+static void check_single(const lab_opts_t *o) {
+    long nmsg = lab_opt_iters(o, 1000);
+    lab_watchdog_arm(5, "the consumer waits for a message that never comes");
+    unsigned char *buf = lab_calloc(1, CAP), *want = lab_calloc(1, CAP);
+    chan_t *rx, *tx;
+    if (chan_open(&rx, &tx) != 0)
+        lab_fail("chan_open returns 0 / -1: %s", strerror(errno));
+    errno = 0;
+    int rc = chan_send(tx, "x", 0);
+    if (rc != -1 || errno != EINVAL)
+        lab_fail("an empty message is refused with EINVAL / chan_send returned %d (%s)", rc, strerror(errno));
+    static const size_t sizes[] = {1, 7, 8, 300, 5, PIPE_BUF - 4};
+    for (int k = 0; k < 6; k++) {
+        msg_fill(want, sizes[k], 0, (uint32_t)k);
+        if (chan_send(tx, want, sizes[k]) != 0)
+            lab_fail("chan_send of %zu bytes returns 0 / -1: %s", sizes[k], strerror(errno));
+    }
+    for (int k = 0; k < 6; k++) {
+        size_t cap = k == 3 ? 100 : CAP; /* 300 bytes into a 100-byte buffer */
+        errno = 0;
+        ssize_t n = chan_recv(rx, buf, cap);
+        if (k == 3) {
+            if (n != -1 || errno != EMSGSIZE)
+                lab_fail("a 300-byte message into a 100-byte buffer: -1, EMSGSIZE / got %zd (%s)", n,
+                         strerror(errno));
+            continue;
+        }
+        msg_fill(want, sizes[k], 0, (uint32_t)k);
+        if (n != (ssize_t)sizes[k] || memcmp(buf, want, sizes[k]) != 0)
+            lab_fail("one process: message %d intact, %zu bytes / got %zd bytes%s", k, sizes[k], n,
+                     n == (ssize_t)sizes[k] ? ", other bytes" : "");
+    }
+    if (chan_close(tx) != 0)
+        lab_fail("chan_close of the sending end returns 0 / -1: %s", strerror(errno));
+    ssize_t n = chan_recv(rx, buf, CAP);
+    if (n != 0)
+        lab_fail("one process: EOF (0) once the sending end is closed / got %zd", n);
+    chan_close(rx);
+
+    msg_seed = lab_seed_for(15);
+    plan_t plan = {KIND_SMALL, (uint32_t)nmsg};
+    rx = spawn(1, producer_main, &plan);
+    stream_t s;
+    stream_init(&s, KIND_SMALL, 1, (uint32_t)nmsg);
+    for (long k = 0; k < nmsg; k++)
+        stream_take(&s, buf, chan_recv(rx, buf, CAP));
+    chan_close(rx);
+    reap_all_ok();
+    stream_free(&s);
+    free(want);
+    free(buf);
+    lab_pass("one process: 6 messages and EOF; one producer: %ld messages of 1 to 512 B in order, intact",
+             nmsg);
+}
+
+/* Messages of random sizes, many over PIPE_BUF and some over what a pipe
+ * holds, from several producers at once. */
+static void check_many(const lab_opts_t *o) {
+    int nprod = lab_opt_threads(o, 4);
+    long nmsg = lab_opt_iters(o, 48);
+    if (nprod > MAXP)
+        lab_fail("at most %d producers / --threads %d", MAXP, nprod);
+    msg_seed = lab_seed_for(15);
+    plan_t plan = {KIND_MIXED, (uint32_t)nmsg};
+    chan_t *rx = spawn(nprod, producer_main, &plan);
+    /* The children are forked: a thread is safe from here on. */
+    _Atomic long progress;
+    atomic_init(&progress, 0);
+    lab_stall_t *st = lab_stall_watch(&progress, 1.0,
+                                      "messages stopped arriving: the consumer waits for bytes no producer "
+                                      "will send (a message boundary was lost)");
+    unsigned char *buf = lab_calloc(1, CAP);
+    stream_t s;
+    stream_init(&s, KIND_MIXED, nprod, (uint32_t)nmsg);
+    for (long k = 0; k < nprod * nmsg; k++) {
+        stream_take(&s, buf, chan_recv(rx, buf, CAP));
+        atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
+    }
+    lab_stall_stop(st);
+    chan_close(rx);
+    reap_all_ok();
+    lab_pass("%d producers x %ld messages of 8 B to %d KiB (%ld over PIPE_BUF) arrived exactly once, intact, "
+             "in order",
+             nprod, nmsg, BIG_MAX / 1024, s.over_pipe_buf);
+    stream_free(&s);
+    free(buf);
+}
+
+/* When every producer has ended, the consumer's next chan_recv() is 0. */
+static void check_eof(const lab_opts_t *o) {
+    int nprod = lab_opt_threads(o, 3);
+    long nmsg = lab_opt_iters(o, 100);
+    if (nprod > MAXP)
+        lab_fail("at most %d producers / --threads %d", MAXP, nprod);
+    msg_seed = lab_seed_for(15);
+    plan_t plan = {KIND_TINY, (uint32_t)nmsg};
+    chan_t *rx = spawn(nprod, producer_main, &plan);
+    _Atomic long progress;
+    atomic_init(&progress, 0);
+    lab_stall_t *st = lab_stall_watch(&progress, 1.0, "messages stopped arriving before the end");
+    unsigned char *buf = lab_calloc(1, CAP);
+    stream_t s;
+    stream_init(&s, KIND_TINY, nprod, (uint32_t)nmsg);
+    for (long k = 0; k < nprod * nmsg; k++) {
+        stream_take(&s, buf, chan_recv(rx, buf, CAP));
+        atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
+    }
+    lab_stall_stop(st);
+    /* Every producer has ended now: nothing should hold a write end, and
+     * the read returns at once. A main thread asleep in it for half a
+     * second is waiting for a writer that is not coming. */
+    reap_all_ok();
+    _Atomic long ends;
+    atomic_init(&ends, 0);
+    st = lab_stall_watch(&ends, 0.5, "consumer never saw EOF: a write end is still open somewhere");
+    ssize_t n = chan_recv(rx, buf, CAP);
+    lab_stall_stop(st);
+    if (n != 0)
+        lab_fail("EOF (0) after the last message / chan_recv returned %zd%s%s", n, n < 0 ? ": " : "",
+                 n < 0 ? strerror(errno) : "");
+    chan_close(rx);
+    pid_t left = waitpid(-1, NULL, WNOHANG);
+    if (left != -1 || errno != ECHILD)
+        lab_fail("no child left once the producers are reaped / waitpid(-1) found %d", (int)left);
+    lab_pass("%d producers x %ld messages, then EOF; no child left", nprod, nmsg);
+    stream_free(&s);
+    free(buf);
+}
+
+/* One process's state letter in /proc: S or D when it sleeps in the kernel. */
+static char proc_state(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close = strrchr(buf, ')');
+    return close != NULL && close[1] == ' ' ? close[2] : '?';
+}
+
+/* The consumer quits early: producers writing into the full pipe must be
+ * told (EPIPE), not left waiting for a reader that will never come. */
+static void check_consumer_quits(const lab_opts_t *o) {
+    int nprod = lab_opt_threads(o, 2);
+    if (nprod > MAXP)
+        lab_fail("at most %d producers / --threads %d", MAXP, nprod);
+    msg_seed = lab_seed_for(15);
+    chan_t *rx = spawn(nprod, producer_until_epipe, NULL);
+    unsigned char *buf = lab_calloc(1, CAP);
+    ssize_t n = chan_recv(rx, buf, CAP);
+    if (n != QUIT_MSG)
+        bail("a first message of %d bytes / chan_recv returned %zd", QUIT_MSG, n);
+    chan_close(rx);
+    /* Judge a hang by the producers' state, not the clock alone: a
+     * producer told of EPIPE is woken at once, so every one of them asleep
+     * in the kernel for half a second is stuck; runnable is only slow. */
+    double asleep_since = -1;
+    for (;;) {
+        int live = 0, asleep = 0;
+        for (int i = 0; i < nkids; i++) {
+            if (kids[i] <= 0)
+                continue;
+            int stv;
+            pid_t r = waitpid(kids[i], &stv, WNOHANG);
+            if (r == kids[i]) {
+                kids[i] = 0;
+                if (!WIFEXITED(stv) || WEXITSTATUS(stv) != 0) {
+                    char why[160];
+                    describe_status(stv, why, sizeof why);
+                    bail("producer %d ends with EPIPE once the consumer has gone / %s", i, why);
+                }
+                continue;
+            }
+            live++;
+            char c = proc_state(kids[i]);
+            if (c == 'S' || c == 'D')
+                asleep++;
+        }
+        if (live == 0)
+            break;
+        if (asleep < live) {
+            asleep_since = -1;
+        } else if (asleep_since < 0) {
+            asleep_since = lab_now();
+        } else if (lab_now() - asleep_since >= 0.5) {
+            bail("producers end with EPIPE once the consumer has gone / %d of them still blocked on a full "
+                 "pipe 0.5 s later: a read end is still open in a producer",
+                 live);
+        }
+        sleep_s(0.002);
+    }
+    nkids = 0;
+    free(buf);
+    lab_pass("%d producers were told (EPIPE) that the consumer had gone, and ended", nprod);
+}
+
+/* Signals every 250 us in every process, while the consumer waits for
+ * messages (first half) and while producers wait for room (second half). */
+static void check_eintr(const lab_opts_t *o) {
+    int nprod = lab_opt_threads(o, 2);
+    long nmsg = lab_opt_iters(o, 32);
+    if (nprod > MAXP)
+        lab_fail("at most %d producers / --threads %d", MAXP, nprod);
+    lab_watchdog_arm(5, "messages stopped arriving while signals came: a producer gave up or lost its place");
+    msg_seed = lab_seed_for(15);
+    plan_t plan = {KIND_EINTR, (uint32_t)nmsg};
+    chan_t *rx = spawn(nprod, producer_main, &plan);
+    tick_start(250);
+    unsigned char *buf = lab_calloc(1, CAP);
+    stream_t s;
+    stream_init(&s, KIND_EINTR, nprod, (uint32_t)nmsg);
+    for (long k = 0; k < nprod * nmsg; k++) {
+        /* In the second half the consumer dawdles, so the pipe is full
+         * and the producers wait in write() when the signals come. */
+        if (k >= nprod * nmsg / 2)
+            sleep_s(0.001);
+        stream_take(&s, buf, chan_recv(rx, buf, CAP));
+    }
+    tick_stop();
+    long caught = ticks;
+    chan_close(rx);
+    reap_all_ok();
+    lab_pass("%d producers x %ld messages with SIGUSR1 every 250 us in every process (%ld caught by the "
+             "consumer): all arrived intact, in order",
+             nprod, nmsg, caught);
+    stream_free(&s);
+    free(buf);
+}
+
+static const lab_check_t checks[] = {
+    {"single", "one process, then one producer: small messages in order; empty and too-long messages",
+     check_single, LAB_PAUSE_OFF},
+    {"many-producers", "4 producers x 48 messages of 8 B to 192 KiB: exactly once, intact, in order",
+     check_many, LAB_PAUSE_OFF},
+    {"eof", "the consumer sees EOF once every producer has ended", check_eof, LAB_PAUSE_OFF},
+    {"consumer-quits", "producers get EPIPE, not a hang, when the consumer quits early", check_consumer_quits,
+     LAB_PAUSE_OFF},
+    {"eintr", "signals every 250 us interrupt blocked reads and writes: every message still intact",
+     check_eintr, LAB_PAUSE_OFF},
+};
+
+int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }
