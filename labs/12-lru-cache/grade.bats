@@ -1,0 +1,26 @@
+#!/usr/bin/env bats
+# Lab 12, LRU cache: the grade. One @test per check of the torture driver;
+# points and `catches-broken` (broken.c must fail it every run) are Bats
+# tags. A cache that crashes fails its check with the signal's name; one
+# that loops forever in a cycle fails it within seconds (stall watchdog).
+load ../../grading/lib/lab
+
+# bats test_tags=points:4
+@test "one thread: exact LRU order on a cache of 8, checked against a model at every step" {
+    lab_check lru-order
+}
+
+# bats test_tags=points:3
+@test "one thread: a cache of 1024 keeps the newest keys, evicts the oldest, and a get keeps an entry" {
+    lab_check eviction
+}
+
+# bats test_tags=points:8,catches-broken
+@test "8 rounds of 4 threads x 500 gets and puts with pauses: every hit right, size <= capacity, map and list agree" {
+    lab_check stress
+}
+
+# bats test_tags=points:5,catches-broken
+@test "ThreadSanitizer finds no data race in a mix of gets and puts" {
+    lab_check_tsan race-free
+}

@@ -1,0 +1,469 @@
+/* Lab 12, LRU cache: the torture driver. One check per run.
+ *
+ * Two checks prove the cache is a cache with one thread: exact LRU order
+ * against a small model, and eviction at scale. The stress check then
+ * lets threads mix gets and puts with the race windows stretched, and
+ * afterwards looks at what is left: every hit must have returned a value
+ * put for its key, the size must stay within the capacity, and the map and
+ * the list must agree (lru_check(), then lookups of every key). A cache
+ * that crashes is reported by the grader ("crashed with SIGSEGV"); a call
+ * that loops forever round a cycle is reported once it has used 0.1 s of
+ * its thread's CPU time, and threads that all sleep (a lock never
+ * unlocked) by the stall watchdog after 1 s.
+ *
+ *   $ build/labs/12-lru-cache/broken/test stress
+ *   FAIL: every get and put returns / thread 2 spent 101 ms of CPU in one call after 96 calls: a hash chain of the map has closed into a cycle (check stress, seed 416142604)
+ *   $ build/labs/12-lru-cache/fixed/test lru-order
+ *   ok: lru-order: 3000 gets and puts on a cache of 8 matched an exact LRU model; capacity 1 holds the last key
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "lab.h"
+#include "lru.h"
+
+/* Every value the driver puts names its key: key << 24 | writer << 20 |
+ * sequence, so a hit can be checked against the key it was for. */
+static uint64_t value_for(uint64_t key, unsigned writer, unsigned seq) {
+    return key << 24 | (uint64_t)(writer & 0xf) << 20 | (seq & 0xfffff);
+}
+static uint64_t key_of(uint64_t value) { return value >> 24; }
+
+/* The one-thread checks take milliseconds; one that hangs is a thread
+ * waiting for a lock it holds itself (a path that returns without
+ * unlocking), and is reported after 5 s rather than the grader's 30. */
+static void single_watchdog(void) {
+    lab_watchdog_arm(5.0, "a get or put never returned: a lock taken and never given back (a path without unlock?)");
+}
+
+static void expect_ok(lru_t *c, const char *when) {
+    char why[256];
+    if (lru_check(c, why, sizeof why) != 0)
+        lab_fail("lru_check() passes %s / %s", when, why);
+}
+
+/* ---- one thread: exact LRU order ------------------------------------------------ */
+
+/* The model: entries in order of use, oldest first. O(n), fine at 8. */
+typedef struct {
+    struct {
+        uint64_t key, value;
+    } e[64];
+    int n, cap;
+} model_t;
+
+static int model_find(const model_t *m, uint64_t key) {
+    for (int i = 0; i < m->n; i++)
+        if (m->e[i].key == key)
+            return i;
+    return -1;
+}
+
+/* Entry i becomes the newest; returns its new index. */
+static int model_touch(model_t *m, int i) {
+    __typeof__(m->e[0]) x = m->e[i];
+    memmove(&m->e[i], &m->e[i + 1], (size_t)(m->n - i - 1) * sizeof x);
+    m->e[m->n - 1] = x;
+    return m->n - 1;
+}
+
+static void model_put(model_t *m, uint64_t key, uint64_t value) {
+    int i = model_find(m, key);
+    if (i < 0 && m->n == m->cap) { /* evict the oldest */
+        memmove(&m->e[0], &m->e[1], (size_t)(m->n - 1) * sizeof m->e[0]);
+        m->n--;
+    }
+    if (i < 0) {
+        i = m->n++;
+        m->e[i].key = key;
+    }
+    m->e[model_touch(m, i)].value = value;
+}
+
+/* A cache below 2 * LRU_STRIPE_MIN entries is never striped (lru.h), so
+ * every implementation owes it exact LRU order. */
+static void check_lru_order(const lab_opts_t *o) {
+    enum { CAP = 8, KEYS = 14 };
+    long steps = lab_opt_iters(o, 3000);
+    single_watchdog();
+    lru_t *c = lru_create(CAP);
+    uint64_t v = 12345;
+    LAB_EXPECT_EQ(0, lru_size(c), "lru_size() of a new cache");
+    LAB_EXPECT_EQ(0, lru_get(c, 7, &v), "get(7) on a new cache");
+    LAB_EXPECT_EQ(12345, v, "*value after a miss (left alone)");
+    expect_ok(c, "on a new cache");
+
+    /* The steps the README names: fill, read the oldest, add one, update one. */
+    for (uint64_t k = 1; k <= CAP; k++)
+        lru_put(c, k, value_for(k, 0, 0));
+    LAB_EXPECT_EQ(CAP, lru_size(c), "lru_size() after 8 puts into a cache of 8");
+    if (!lru_get(c, 1, &v) || v != value_for(1, 0, 0))
+        lab_fail("get(1) after putting 1..8 hits with 1's value / it did not");
+    lru_put(c, 9, value_for(9, 0, 0)); /* evicts 2, the oldest now that 1 was read */
+    if (lru_get(c, 2, &v))
+        lab_fail("put 1..8, get 1, put 9 evicts 2 (the least recently used) / 2 is still cached");
+    if (!lru_get(c, 1, &v))
+        lab_fail("put 1..8, get 1, put 9 keeps 1 (a get makes it recent) / 1 was evicted");
+    lru_put(c, 3, value_for(3, 0, 1)); /* an update: no eviction, 3 becomes recent */
+    LAB_EXPECT_EQ(CAP, lru_size(c), "lru_size() after updating a cached key");
+    lru_put(c, 10, value_for(10, 0, 0)); /* evicts 4 */
+    if (lru_get(c, 4, &v) || !lru_get(c, 3, &v) || v != value_for(3, 0, 1))
+        lab_fail("updating 3 makes it recent and keeps its new value; 4 goes next / not so");
+    expect_ok(c, "after the scripted steps");
+    lru_destroy(c);
+
+    /* Then a long random run against the model, every result compared. */
+    c = lru_create(CAP);
+    model_t m = {.cap = CAP};
+    uint64_t rs = lab_seed_for(1);
+    for (long s = 0; s < steps; s++) {
+        uint64_t r = lab_rand_next(&rs), key = r % KEYS;
+        int want = model_find(&m, key);
+        if (r >> 40 & 1) {
+            lru_put(c, key, value_for(key, 0, (unsigned)s));
+            model_put(&m, key, value_for(key, 0, (unsigned)s));
+        } else {
+            int hit = lru_get(c, key, &v);
+            if (hit != (want >= 0))
+                lab_fail("step %ld: get(%llu) %s (the model holds the %d most recently used keys) / it %s", s,
+                         (unsigned long long)key, want >= 0 ? "hits" : "misses", CAP, hit ? "hit" : "missed");
+            if (hit && v != m.e[want].value)
+                lab_fail("step %ld: get(%llu) returns the value last put for it (%#llx) / got %#llx", s,
+                         (unsigned long long)key, (unsigned long long)m.e[want].value, (unsigned long long)v);
+            if (hit)
+                model_touch(&m, want);
+        }
+        if (lru_size(c) != (size_t)m.n)
+            lab_fail("step %ld: lru_size() == %d / got %zu", s, m.n, lru_size(c));
+    }
+    expect_ok(c, "after the random run");
+    lru_destroy(c);
+
+    /* Capacity 1: every new key evicts the last one. */
+    c = lru_create(1);
+    lru_put(c, 5, value_for(5, 0, 0));
+    lru_put(c, 6, value_for(6, 0, 0));
+    if (lru_get(c, 5, &v) || !lru_get(c, 6, &v) || lru_size(c) != 1)
+        lab_fail("a cache of capacity 1 holds only the last key put / it does not");
+    expect_ok(c, "on a cache of capacity 1");
+    lru_destroy(c);
+    lab_pass("%ld gets and puts on a cache of %d matched an exact LRU model; capacity 1 holds the last key",
+             steps, CAP);
+}
+
+/* ---- one thread: eviction at scale ------------------------------------------------ */
+
+/* Large enough to be striped: the claims here hold for exact LRU and for an
+ * LRU per stripe with well-spread keys alike. */
+static void check_eviction(const lab_opts_t *o) {
+    (void)o;
+    enum { CAP = 1024 };
+    single_watchdog();
+    lru_t *c = lru_create(CAP);
+    uint64_t v;
+    for (uint64_t k = 0; k < 3 * CAP; k++) {
+        lru_put(c, k, value_for(k, 1, 0));
+        if (lru_size(c) > CAP)
+            lab_fail("at most %d entries / %zu after putting keys 0..%llu", CAP, lru_size(c), (unsigned long long)k);
+    }
+    LAB_EXPECT_EQ(CAP, lru_size(c), "lru_size() after 3072 distinct puts into a cache of 1024");
+    for (uint64_t k = 0; k < CAP; k++)
+        if (lru_get(c, k, &v))
+            lab_fail("keys 0..1023 are evicted by 2048 newer ones / key %llu is still cached", (unsigned long long)k);
+    for (uint64_t k = 3 * CAP - CAP / 2; k < 3 * CAP; k++)
+        if (!lru_get(c, k, &v) || v != value_for(k, 1, 0))
+            lab_fail("the 512 newest keys hit with their values / key %llu did not", (unsigned long long)k);
+    expect_ok(c, "after 3072 puts");
+
+    /* A get makes an entry recent: put 768 keys (three quarters full, so
+     * no stripe has had to evict yet), read the oldest 256, put 512 new
+     * keys: 256 entries must go, and the 256 just read are not among them. */
+    lru_destroy(c);
+    c = lru_create(CAP);
+    for (uint64_t k = 0; k < 3 * CAP / 4; k++)
+        lru_put(c, k, value_for(k, 2, 0));
+    for (uint64_t k = 0; k < CAP / 4; k++)
+        if (!lru_get(c, k, &v))
+            lab_fail("a cache of 1024 holding 768 keys holds key %llu / it missed", (unsigned long long)k);
+    for (uint64_t k = CAP; k < CAP + CAP / 2; k++)
+        lru_put(c, k, value_for(k, 2, 0));
+    for (uint64_t k = 0; k < CAP / 4; k++)
+        if (!lru_get(c, k, &v) || v != value_for(k, 2, 0))
+            lab_fail("the 256 oldest keys, read just before 512 new puts, survive them / key %llu was evicted",
+                     (unsigned long long)k);
+    size_t before = lru_size(c);
+    for (int i = 0; i < 1000; i++) /* the same key again and again takes one entry */
+        lru_put(c, 7, value_for(7, 2, (unsigned)i));
+    LAB_EXPECT_EQ(before, lru_size(c), "lru_size() after putting one cached key 1000 more times");
+    if (!lru_get(c, 7, &v) || v != value_for(7, 2, 999))
+        lab_fail("get(7) returns the last value put / it did not");
+    expect_ok(c, "after the reads and updates");
+    lru_destroy(c);
+    lab_pass("a cache of %d keeps the newest keys, evicts the oldest, and a get keeps an entry", CAP);
+}
+
+/* ---- many threads ------------------------------------------------------------------ */
+enum { STRESS_CAP = 64, STRESS_KEYS = 2 * STRESS_CAP, MAX_THREADS = 64 };
+
+/* A get or put is a handful of steps, microseconds even with the pauses.
+ * One that has used this much of its thread's CPU time without returning
+ * is going round a cycle. Counting CPU time, not wall time, keeps a loaded
+ * machine from looking like a loop, and catches a loop in a fraction of a
+ * second instead of the stall watchdog's five. */
+#define SPIN_CPU_LIMIT 0.1
+
+typedef struct {
+    _Atomic long ops;  /* this thread's finished operations */
+    atomic_int state;  /* 0 not started, 1 running (cpu is set), 2 finished */
+    clockid_t cpu;     /* the thread's CPU-time clock */
+} spin_slot_t;
+
+typedef struct {
+    spin_slot_t slot[MAX_THREADS];
+    int n;
+    atomic_int stop;
+    pthread_t tid;
+} spin_watch_t;
+
+static double clock_seconds(clockid_t id, int *ok) {
+    struct timespec ts;
+    *ok = clock_gettime(id, &ts) == 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void *spin_main(void *p) {
+    spin_watch_t *sw = p;
+    long last[MAX_THREADS];
+    double base[MAX_THREADS];
+    for (int i = 0; i < sw->n; i++)
+        last[i] = -1;
+    struct timespec tick = {0, 2 * 1000 * 1000};
+    while (!atomic_load(&sw->stop)) {
+        nanosleep(&tick, NULL);
+        for (int i = 0; i < sw->n; i++) {
+            spin_slot_t *s = &sw->slot[i];
+            if (atomic_load(&s->state) != 1)
+                continue;
+            long ops = atomic_load_explicit(&s->ops, memory_order_relaxed);
+            int ok;
+            double cpu = clock_seconds(s->cpu, &ok);
+            if (!ok)
+                continue; /* the thread has just ended */
+            if (ops != last[i]) {
+                last[i] = ops;
+                base[i] = cpu;
+            } else if (cpu - base[i] > SPIN_CPU_LIMIT) {
+                lab_fail("every get and put returns / thread %d spent %.0f ms of CPU in one call after %ld calls: "
+                         "a hash chain of the map has closed into a cycle",
+                         i, 1e3 * (cpu - base[i]), ops);
+            }
+        }
+    }
+    return NULL;
+}
+
+static void spin_watch_start(spin_watch_t *sw, int n) {
+    sw->n = n;
+    for (int i = 0; i < n; i++) {
+        atomic_init(&sw->slot[i].ops, 0);
+        atomic_init(&sw->slot[i].state, 0);
+    }
+    atomic_init(&sw->stop, 0);
+    lab_thread_create(&sw->tid, NULL, spin_main, sw);
+}
+
+static void spin_watch_stop(spin_watch_t *sw) {
+    atomic_store(&sw->stop, 1);
+    lab_thread_join(sw->tid, NULL);
+}
+
+/* Called by worker `i` before its first operation. */
+static void spin_watch_enter(spin_watch_t *sw, int i) {
+    LAB_PTHREAD(pthread_getcpuclockid(pthread_self(), &sw->slot[i].cpu));
+    atomic_store(&sw->slot[i].state, 1);
+}
+
+/* The stress runs in rounds, and everything is checked after each round:
+ * a structure broken in the middle of a run may be mended by the churn
+ * that follows (a stray entry is evicted), so looking often is what makes
+ * the catch certain. Rounds alternate two key ranges: twice the capacity,
+ * where half the gets miss and most puts evict, and half the capacity,
+ * where the keys settle in and a stray second entry for a key stays. */
+enum { ROUNDS = 8 };
+
+typedef struct {
+    lru_t *c;
+    long iters;      /* per thread and round */
+    uint64_t keys;   /* this round's keys are 0 .. keys-1 */
+    int round;
+    int size_every;  /* each thread asks lru_size() every this many calls */
+    int size_reader; /* thread 0 only asks lru_size(), and never takes the lock through get or put */
+    _Atomic long progress; /* operations done, for the stall watchdog */
+    _Atomic long wrong;    /* hits that returned another key's value */
+    _Atomic uint64_t wrong_key, wrong_value;
+    _Atomic long oversize; /* the largest lru_size() above the capacity seen while the threads ran */
+    spin_watch_t spin;
+} stress_t;
+
+/* Half gets, half puts; now and then a thread also asks for the size,
+ * which it may do while others get and put. */
+static void stress_worker(const lab_worker_t *w) {
+    stress_t *s = w->arg;
+    spin_slot_t *me = &s->spin.slot[w->index];
+    spin_watch_enter(&s->spin, w->index);
+    uint64_t rs = lab_seed_for(s->round * MAX_THREADS + w->index);
+    for (long i = 0; s->size_reader && w->index == 0 && i < 4 * s->iters; i++) {
+        long size = (long)lru_size(s->c);
+        if (size > STRESS_CAP && size > atomic_load(&s->oversize))
+            atomic_store(&s->oversize, size);
+        atomic_fetch_add_explicit(&me->ops, 1, memory_order_relaxed);
+    }
+    for (long i = 0; !(s->size_reader && w->index == 0) && i < s->iters; i++) {
+        uint64_t r = lab_rand_next(&rs), key = r % s->keys, v;
+        if (r >> 40 & 1) {
+            lru_put(s->c, key, value_for(key, (unsigned)w->index, (unsigned)i));
+        } else if (lru_get(s->c, key, &v) && key_of(v) != key) {
+            if (atomic_fetch_add(&s->wrong, 1) == 0) {
+                atomic_store(&s->wrong_key, key);
+                atomic_store(&s->wrong_value, v);
+            }
+        }
+        if (i % s->size_every == 0) {
+            long size = (long)lru_size(s->c);
+            if (size > STRESS_CAP && size > atomic_load(&s->oversize))
+                atomic_store(&s->oversize, size);
+        }
+        atomic_fetch_add_explicit(&me->ops, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->progress, 1, memory_order_relaxed);
+    }
+    atomic_store(&me->state, 2);
+}
+
+static int stress_threads(const lab_opts_t *o) {
+    int threads = lab_opt_threads(o, 4);
+    if (threads > MAX_THREADS)
+        lab_fail("at most %d threads / --threads %d", MAX_THREADS, threads);
+    return threads;
+}
+
+static void stress_init(stress_t *s, const lab_opts_t *o, int size_every, int size_reader) {
+    s->iters = lab_opt_iters(o, 4000) / ROUNDS;
+    if (s->iters < 1)
+        s->iters = 1;
+    s->size_every = size_every;
+    s->size_reader = size_reader;
+    atomic_init(&s->progress, 0);
+    atomic_init(&s->wrong, 0);
+    atomic_init(&s->wrong_key, 0);
+    atomic_init(&s->wrong_value, 0);
+    atomic_init(&s->oversize, 0);
+}
+
+/* One round of the workers under the CPU-time watchdog (a call that loops). */
+static void stress_round(stress_t *s, int threads, int round) {
+    s->round = round;
+    s->keys = round % 2 == 0 ? 2 * STRESS_CAP : STRESS_CAP / 2;
+    spin_watch_start(&s->spin, threads);
+    lab_threads_run(threads, stress_worker, s);
+    spin_watch_stop(&s->spin);
+}
+
+/* What the threads left, looked at by this thread alone, pauses off. */
+static void stress_verify(stress_t *s, int threads, int round) {
+    lab_pause_mode_t mode = lab_pause_mode;
+    lab_pause_mode = LAB_PAUSE_OFF;
+    long wrong = atomic_load(&s->wrong);
+    if (wrong > 0)
+        lab_fail("every hit returns a value put for its key / in round %d, get(%llu) returned a value put for key "
+                 "%llu (%ld such hits so far)",
+                 round + 1, (unsigned long long)atomic_load(&s->wrong_key),
+                 (unsigned long long)key_of(atomic_load(&s->wrong_value)), wrong);
+    if (atomic_load(&s->oversize) > 0)
+        lab_fail("at most %d entries while %d threads get and put / lru_size() said %ld in round %d", STRESS_CAP,
+                 threads, atomic_load(&s->oversize), round + 1);
+    size_t size = lru_size(s->c);
+    if (size > STRESS_CAP)
+        lab_fail("at most %d entries after round %d / lru_size() says %zu", STRESS_CAP, round + 1, size);
+    char why[256];
+    if (lru_check(s->c, why, sizeof why) != 0)
+        lab_fail("the map and the LRU list agree after round %d of %d threads x %ld gets and puts / %s", round + 1,
+                 threads, s->iters, why);
+    /* lru_check() found no cycle, so these lookups end. */
+    size_t found = 0;
+    for (uint64_t k = 0; k < 2 * STRESS_CAP; k++) {
+        uint64_t v;
+        if (lru_get(s->c, k, &v)) {
+            found++;
+            if (key_of(v) != k)
+                lab_fail("every cached key holds a value put for it / after round %d key %llu holds one put for %llu",
+                         round + 1, (unsigned long long)k, (unsigned long long)key_of(v));
+        }
+    }
+    if (found != size)
+        lab_fail("gets find as many keys as lru_size() counts / after round %d, %zu found, %zu counted (a key "
+                 "cached twice, or an entry the map lost)",
+                 round + 1, found, size);
+    lab_pause_mode = mode;
+}
+
+static lab_stall_t *stress_stall_watch(stress_t *s) {
+    return lab_stall_watch(&s->progress, 1.0,
+                           "no get or put finished in 1 s while every thread slept: a lock that is never unlocked?");
+}
+
+static void check_stress(const lab_opts_t *o) {
+    int threads = stress_threads(o);
+    static stress_t s; /* static: the watch slots are large */
+    stress_init(&s, o, 16, 0);
+    s.c = lru_create(STRESS_CAP);
+    lab_stall_t *st = stress_stall_watch(&s);
+    for (int r = 0; r < ROUNDS; r++) {
+        stress_round(&s, threads, r);
+        stress_verify(&s, threads, r);
+    }
+    lab_stall_stop(st);
+    size_t size = lru_size(s.c);
+    lru_destroy(s.c);
+    lab_pass("%d rounds of %d threads x %ld gets and puts, cache of %d: every hit right, map and list agree, "
+             "%zu entries at the end",
+             ROUNDS, threads, s.iters, STRESS_CAP, size);
+}
+
+/* For the ThreadSanitizer build: the same mix, no pauses, a new cache every
+ * round, so the size changes (while the cache fills) as threads ask it.
+ * Thread 0 does nothing but ask the size: a thread that also gets and puts
+ * takes the lock there, and that alone would order its unlocked reads of
+ * the size after the writes, hiding the race from ThreadSanitizer. */
+static void check_race_free(const lab_opts_t *o) {
+    int threads = stress_threads(o);
+    if (threads < 2)
+        lab_fail("at least 2 threads (one asks the size) / --threads %d", threads);
+    static stress_t s;
+    stress_init(&s, o, 4, 1);
+    lab_stall_t *st = stress_stall_watch(&s);
+    for (int r = 0; r < ROUNDS / 2; r++) {
+        s.c = lru_create(STRESS_CAP);
+        stress_round(&s, threads, r);
+        expect_ok(s.c, "after the threads stop");
+        lru_destroy(s.c);
+    }
+    lab_stall_stop(st);
+    lab_pass("%d rounds of %d threads x %ld gets and puts on a new cache, 1 thread asking the size: no race",
+             ROUNDS / 2, threads - 1, s.iters);
+}
+
+static const lab_check_t checks[] = {
+    {"lru-order", "one thread: exact LRU order on a cache of 8 against a model; capacity 1", check_lru_order,
+     LAB_PAUSE_OFF},
+    {"eviction", "one thread: a cache of 1024 keeps the newest, evicts the oldest, a get keeps an entry",
+     check_eviction, LAB_PAUSE_OFF},
+    {"stress", "8 rounds of 4 threads mixing gets and puts with pauses, each round checked", 
+     check_stress, LAB_PAUSE_RANDOM},
+    {"race-free", "3 threads get and put while 1 asks the size, for the ThreadSanitizer build", check_race_free,
+     LAB_PAUSE_OFF},
+};
+
+int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }
