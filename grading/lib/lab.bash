@@ -175,9 +175,11 @@ lab_perf() {
         'BEGIN { q = s / r; f = q / t; if (f > 1) f = 1; printf "%.3f %.3f %.3g %.3g", q, f, s, r }')
     local ratio frac s_ips r_ips
     read -r ratio frac s_ips r_ips <<<"$verdict"
-    echo "perf: $bench at $threads threads: yours $s_ips ops/s, the reference's $r_ips ops/s (medians of 3): ${ratio}x"
+    local at="at $threads threads"
+    ((threads == 1)) && at="at 1 thread"
+    echo "perf: $bench $at: yours $s_ips ops/s, the reference's $r_ips ops/s (medians of 3): ${ratio}x"
     awk -v q="$ratio" -v t="$target" 'BEGIN { exit !(q >= t) }' && return 0
-    echo "reason: $bench at $threads threads runs at ${ratio}x the reference's throughput; full points from ${target}x"
+    echo "reason: $bench $at runs at ${ratio}x the reference's throughput; full points from ${target}x"
     echo "score: $frac"
     return 1
 }

@@ -24,3 +24,11 @@ load ../../grading/lib/lab
 @test "ThreadSanitizer finds no data race in a mix of gets and puts" {
     lab_check_tsan race-free
 }
+
+# A performance check (grading/lib/lab.bash, lab_perf): the submission's
+# bench against fixed.c's in the same run. An LRU that scans a list on every
+# get or eviction is correct and far below half the reference's speed.
+# bats test_tags=points:4,perf
+@test "speed: gets and puts, half of them evicting, at least half the reference's throughput (1 thread)" {
+    lab_perf hit50 1 0.5
+}
