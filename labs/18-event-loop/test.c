@@ -1,0 +1,911 @@
+/* Lab 18, event loop: the torture driver. One check per run.
+ *
+ * Each check makes socket pairs, hands the server ends to loop_serve() on
+ * the main thread, and plays the clients on the other ends: from threads
+ * of their own (one per connection), or, in `single`, from the main thread
+ * before the loop starts. Clients check every answer they get, byte for
+ * byte, and fail the check from wherever they are. A loop that waits for
+ * one client while the others need it is reported when the others' time
+ * is up (well under 1 s), with that reason, never waited out.
+ *
+ *   $ build/labs/18-event-loop/broken/test stagger
+ *   FAIL: check finishes within 0.575 s / one slow client stalled the rest: ... (check stagger, seed 42)
+ *   $ build/labs/18-event-loop/fixed/test stagger
+ *   ok: stagger: 20 clients pausing 5..100 ms each (1.050 s in all) were all served in 0.104 s
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "loop.h"
+
+enum { MAXCONN = 64 };
+
+/* ---- small tools ----------------------------------------------------------- */
+static void sleep_s(double s) {
+    if (s <= 0)
+        return;
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* --threads is the number of connections (clients) here. Out of range:
+ * bad usage, one line and exit 2. */
+static int opt_conns(const lab_opts_t *o, int dflt, int lo) {
+    int n = lab_opt_threads(o, dflt);
+    if (n < lo || n > MAXCONN) {
+        fprintf(stderr, "test: --threads (connections) for %s wants %d to %d, not %d\n", o->check, lo,
+                MAXCONN, n);
+        exit(2);
+    }
+    return n;
+}
+
+static void pair_make(int *server, int *client) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+        lab_fail("socketpair() works / %s", strerror(errno));
+    *server = sv[0];
+    *client = sv[1];
+}
+
+static void upcase(char *dst, const char *src, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (src[i] >= 'a' && src[i] <= 'z') ? (char)(src[i] - 'a' + 'A') : src[i];
+}
+
+/* Everything, or fail the check: a client's request must reach the server. */
+static void send_all(int fd, const char *p, size_t n, int conn) {
+    while (n > 0) {
+        ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            lab_fail("client %d can send its request / send: %s (the server closed the connection early?)",
+                     conn, strerror(errno));
+        p += r;
+        n -= (size_t)r;
+    }
+}
+
+static void send_str(int fd, const char *s, int conn) { send_all(fd, s, strlen(s), conn); }
+
+static void shut_wr(int fd, int conn) {
+    if (shutdown(fd, SHUT_WR) != 0)
+        lab_fail("client %d can end its requests (shutdown) / %s", conn, strerror(errno));
+}
+
+/* ---- a client's view of its connection --------------------------------------- */
+typedef struct {
+    int fd;
+    int conn;
+    char buf[4096];
+    size_t len, off;
+} reader_t;
+
+static void reader_init(reader_t *r, int fd, int conn) {
+    r->fd = fd;
+    r->conn = conn;
+    r->len = r->off = 0;
+}
+
+/* The next byte from the server: 0..255, or -1 at EOF (or a reset). */
+static int reader_byte(reader_t *r) {
+    if (r->off == r->len) {
+        ssize_t n;
+        do
+            n = recv(r->fd, r->buf, sizeof r->buf, 0);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+            return -1;
+        r->len = (size_t)n;
+        r->off = 0;
+    }
+    return (unsigned char)r->buf[r->off++];
+}
+
+/* The next byte, left for the next read: 0..255, or -1 at EOF. */
+static int reader_peek(reader_t *r) {
+    int ch = reader_byte(r);
+    if (ch >= 0)
+        r->off--;
+    return ch;
+}
+
+/* Shows a line for a failure message: printable, and short. */
+static const char *shown(const char *s, size_t n, char *out, size_t cap) {
+    size_t k = 0;
+    out[k++] = '"';
+    for (size_t i = 0; i < n && k + 8 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '\n')
+            k += (size_t)snprintf(out + k, cap - k, "\\n");
+        else if (ch < 32 || ch > 126)
+            k += (size_t)snprintf(out + k, cap - k, "\\x%02x", ch);
+        else
+            out[k++] = (char)ch;
+    }
+    snprintf(out + k, cap - k, "%s\"", k + 8 >= cap ? "..." : "");
+    return out;
+}
+
+/* The answer to `request` (a whole line) must come next. */
+static void expect_answer(reader_t *r, const char *request) {
+    size_t n = strlen(request);
+    char want[256], got[256];
+    if (n >= sizeof want)
+        lab_fail("driver: requests fit in %zu bytes / got %zu", sizeof want, n);
+    upcase(want, request, n);
+    size_t k = 0;
+    int ch = 0;
+    while (k < n && (ch = reader_byte(r)) >= 0) {
+        got[k++] = (char)ch;
+        if (ch == '\n')
+            break;
+    }
+    if (k != n || memcmp(want, got, n) != 0) {
+        char a[96], b[96];
+        lab_fail("client %d gets %s / got %s%s", r->conn, shown(want, n, a, sizeof a),
+                 shown(got, k, b, sizeof b), ch < 0 ? " and then EOF: the server closed the connection" : "");
+    }
+}
+
+/* After the client's shutdown, the server owes nothing more and closes. */
+static void expect_eof(reader_t *r) {
+    int ch = reader_byte(r);
+    if (ch >= 0)
+        lab_fail("client %d reads EOF after its last answer / got one more byte 0x%02x", r->conn, ch);
+}
+
+/* ---- running the loop against client threads --------------------------------- */
+typedef struct client client_t;
+struct client {
+    int conn; /* 0 .. n-1: which connection this client is */
+    int fd;   /* the client's end */
+    pthread_t tid;
+    void *shared; /* the check's own state */
+};
+
+typedef struct {
+    loop_stats_t st;
+    double took; /* seconds loop_serve() ran */
+    int rc;
+} served_t;
+
+/* Starts a thread per client running fn, serves the server ends on this
+ * thread, then waits for the clients. */
+static served_t serve_with_clients(int n, const int *server, client_t *cl, void *(*fn)(void *), double idle) {
+    for (int i = 0; i < n; i++)
+        lab_thread_create(&cl[i].tid, NULL, fn, &cl[i]);
+    served_t s;
+    double t0 = lab_now();
+    s.rc = loop_serve(server, n, idle, &s.st);
+    s.took = lab_now() - t0;
+    if (s.rc != 0)
+        lab_fail("loop_serve() returns 0 / it returned %d: %s", s.rc, strerror(errno));
+    for (int i = 0; i < n; i++) {
+        lab_thread_join(cl[i].tid, NULL);
+        close(cl[i].fd);
+    }
+    return s;
+}
+
+static void pairs_make(int n, int *server, client_t *cl, void *shared) {
+    for (int i = 0; i < n; i++) {
+        pair_make(&server[i], &cl[i].fd);
+        cl[i].conn = i;
+        cl[i].shared = shared;
+    }
+}
+
+static void expect_stats(const loop_stats_t *st, long requests, long closed, long timed_out) {
+    LAB_EXPECT_EQ(requests, st->requests, "requests answered (stats.requests)");
+    LAB_EXPECT_EQ(closed, st->closed, "connections closed (stats.closed)");
+    LAB_EXPECT_EQ(timed_out, st->timed_out, "connections closed by the idle timer (stats.timed_out)");
+}
+
+/* A descriptor that loop_serve() has closed (only where no other thread
+ * can have opened one with the same number since). */
+static void expect_closed(int fd, const char *what) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+        lab_fail("loop_serve() closes %s when the connection ends / it is still open", what);
+}
+
+/* ---- single: one thread, everything sent before the loop starts ---------------- */
+static void check_single(const lab_opts_t *o) {
+    (void)o;
+    loop_stats_t st = {7, 7, 7};
+    LAB_EXPECT_EQ(0, loop_serve(NULL, 0, 0, &st), "loop_serve() of no connections");
+    expect_stats(&st, 0, 0, 0);
+    errno = 0;
+    int bad = loop_serve(NULL, -1, 0, NULL);
+    if (bad != -1 || errno != EINVAL)
+        lab_fail("loop_serve(n = -1) returns -1 with errno EINVAL / it returned %d, errno %d", bad, errno);
+
+    /* Connection 0: three requests and a tail with no newline; connection
+     * 1: hangs up without a word. Both end at once, so the loop returns. */
+    int server[2], client[2];
+    pair_make(&server[0], &client[0]);
+    pair_make(&server[1], &client[1]);
+    const char sent[] = "hello, world\n\nMiXeD case 123 \xff~ done\ntail without newline";
+    const char want[] = "HELLO, WORLD\n\nMIXED CASE 123 \xff~ DONE\n";
+    send_all(client[0], sent, sizeof sent - 1, 0);
+    shut_wr(client[0], 0);
+    shut_wr(client[1], 1);
+    if (loop_serve(server, 2, 0, &st) != 0)
+        lab_fail("loop_serve() returns 0 / it returned -1: %s", strerror(errno));
+    expect_stats(&st, 3, 2, 0);
+    expect_closed(server[0], "the server end of connection 0");
+    expect_closed(server[1], "the server end of connection 1");
+
+    char got[sizeof want + 64];
+    size_t k = 0;
+    reader_t r;
+    reader_init(&r, client[0], 0);
+    for (int ch; k < sizeof got && (ch = reader_byte(&r)) >= 0;)
+        got[k++] = (char)ch;
+    if (k != sizeof want - 1 || memcmp(got, want, k) != 0) {
+        char a[128], b[128];
+        lab_fail("client 0 gets %s, then EOF / got %s", shown(want, sizeof want - 1, a, sizeof a),
+                 shown(got, k, b, sizeof b));
+    }
+    reader_init(&r, client[1], 1);
+    expect_eof(&r);
+    close(client[0]);
+    close(client[1]);
+    lab_pass("one connection: 3 lines answered in order, a tail without newline ignored, EOF and close; "
+             "an empty connection closed; n = 0 and n < 0 handled");
+}
+
+/* ---- pieces: partial reads and many lines per read ------------------------------ */
+typedef struct {
+    char *stream; /* what the client sends */
+    size_t len;
+    size_t answered; /* the prefix up to the last '\n' */
+    uint64_t seed;
+} script_t;
+
+static char random_char(uint64_t *rs) {
+    static const char set[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?-_/\t";
+    uint64_t x = lab_rand_next(rs) % 100;
+    if (x < 5)
+        return (char)(0x80 + lab_rand_next(rs) % 128); /* bytes above ASCII pass unchanged */
+    return set[lab_rand_next(rs) % (sizeof set - 1)];
+}
+
+/* 30 lines of 0..120 bytes and one of 20000, in random order, then a tail
+ * without '\n' that must get no answer. */
+static script_t script_make(uint64_t seed) {
+    script_t s = {lab_calloc(32 * 20200, 1), 0, 0, seed};
+    uint64_t rs = seed;
+    int big = (int)(lab_rand_next(&rs) % 31);
+    for (int line = 0; line < 31; line++) {
+        size_t len = line == big ? 20000 : lab_rand_next(&rs) % 121;
+        for (size_t i = 0; i < len; i++)
+            s.stream[s.len++] = random_char(&rs);
+        s.stream[s.len++] = '\n';
+    }
+    s.answered = s.len;
+    size_t tail = 1 + lab_rand_next(&rs) % 20;
+    for (size_t i = 0; i < tail; i++)
+        s.stream[s.len++] = random_char(&rs);
+    return s;
+}
+
+static void *pieces_client(void *p) {
+    client_t *c = p;
+    script_t *s = &((script_t *)c->shared)[c->conn];
+    uint64_t rs = s->seed ^ 0x9e3779b97f4a7c15ULL;
+    /* Pieces of 1 byte to 8 KiB, cut anywhere (mid-line, several lines in
+     * one), with a short pause after some: the server sees every kind of
+     * partial read. */
+    for (size_t off = 0; off < s->len;) {
+        uint64_t kind = lab_rand_next(&rs) % 10;
+        size_t piece = kind < 3   ? 1 + lab_rand_next(&rs) % 16
+                       : kind < 9 ? 17 + lab_rand_next(&rs) % 500
+                                  : 513 + lab_rand_next(&rs) % 8000;
+        if (piece > s->len - off)
+            piece = s->len - off;
+        send_all(c->fd, s->stream + off, piece, c->conn);
+        off += piece;
+        uint64_t pause = lab_rand_next(&rs) % 8;
+        if (pause == 0)
+            sleep_s(0.0002 + (double)(lab_rand_next(&rs) % 800) * 1e-6);
+        else if (pause == 1)
+            sched_yield();
+    }
+    shut_wr(c->fd, c->conn);
+
+    char *want = lab_calloc(s->answered + 1, 1);
+    char *got = lab_calloc(s->answered + 64, 1);
+    upcase(want, s->stream, s->answered);
+    size_t k = 0;
+    reader_t r;
+    reader_init(&r, c->fd, c->conn);
+    for (int ch; k < s->answered + 64 && (ch = reader_byte(&r)) >= 0;)
+        got[k++] = (char)ch;
+    size_t at = 0;
+    while (at < k && at < s->answered && got[at] == want[at])
+        at++;
+    if (k != s->answered || at != k) {
+        char a[64], b[64];
+        size_t wn = s->answered - at < 24 ? s->answered - at : 24, gn = k - at < 24 ? k - at : 24;
+        lab_fail("client %d gets the %zu bytes of its 31 answers, then EOF / got %zu bytes, the first "
+                 "difference at byte %zu: wanted %s, got %s",
+                 c->conn, s->answered, k, at, shown(want + at, wn, a, sizeof a),
+                 shown(got + at, gn, b, sizeof b));
+    }
+    free(want);
+    free(got);
+    return NULL;
+}
+
+static void check_pieces(const lab_opts_t *o) {
+    int n = opt_conns(o, 4, 1);
+    int server[MAXCONN];
+    client_t cl[MAXCONN];
+    script_t sc[MAXCONN];
+    for (int i = 0; i < n; i++)
+        sc[i] = script_make(lab_seed_for(i));
+    pairs_make(n, server, cl, sc);
+    served_t s = serve_with_clients(n, server, cl, pieces_client, 0);
+    expect_stats(&s.st, 31L * n, n, 0);
+    size_t bytes = 0;
+    for (int i = 0; i < n; i++) {
+        bytes += sc[i].len;
+        free(sc[i].stream);
+    }
+    lab_pass("%d clients sent %zu bytes in pieces of 1 byte to 8 KiB: every one of %d lines answered intact, "
+             "in order (%.3f s)",
+             n, bytes, 31 * n, s.took);
+}
+
+/* ---- stagger: many slow clients, served in the time of the slowest ------------------ */
+typedef struct {
+    double delay[MAXCONN];
+    pthread_mutex_t m;
+    int max_threads;  /* most threads seen in this process while clients waited */
+    int saw_children; /* loop_serve() had started a process */
+} stagger_t;
+
+static int threads_now(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    int n = 0;
+    char line[256];
+    if (f == NULL)
+        return 0; /* no /proc: nothing to judge by */
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
+static int children_now(void) {
+    char path[64], buf[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t k = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[k] = '\0';
+    return strspn(buf, " \n") < k;
+}
+
+/* Hello, answer; then the next request in two pieces with the client's own
+ * pause between them: the pause starts only once the server has answered
+ * the hello, so a server that serves one client at a time pays every pause
+ * in turn. */
+static void *stagger_client(void *p) {
+    client_t *c = p;
+    stagger_t *sg = c->shared;
+    reader_t r;
+    reader_init(&r, c->fd, c->conn);
+    char hello[64], req[128];
+    snprintf(hello, sizeof hello, "hello from client %d\n", c->conn);
+    snprintf(req, sizeof req, "client %d paused %.1f ms in the middle of this request\n", c->conn,
+             sg->delay[c->conn] * 1e3);
+    send_str(c->fd, hello, c->conn);
+    expect_answer(&r, hello);
+    size_t half = strlen(req) / 2;
+    send_all(c->fd, req, half, c->conn);
+    int t = threads_now(), kids = children_now();
+    lab_mutex_lock(&sg->m);
+    if (t > sg->max_threads)
+        sg->max_threads = t;
+    sg->saw_children |= kids;
+    lab_mutex_unlock(&sg->m);
+    sleep_s(sg->delay[c->conn]);
+    send_str(c->fd, req + half, c->conn);
+    expect_answer(&r, req);
+    shut_wr(c->fd, c->conn);
+    expect_eof(&r);
+    return NULL;
+}
+
+static void check_stagger(const lab_opts_t *o) {
+    int n = opt_conns(o, 20, 2);
+    stagger_t sg = {.max_threads = 0};
+    lab_mutex_init(&sg.m, NULL);
+    /* Distinct pauses, 5 ms apart, up to 5 ms x n, in a random order. */
+    const double step = 0.100 / 20;
+    double sum = 0, max = step * n;
+    for (int i = 0; i < n; i++)
+        sg.delay[i] = step * (i + 1);
+    uint64_t rs = lab_seed_for(0);
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(lab_rand_next(&rs) % (uint64_t)(i + 1));
+        double d = sg.delay[i];
+        sg.delay[i] = sg.delay[j];
+        sg.delay[j] = d;
+    }
+    for (int i = 0; i < n; i++)
+        sum += sg.delay[i];
+    /* Halfway from the slowest client to the sum: generous for a loop that
+     * waits on them all at once, out of reach for one that waits on each in
+     * turn, which needs the whole sum. */
+    double limit = max + (sum - max) / 2;
+    char reason[300];
+    snprintf(reason, sizeof reason,
+             "one slow client stalled the rest: %d clients pausing %.0f..%.0f ms each (%.3f s in all) were "
+             "not all served in %.3f s; the loop waits on one client at a time",
+             n, step * 1e3, max * 1e3, sum, limit);
+
+    int server[MAXCONN];
+    client_t cl[MAXCONN];
+    pairs_make(n, server, cl, &sg);
+    lab_watchdog_arm(limit, reason);
+    served_t s = serve_with_clients(n, server, cl, stagger_client, 0);
+    lab_watchdog_arm(o->timeout, "timed out: a deadlock, a lost wakeup or an endless loop");
+    expect_stats(&s.st, 2L * n, n, 0);
+    /* The driver's own threads: this one and one per client. */
+    if (sg.max_threads > n + 2)
+        lab_fail("loop_serve() runs on the calling thread alone / the process had %d threads while it "
+                 "served %d clients (at most %d are the driver's)",
+                 sg.max_threads, n, n + 1);
+    if (sg.saw_children)
+        lab_fail("loop_serve() runs on the calling thread alone / it started a child process");
+    lab_mutex_destroy(&sg.m);
+    lab_pass("%d clients pausing %.0f..%.0f ms each (%.3f s in all) were all served in %.3f s", n, step * 1e3,
+             max * 1e3, sum, s.took);
+}
+
+/* ---- stuck and slow-reader: one client the loop must not wait for ------------------- */
+typedef struct {
+    pthread_mutex_t m;
+    pthread_cond_t c; /* on CLOCK_MONOTONIC */
+    int done;         /* other clients finished */
+    int others;
+    int gated; /* the others wait for client 0's go */
+    int go;
+    double window;     /* seconds they get */
+    const char *story; /* what client 0 does to the loop, for the failure */
+} hold_t;
+
+static void hold_init(hold_t *h, int others, int gated, double window, const char *story) {
+    pthread_condattr_t a;
+    LAB_PTHREAD(pthread_condattr_init(&a));
+    LAB_PTHREAD(pthread_condattr_setclock(&a, CLOCK_MONOTONIC));
+    lab_cond_init(&h->c, &a);
+    LAB_PTHREAD(pthread_condattr_destroy(&a));
+    lab_mutex_init(&h->m, NULL);
+    h->done = 0;
+    h->others = others;
+    h->gated = gated;
+    h->go = 0;
+    h->window = window;
+    h->story = story;
+}
+
+static void hold_destroy(hold_t *h) {
+    lab_cond_destroy(&h->c);
+    lab_mutex_destroy(&h->m);
+}
+
+/* Client 0 waits until every other client is done, or fails the check
+ * when their time is up. */
+static void hold_wait_others(hold_t *h, double t0) {
+    double end = t0 + h->window;
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    double left = end - lab_now();
+    if (left < 0)
+        left = 0;
+    dl.tv_sec += (time_t)left;
+    dl.tv_nsec += (long)((left - (double)(time_t)left) * 1e9);
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    lab_mutex_lock(&h->m);
+    while (h->done < h->others) {
+        int rc = pthread_cond_timedwait(&h->c, &h->m, &dl);
+        if (rc == ETIMEDOUT)
+            break;
+        if (rc != 0)
+            lab_pthread_die(rc, "pthread_cond_timedwait(&h->c, &h->m, &dl)", __FILE__, __LINE__);
+    }
+    int done = h->done;
+    lab_mutex_unlock(&h->m);
+    if (done < h->others)
+        lab_fail("the other %d clients are served while %s / only %d of them were done after %.2f s: "
+                 "the loop waited for client 0",
+                 h->others, h->story, done, h->window);
+}
+
+static void hold_go(hold_t *h) {
+    lab_mutex_lock(&h->m);
+    h->go = 1;
+    lab_cond_broadcast(&h->c);
+    lab_mutex_unlock(&h->m);
+}
+
+/* The others: hello, then two more requests with 10 ms to think before
+ * each, then goodbye. */
+static void *other_client(void *p) {
+    client_t *c = p;
+    hold_t *h = c->shared;
+    lab_mutex_lock(&h->m);
+    while (h->gated && !h->go)
+        lab_cond_wait(&h->c, &h->m);
+    lab_mutex_unlock(&h->m);
+    reader_t r;
+    reader_init(&r, c->fd, c->conn);
+    char req[64];
+    for (int k = 0; k < 3; k++) {
+        if (k > 0)
+            sleep_s(0.010);
+        snprintf(req, sizeof req, "request %d of client %d\n", k, c->conn);
+        send_str(c->fd, req, c->conn);
+        expect_answer(&r, req);
+    }
+    shut_wr(c->fd, c->conn);
+    expect_eof(&r);
+    lab_mutex_lock(&h->m);
+    h->done++;
+    lab_cond_broadcast(&h->c);
+    lab_mutex_unlock(&h->m);
+    return NULL;
+}
+
+static const char stuck_req[] = "the first half of this request came long before the second\n";
+enum { STUCK_HALF = 24 };
+
+static void *stuck_client(void *p) {
+    client_t *c = p;
+    hold_t *h = c->shared;
+    hold_wait_others(h, lab_now()); /* its half request went out before the loop started */
+    reader_t r;
+    reader_init(&r, c->fd, c->conn);
+    send_str(c->fd, stuck_req + STUCK_HALF, c->conn);
+    expect_answer(&r, stuck_req);
+    shut_wr(c->fd, c->conn);
+    expect_eof(&r);
+    return NULL;
+}
+
+static void *run_client(void *p) {
+    client_t *c = p;
+    return c->conn == 0 ? stuck_client(p) : other_client(p);
+}
+
+static void check_stuck(const lab_opts_t *o) {
+    int n = opt_conns(o, 20, 2);
+    hold_t h;
+    hold_init(&h, n - 1, 0, 0.6, "client 0 sits on half a request");
+    int server[MAXCONN];
+    client_t cl[MAXCONN];
+    pairs_make(n, server, cl, &h);
+    send_all(cl[0].fd, stuck_req, STUCK_HALF, 0); /* ready before anyone else */
+    served_t s = serve_with_clients(n, server, cl, run_client, 0);
+    expect_stats(&s.st, 1 + 3L * (n - 1), n, 0);
+    hold_destroy(&h);
+    lab_pass("while client 0 sat on half a request, the other %d clients were all served; %.3f s in all",
+             n - 1, s.took);
+}
+
+/* Client 0 sends requests for 1 MiB of answers and reads none of them
+ * until the others are done: far more than a socket holds, so a loop that
+ * writes with a blocking send() ends up waiting for client 0 to read. A
+ * loop may stop reading client 0 while it owes it too much (that is
+ * back-pressure, and fine); it may not stop serving the others, who start
+ * once client 0 has sent all it could. */
+enum { FLOOD_LINES = 1024, FLOOD_LINE = 1024, FLOOD_EARLY = 64 };
+
+static void flood_line(char *line, int k) {
+    memset(line, 'a' + k % 26, FLOOD_LINE - 1);
+    snprintf(line, 16, "%08d", k);
+    line[8] = ' ';
+    line[FLOOD_LINE - 1] = '\n';
+}
+
+typedef struct {
+    int fd;
+    int sent;   /* requests sent whole */
+    size_t off; /* bytes of request `sent` already sent */
+    long got;   /* answer bytes received and checked */
+    int want_k; /* the answer in want[], or -1 */
+    char want[FLOOD_LINE];
+} flood_t;
+
+/* Sends what the socket takes now: 1 if anything went, 0 if nothing. */
+static int flood_send(flood_t *f) {
+    char line[FLOOD_LINE];
+    int moved = 0;
+    while (f->sent < FLOOD_LINES) {
+        flood_line(line, f->sent);
+        ssize_t r = send(f->fd, line + f->off, FLOOD_LINE - f->off, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (r < 0)
+            lab_fail("client 0 can send its requests / send: %s", strerror(errno));
+        moved = 1;
+        f->off += (size_t)r;
+        if (f->off == FLOOD_LINE) {
+            f->off = 0;
+            f->sent++;
+        }
+    }
+    return moved;
+}
+
+/* Reads and checks what has arrived: -1 at EOF, else 0. */
+static int flood_recv(flood_t *f) {
+    char buf[16384];
+    ssize_t r = recv(f->fd, buf, sizeof buf, 0);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return 0;
+    if (r < 0)
+        lab_fail("client 0 can read its answers / recv: %s", strerror(errno));
+    if (r == 0)
+        return -1;
+    for (ssize_t i = 0; i < r; i++, f->got++) {
+        int k = (int)(f->got / FLOOD_LINE), at = (int)(f->got % FLOOD_LINE);
+        if (k >= f->sent)
+            lab_fail("client 0 gets answers to whole requests only / got answer byte %ld after %d requests",
+                     f->got, f->sent);
+        if (k != f->want_k) {
+            char line[FLOOD_LINE];
+            flood_line(line, k);
+            upcase(f->want, line, FLOOD_LINE);
+            f->want_k = k;
+        }
+        if (buf[i] != f->want[at])
+            lab_fail("client 0 gets its %d answers intact / answer %d differs at byte %d: 0x%02x, not 0x%02x",
+                     FLOOD_LINES, k, at, (unsigned char)buf[i], (unsigned char)f->want[at]);
+    }
+    return 0;
+}
+
+static void *flood_client(void *p) {
+    client_t *c = p;
+    hold_t *h = c->shared;
+    flood_t f = {.fd = c->fd, .sent = FLOOD_EARLY, .want_k = -1}; /* the first went before the loop started */
+    /* Non-blocking, so that a server that stops reading cannot stop this
+     * client from going on. */
+    int fl = fcntl(c->fd, F_GETFL);
+    if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        lab_fail("client 0 can make its socket non-blocking / %s", strerror(errno));
+    /* Send until all is sent, or until the server has taken nothing for
+     * 0.1 s (it stopped reading client 0); only then do the others start,
+     * and they get the window to be served in. */
+    double last = lab_now();
+    while (f.sent < FLOOD_LINES && lab_now() - last < 0.1) {
+        if (flood_send(&f)) {
+            last = lab_now();
+        } else {
+            struct pollfd pf = {c->fd, POLLOUT, 0};
+            poll(&pf, 1, 10);
+        }
+    }
+    hold_go(h);
+    hold_wait_others(h, lab_now());
+    /* Now read the answers while sending the rest. */
+    int eof = 0, shut = 0;
+    while (!eof) {
+        flood_send(&f);
+        if (f.sent == FLOOD_LINES && !shut) {
+            shut_wr(c->fd, 0);
+            shut = 1;
+        }
+        struct pollfd pf = {c->fd, (short)(POLLIN | (shut ? 0 : POLLOUT)), 0};
+        if (poll(&pf, 1, 1000) < 0 && errno != EINTR)
+            lab_fail("client 0 can wait for its socket / poll: %s", strerror(errno));
+        if (pf.revents & (POLLIN | POLLHUP | POLLERR))
+            eof = flood_recv(&f) < 0;
+    }
+    if (f.got != (long)FLOOD_LINES * FLOOD_LINE)
+        lab_fail("client 0 gets %d answers, then EOF / got %ld bytes of %ld", FLOOD_LINES, f.got,
+                 (long)FLOOD_LINES * FLOOD_LINE);
+    return NULL;
+}
+
+static void *flood_or_other(void *p) {
+    client_t *c = p;
+    return c->conn == 0 ? flood_client(p) : other_client(p);
+}
+
+static void check_slow_reader(const lab_opts_t *o) {
+    int n = opt_conns(o, 20, 2);
+    hold_t h;
+    hold_init(&h, n - 1, 1, 0.6, "client 0 reads none of the answers to its 1 MiB of requests");
+    int server[MAXCONN];
+    client_t cl[MAXCONN];
+    pairs_make(n, server, cl, &h);
+    /* Client 0's first requests are there before the loop starts, so that
+     * it is ready at the loop's first look, however late its thread runs. */
+    char line[FLOOD_LINE];
+    for (int k = 0; k < FLOOD_EARLY; k++) {
+        flood_line(line, k);
+        send_all(cl[0].fd, line, FLOOD_LINE, 0);
+    }
+    served_t s = serve_with_clients(n, server, cl, flood_or_other, 0);
+    expect_stats(&s.st, FLOOD_LINES + 3L * (n - 1), n, 0);
+    hold_destroy(&h);
+    lab_pass("while client 0 read none of its 1 MiB of answers, the other %d clients were all served; "
+             "%.3f s in all",
+             n - 1, s.took);
+}
+
+/* ---- idle-timeout: the timer --------------------------------------------------------- */
+enum { TICKS = 5 };
+static const double IDLE = 0.2, TICK = 0.05;
+
+typedef struct {
+    double t0;             /* before the clients started, so before the loop's clock */
+    _Atomic long answered; /* answers the clients got */
+    atomic_int excused;    /* clients held up by the machine for IDLE, and rightly closed */
+} idle_t;
+
+/* Sends one request from client 1 or 2 and checks its answer: 1, or 0 if
+ * the server closed the connection and that was right. *since is when the
+ * previous request started to go out (at first: before the loop started).
+ * The server heard nothing from this client for at most the time from then
+ * to the end of this send, so if that is under IDLE, a close is a timer
+ * that does not count from the last byte heard. If it is over IDLE, the
+ * machine held this client up that long (it happens on a loaded machine):
+ * the connection was idle and the close was right. */
+static int idle_request(client_t *c, reader_t *r, idle_t *it, const char *req, int k, double *since) {
+    double start = lab_now();
+    ssize_t w = send(c->fd, req, strlen(req), MSG_NOSIGNAL);
+    double quiet = lab_now() - *since;
+    if (w != (ssize_t)strlen(req) || reader_peek(r) < 0) {
+        if (quiet >= IDLE) {
+            atomic_fetch_add(&it->excused, 1);
+            return 0;
+        }
+        lab_fail("a client never quiet for %.2f s stays open / client %d was closed at its request %d, "
+                 "%.3f s in, though it had been quiet for at most %.3f s: the timer must count from the last "
+                 "byte heard, not from the start",
+                 IDLE, c->conn, k, lab_now() - it->t0, quiet);
+    }
+    *since = start;
+    expect_answer(r, req);
+    atomic_fetch_add(&it->answered, 1);
+    return 1;
+}
+
+static void *idle_client(void *p) {
+    client_t *c = p;
+    idle_t *it = c->shared;
+    reader_t r;
+    reader_init(&r, c->fd, c->conn);
+    char req[64];
+    double since = it->t0;
+    if (c->conn == 0) { /* silent: the timer must close it */
+        int ch = reader_byte(&r);
+        double at = lab_now() - it->t0;
+        if (ch >= 0)
+            lab_fail("a silent client gets nothing, then EOF / it got byte 0x%02x", ch);
+        if (at < IDLE || at > IDLE + 1.3)
+            lab_fail(
+                "a client silent from the start is closed %.2f to %.2f s after the loop started / it was "
+                "closed after %.3f s",
+                IDLE, IDLE + 1.3, at);
+        return NULL;
+    }
+    if (c->conn == 1) { /* a pause well inside the timeout */
+        if (!idle_request(c, &r, it, "hello\n", 0, &since))
+            return NULL;
+        sleep_s(IDLE / 2);
+        if (!idle_request(c, &r, it, "still here\n", 1, &since))
+            return NULL;
+    } else { /* busy for longer than the timeout, never quiet for long */
+        for (int k = 0; k < TICKS; k++) {
+            sleep_s(TICK);
+            snprintf(req, sizeof req, "tick %d\n", k);
+            if (!idle_request(c, &r, it, req, k, &since))
+                return NULL;
+        }
+    }
+    shut_wr(c->fd, c->conn);
+    expect_eof(&r);
+    return NULL;
+}
+
+static void check_idle_timeout(const lab_opts_t *o) {
+    (void)o;
+    idle_t it = {.t0 = lab_now()};
+    atomic_init(&it.answered, 0);
+    atomic_init(&it.excused, 0);
+    int server[3];
+    client_t cl[3];
+    pairs_make(3, server, cl, &it);
+    served_t s = serve_with_clients(3, server, cl, idle_client, IDLE);
+    int excused = atomic_load(&it.excused);
+    expect_stats(&s.st, atomic_load(&it.answered), 3, 1 + excused);
+    lab_pass("idle timeout %.2f s: the silent client was closed; one that paused %.2f s and one that sent "
+             "a request every %.2f s for %.2f s were served to the end%s",
+             IDLE, IDLE / 2, TICK, TICK * TICKS,
+             excused ? " (or held up by the machine for the timeout, and closed)" : "");
+}
+
+/* ---- sleeps: a loop with nothing to do burns no CPU ------------------------------------- */
+static const double QUIET = 0.25;
+
+static void *late_client(void *p) {
+    client_t *c = p;
+    reader_t r;
+    reader_init(&r, c->fd, c->conn);
+    sleep_s(QUIET);
+    char req[64];
+    snprintf(req, sizeof req, "late hello from client %d\n", c->conn);
+    send_str(c->fd, req, c->conn);
+    expect_answer(&r, req);
+    shut_wr(c->fd, c->conn);
+    expect_eof(&r);
+    return NULL;
+}
+
+/* The clients say nothing for QUIET seconds: measured on the loop's own
+ * thread, a tenth of its wall time in CPU is a generous bound (a loop
+ * asleep in poll() uses well under a millisecond). An idle timer is set, far
+ * off, so that a loop must also sleep while it has a timer running. */
+static void check_sleeps(const lab_opts_t *o) {
+    int n = opt_conns(o, 8, 1);
+    int server[MAXCONN];
+    client_t cl[MAXCONN];
+    pairs_make(n, server, cl, NULL);
+    double c0 = lab_thread_cpu();
+    served_t s = serve_with_clients(n, server, cl, late_client, 30.0);
+    double cpu = lab_thread_cpu() - c0;
+    expect_stats(&s.st, n, n, 0);
+    if (cpu > 0.1 * s.took)
+        lab_fail(
+            "a loop with nothing to do sleeps (CPU < 10%% of its time) / it used %.3f s of CPU in %.3f s",
+            cpu, s.took);
+    lab_pass("%d clients quiet for %.2f s: the loop used %.4f s of CPU in %.3f s", n, QUIET, cpu, s.took);
+}
+
+static const lab_check_t checks[] = {
+    {"single", "one thread: answers in order, no answer to a tail without newline, EOF closes", check_single,
+     LAB_PAUSE_OFF},
+    {"pieces", "4 clients send 31 lines each in pieces of 1 byte to 8 KiB: every answer intact", check_pieces,
+     LAB_PAUSE_OFF},
+    {"stagger", "20 clients each pause 5..100 ms mid-request: all served in about the longest pause",
+     check_stagger, LAB_PAUSE_OFF},
+    {"stuck", "one client sits on half a request: the other 19 are served meanwhile", check_stuck,
+     LAB_PAUSE_OFF},
+    {"slow-reader", "one client reads none of 1 MiB of answers: the other 19 are served meanwhile",
+     check_slow_reader, LAB_PAUSE_OFF},
+    {"idle-timeout", "a silent client is closed after 0.2 s; busy or briefly quiet ones are not",
+     check_idle_timeout, LAB_PAUSE_OFF},
+    {"sleeps", "while no client has anything to say, the loop burns (almost) no CPU", check_sleeps,
+     LAB_PAUSE_OFF},
+};
+
+int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }
