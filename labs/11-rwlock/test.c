@@ -1,0 +1,377 @@
+/* Lab 11, reader-writer lock: the torture driver. One check per run. A
+ * writer that readers keep out is reported after 1 s with that reason,
+ * never waited out.
+ *
+ *   $ build/labs/11-rwlock/broken/test --seed 42 starvation
+ *   FAIL: a writer gets in within 1 s while 4 readers take turns / writer starved: not in after 1 s while readers kept the lock (3273 read sections began after it asked) (check starvation, seed 42)
+ *   $ build/labs/11-rwlock/fixed/test --seed 42 starvation
+ *   ok: starvation: a writer got in 0.103 s after asking, while 4 readers took turns (read sections begun after it asked: 4; readers that left alone after 0.1 s: 1)
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "lab.h"
+#include "rwlock.h"
+
+#define STALL_S 1.0
+#define STALL_REASON "no thread got the lock in 1 s while others waited (an unlock that woke nobody?)"
+#define OVERLAP_S 1.0    /* how long a reader waits for the others to join it */
+#define STARVE_S 1.0     /* the writer's bound under the reader flood */
+#define HANDOVER_S 0.1   /* how long a flood reader waits for company */
+
+static void sleep_s(double s) {
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* The driver's own condition variables run on CLOCK_MONOTONIC, the clock of
+ * lab_now(), so a deadline is simply lab_now() + seconds. */
+static void cond_init_mono(pthread_cond_t *c) {
+    pthread_condattr_t a;
+    LAB_PTHREAD(pthread_condattr_init(&a));
+    LAB_PTHREAD(pthread_condattr_setclock(&a, CLOCK_MONOTONIC));
+    lab_cond_init(c, &a);
+    LAB_PTHREAD(pthread_condattr_destroy(&a));
+}
+
+/* One wait, until `deadline` (lab_now() seconds) at the latest: 0 if woken
+ * (maybe spuriously), ETIMEDOUT once the deadline has passed. */
+static int cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, double deadline) {
+    struct timespec ts = {(time_t)deadline, (long)((deadline - (double)(time_t)deadline) * 1e9)};
+    int rc = pthread_cond_timedwait(c, m, &ts);
+    if (rc != 0 && rc != ETIMEDOUT)
+        lab_pthread_die(rc, "pthread_cond_timedwait(c, m, &ts)", __FILE__, __LINE__);
+    return rc;
+}
+
+/* ---- single: one thread --------------------------------------------------- */
+
+static void check_single(const lab_opts_t *o) {
+    long rounds = lab_opt_iters(o, 1000);
+    rwlock_t *l = rwlock_create();
+    lab_watchdog_arm(2.0, "one thread blocked on a lock nobody held: an unlock did not undo its lock");
+    int value = 0;
+    for (long i = 0; i < rounds; i++) {
+        rwlock_rdlock(l);
+        int seen = value;
+        rwlock_rdunlock(l);
+        rwlock_wrlock(l);
+        value = seen + 1;
+        rwlock_wrunlock(l);
+        rwlock_wrlock(l); /* a write after a write */
+        rwlock_wrunlock(l);
+        rwlock_rdlock(l); /* and a read after a read */
+        rwlock_rdunlock(l);
+    }
+    lab_watchdog_disarm();
+    LAB_EXPECT_EQ(rounds, value, "writes seen by the next read");
+    rwlock_destroy(l);
+    lab_pass("one thread: read, write, write, read, %ld times, nothing blocked", rounds);
+}
+
+/* ---- overlap: readers share the lock -------------------------------------- */
+
+typedef struct {
+    rwlock_t *l;
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int inside, most;
+} room_t;
+
+/* Each reader holds the read lock until all the others have joined it, or
+ * OVERLAP_S has passed: a lock that lets one reader in at a time fails here. */
+static void overlap_reader(const lab_worker_t *w) {
+    room_t *r = w->arg;
+    rwlock_rdlock(r->l);
+    lab_mutex_lock(&r->m);
+    if (++r->inside > r->most)
+        r->most = r->inside;
+    lab_cond_broadcast(&r->c);
+    double deadline = lab_now() + OVERLAP_S;
+    while (r->most < w->count)
+        if (cond_wait_until(&r->c, &r->m, deadline) == ETIMEDOUT)
+            break;
+    int most = r->most;
+    r->inside--;
+    lab_mutex_unlock(&r->m);
+    rwlock_rdunlock(r->l);
+    if (most < w->count)
+        lab_fail("%d readers inside at once / at most %d got in while one held the read lock for %g s",
+                 w->count, most, OVERLAP_S);
+}
+
+static void check_overlap(const lab_opts_t *o) {
+    int n = lab_opt_threads(o, 4);
+    if (n < 2)
+        lab_fail("--threads for overlap is 2 or more / got %d", n);
+    room_t r = {.l = rwlock_create()};
+    lab_mutex_init(&r.m, NULL);
+    cond_init_mono(&r.c);
+    lab_threads_run(n, overlap_reader, &r);
+    lab_cond_destroy(&r.c);
+    lab_mutex_destroy(&r.m);
+    rwlock_destroy(r.l);
+    lab_pass("%d readers held the read lock at the same time", n);
+}
+
+/* ---- exclusion: never a reader with a writer, never two writers ----------- */
+
+typedef struct {
+    rwlock_t *l;
+    long ops;
+    atomic_int readers, writers; /* inside, by the driver's own count */
+    atomic_int most_readers;
+    _Atomic long progress;
+    long a, b;                   /* a writer bumps both; a reader must see them equal */
+    _Atomic long writes;
+} excl_t;
+
+static void excl_worker(const lab_worker_t *w) {
+    excl_t *x = w->arg;
+    uint64_t rng = lab_seed_for(w->index);
+    for (long i = 0; i < x->ops; i++) {
+        if (lab_rand_next(&rng) % 4 == 0) {
+            rwlock_wrlock(x->l);
+            int wn = atomic_fetch_add(&x->writers, 1) + 1;
+            int rn = atomic_load(&x->readers);
+            if (wn != 1)
+                lab_fail("never two writers inside / %d writers were inside at once", wn);
+            if (rn != 0)
+                lab_fail("never a reader with a writer / a writer went in with %d readers inside", rn);
+            long a = x->a;
+            lab_pause(); /* the write takes a while: anyone who gets in now sees it half done */
+            x->a = a + 1;
+            x->b++;
+            rn = atomic_load(&x->readers);
+            if (rn != 0)
+                lab_fail("never a reader with a writer / %d readers came in while a writer was inside", rn);
+            atomic_fetch_sub(&x->writers, 1);
+            rwlock_wrunlock(x->l);
+            atomic_fetch_add_explicit(&x->writes, 1, memory_order_relaxed);
+        } else {
+            rwlock_rdlock(x->l);
+            int rn = atomic_fetch_add(&x->readers, 1) + 1;
+            for (int m = atomic_load(&x->most_readers);
+                 rn > m && !atomic_compare_exchange_weak(&x->most_readers, &m, rn);)
+                ;
+            int wn = atomic_load(&x->writers);
+            if (wn != 0)
+                lab_fail("never a reader with a writer / a reader went in with a writer inside");
+            long a = x->a;
+            lab_pause(); /* the read takes a while: a writer who gets in now tears it */
+            long b = x->b;
+            if (a != b || atomic_load(&x->writers) != 0)
+                lab_fail("never a reader with a writer / a writer came in while a reader was inside");
+            atomic_fetch_sub(&x->readers, 1);
+            rwlock_rdunlock(x->l);
+        }
+        atomic_fetch_add_explicit(&x->progress, 1, memory_order_relaxed);
+    }
+}
+
+static void check_exclusion(const lab_opts_t *o) {
+    int n = lab_opt_threads(o, 6);
+    excl_t x = {.l = rwlock_create(), .ops = lab_opt_iters(o, 1000)};
+    atomic_init(&x.readers, 0);
+    atomic_init(&x.writers, 0);
+    atomic_init(&x.most_readers, 0);
+    atomic_init(&x.progress, 0);
+    atomic_init(&x.writes, 0);
+    lab_stall_t *s = lab_stall_watch(&x.progress, STALL_S, STALL_REASON);
+    lab_threads_run(n, excl_worker, &x);
+    lab_stall_stop(s);
+    LAB_EXPECT_EQ(atomic_load(&x.writes), x.a, "writes made == the count they left");
+    rwlock_destroy(x.l);
+    lab_pass("%d threads x %ld sections (1 in 4 a write): never a reader with a writer, never two "
+             "writers; up to %d readers at once",
+             n, x.ops, atomic_load(&x.most_readers));
+}
+
+/* ---- starvation: a writer under a reader flood ----------------------------
+ * The readers pass the lock on like relay runners: each holds it for about
+ * a millisecond, then leaves only once another reader has come in, so the
+ * number of readers inside never falls to zero, however the scheduler runs
+ * them (short of keeping every other reader off the CPUs for HANDOVER_S).
+ * Only a lock that holds new readers back once a writer waits breaks the
+ * relay: the last reader then finds nobody coming, leaves after HANDOVER_S
+ * alone, and the writer goes in. A reader-preferring lock lets every new
+ * reader in, the relay goes on, and the writer starves. */
+
+typedef struct {
+    rwlock_t *l;
+    int readers;
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int inside;             /* readers inside, by the driver's own count */
+    long entries;           /* read sections begun */
+    _Atomic long progress;  /* the same, and the writer's entry, for the stall watchdog */
+    long lonely;            /* readers that left alone, after HANDOVER_S */
+    int asked, in;          /* the writer has called wrlock(); it has got in */
+    int stop;               /* the judge ends the flood */
+    double t_ask, t_in;     /* when the writer asked, when it got in */
+    long entries_at_ask;    /* entries when the writer asked */
+    int inside_with_writer; /* readers the driver counted inside with the writer */
+} flood_t;
+
+static void flood_reader(flood_t *f) {
+    lab_mutex_lock(&f->m);
+    while (!f->stop) {
+        lab_mutex_unlock(&f->m);
+        rwlock_rdlock(f->l);
+        lab_mutex_lock(&f->m);
+        f->inside++;
+        f->entries++;
+        atomic_fetch_add_explicit(&f->progress, 1, memory_order_relaxed);
+        lab_cond_broadcast(&f->c);
+        lab_mutex_unlock(&f->m);
+        sleep_s(0.001); /* the read section: it sleeps, so readers overlap even on one CPU */
+        lab_mutex_lock(&f->m);
+        double deadline = lab_now() + HANDOVER_S;
+        while (f->inside < 2 && !f->stop)
+            if (cond_wait_until(&f->c, &f->m, deadline) == ETIMEDOUT)
+                break;
+        if (f->inside < 2 && !f->stop)
+            f->lonely++;
+        f->inside--;
+        lab_mutex_unlock(&f->m);
+        rwlock_rdunlock(f->l);
+        lab_mutex_lock(&f->m);
+    }
+    lab_mutex_unlock(&f->m);
+}
+
+static void flood_writer(flood_t *f) {
+    lab_mutex_lock(&f->m);
+    while (f->entries < 4L * f->readers) /* the flood is under way */
+        lab_cond_wait(&f->c, &f->m);
+    f->asked = 1;
+    f->t_ask = lab_now();
+    f->entries_at_ask = f->entries;
+    lab_cond_broadcast(&f->c);
+    lab_mutex_unlock(&f->m);
+
+    rwlock_wrlock(f->l);
+    lab_mutex_lock(&f->m);
+    f->t_in = lab_now();
+    f->inside_with_writer = f->inside;
+    atomic_fetch_add_explicit(&f->progress, 1, memory_order_relaxed);
+    lab_mutex_unlock(&f->m);
+    rwlock_wrunlock(f->l);
+
+    lab_mutex_lock(&f->m);
+    f->in = 1;
+    lab_cond_broadcast(&f->c);
+    lab_mutex_unlock(&f->m);
+}
+
+/* The judge: waits STARVE_S from the writer's request, then either ends the
+ * flood or fails the check with the reason. */
+static void flood_judge(flood_t *f) {
+    lab_mutex_lock(&f->m);
+    while (!f->asked)
+        lab_cond_wait(&f->c, &f->m);
+    double deadline = f->t_ask + STARVE_S;
+    while (!f->in)
+        if (cond_wait_until(&f->c, &f->m, deadline) == ETIMEDOUT)
+            break;
+    if (!f->in)
+        lab_fail("a writer gets in within %g s while %d readers take turns / writer starved: not in "
+                 "after %g s while readers kept the lock (%ld read sections began after it asked)",
+                 STARVE_S, f->readers, STARVE_S, f->entries - f->entries_at_ask);
+    f->stop = 1;
+    lab_cond_broadcast(&f->c);
+    lab_mutex_unlock(&f->m);
+}
+
+static void flood_worker(const lab_worker_t *w) {
+    flood_t *f = w->arg;
+    if (w->index < f->readers)
+        flood_reader(f);
+    else if (w->index == f->readers)
+        flood_writer(f);
+    else
+        flood_judge(f);
+}
+
+static void check_starvation(const lab_opts_t *o) {
+    int n = lab_opt_threads(o, 4);
+    if (n < 2)
+        lab_fail("--threads for starvation is 2 or more (readers) / got %d", n);
+    flood_t f = {.l = rwlock_create(), .readers = n};
+    lab_mutex_init(&f.m, NULL);
+    cond_init_mono(&f.c);
+    atomic_init(&f.progress, 0);
+    /* A lock that wakes too few readers when the writer leaves hangs the
+     * end of the flood: that is named, not left to the check's timeout. */
+    lab_stall_t *s = lab_stall_watch(&f.progress, STALL_S, STALL_REASON);
+    lab_threads_run(n + 2, flood_worker, &f);
+    lab_stall_stop(s);
+    if (f.inside_with_writer != 0)
+        lab_fail("never a reader with a writer / the writer went in with %d readers inside",
+                 f.inside_with_writer);
+    lab_cond_destroy(&f.c);
+    lab_mutex_destroy(&f.m);
+    rwlock_destroy(f.l);
+    lab_pass("a writer got in %.3f s after asking, while %d readers took turns (read sections "
+             "begun after it asked: %ld; readers that left alone after %g s: %ld)",
+             f.t_in - f.t_ask, n, f.entries - f.entries_at_ask, HANDOVER_S, f.lonely);
+}
+
+/* ---- race-free: for the ThreadSanitizer build ----------------------------- */
+
+enum { TABLE = 16 };
+
+typedef struct {
+    rwlock_t *l;
+    long ops;
+    int table[TABLE]; /* a writer bumps every entry; a reader must see them all equal */
+    _Atomic long writes;
+    atomic_int torn;
+} mixed_t;
+
+static void mixed_worker(const lab_worker_t *w) {
+    mixed_t *x = w->arg;
+    uint64_t rng = lab_seed_for(w->index);
+    for (long i = 0; i < x->ops; i++) {
+        if (lab_rand_next(&rng) % 8 == 0) {
+            rwlock_wrlock(x->l);
+            for (int k = 0; k < TABLE; k++)
+                x->table[k]++;
+            rwlock_wrunlock(x->l);
+            atomic_fetch_add(&x->writes, 1);
+        } else {
+            rwlock_rdlock(x->l);
+            for (int k = 1; k < TABLE; k++)
+                if (x->table[k] != x->table[0])
+                    atomic_store(&x->torn, 1);
+            rwlock_rdunlock(x->l);
+        }
+    }
+}
+
+static void check_race_free(const lab_opts_t *o) {
+    int n = lab_opt_threads(o, 4);
+    mixed_t x = {.l = rwlock_create(), .ops = lab_opt_iters(o, 2000)};
+    atomic_init(&x.writes, 0);
+    atomic_init(&x.torn, 0);
+    lab_threads_run(n, mixed_worker, &x);
+    LAB_EXPECT_EQ(0, atomic_load(&x.torn), "reads that saw a write half done");
+    LAB_EXPECT_EQ(atomic_load(&x.writes), x.table[0], "writes made == the count they left");
+    rwlock_destroy(x.l);
+    lab_pass("%d threads x %ld reads and writes (1 in 8 a write) of a shared table: no race", n, x.ops);
+}
+
+static const lab_check_t checks[] = {
+    {"single", "one thread: read, write, write, read, 1000 times", check_single, LAB_PAUSE_OFF},
+    {"overlap", "4 readers hold the read lock at the same time", check_overlap, LAB_PAUSE_OFF},
+    {"exclusion", "6 threads x 1000 sections, 1 in 4 a write: never a reader with a writer, never two writers",
+     check_exclusion, LAB_PAUSE_RANDOM},
+    {"starvation", "a writer gets in within 1 s while 4 readers keep the read lock in turns",
+     check_starvation, LAB_PAUSE_OFF},
+    {"race-free", "reads and writes of a shared table, for the ThreadSanitizer build", check_race_free,
+     LAB_PAUSE_OFF},
+};
+
+int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }
