@@ -84,7 +84,7 @@ one_line_error() {
     one_line_error 2
     run --separate-stderr grading/grade 01 /nonexistent.c
     assert_equal "$status" 2
-    assert_equal "$stderr" "grading/grade: no such file: /nonexistent.c"
+    assert_equal "$stderr" "grading/grade: no such file or folder: /nonexistent.c"
     run --separate-stderr grading/grade 01 Makefile
     assert_equal "$status" 2
     assert_regex "$stderr" "ending in .c"
