@@ -74,6 +74,10 @@ setup() {
     unzip -q "$BATS_TEST_TMPDIR/gs/gradescope-01-race-counter.zip" -d "$ag/source"
     assert_file_executable "$ag/source/setup.sh"
     assert_file_executable "$ag/source/run_autograder"
+    # what setup.sh builds after installing the packages
+    run env -u BUILD -u LOCKLAB_BUILD make -s -C "$ag/source" build-grader
+    assert_success
+    assert_file_exists "$ag/source/build/labs/01-race-counter/test.tsan.o"
     cp labs/01-race-counter/fixed.c "$ag/submission/counter_solution.c"
     AUTOGRADER_ROOT=$ag run env -u BUILD -u LOCKLAB_BUILD "$ag/source/run_autograder"
     assert_success
