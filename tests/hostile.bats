@@ -33,17 +33,23 @@ setup_file() {
         open(my $log, ">", $ARGV[0]) or die; $log->autoflush(1); print $log "listening\n";
         while (my $c = $s->accept) { print $log "connection\n"; close $c }' "$BATS_FILE_TMPDIR/listener.log" &
     echo $! >"$BATS_FILE_TMPDIR/listener.pid"
-    # The graders' temporary folders, where their binaries run from: here,
-    # so that a leftover process of this batch, and only of this batch, can
-    # be found by its path.
-    mkdir -p "$BATS_FILE_TMPDIR/tmp"
+    # The graders' temporary folders, where their binaries run from: a
+    # folder of this batch's own, so that a leftover process of this batch,
+    # and only of this batch, can be found by its path. Not inside Bats'
+    # own (mode 700): the sandbox's user must be able to pass through.
+    mktemp -d /tmp/locklab-hostile.XXXXXX >"$BATS_FILE_TMPDIR/tmpdir"
+    chmod 711 "$(cat "$BATS_FILE_TMPDIR/tmpdir")"
     SECONDS=0
-    TMPDIR=$BATS_FILE_TMPDIR/tmp grading/grade-batch --jobs 2 --out "$BATS_FILE_TMPDIR/class/grades" 01 tests/hostile \
+    TMPDIR=$(cat "$BATS_FILE_TMPDIR/tmpdir") grading/grade-batch --jobs 2 --out "$BATS_FILE_TMPDIR/class/grades" 01 tests/hostile \
         >"$BATS_FILE_TMPDIR/batch.out" 2>&1
     echo "$?" >"$BATS_FILE_TMPDIR/batch.rc"
     echo "$SECONDS" >"$BATS_FILE_TMPDIR/batch.secs"
     tree_sum >"$BATS_FILE_TMPDIR/after"
     kill "$(cat "$BATS_FILE_TMPDIR/listener.pid")"
+}
+
+teardown_file() {
+    rm -rf "$(cat "$BATS_FILE_TMPDIR/tmpdir")"
 }
 
 setup() {
@@ -134,8 +140,8 @@ hostile_case() {
     # PID namespace of its own: either way none may still run.
     run bash -c "ps -eo uid=,args= | awk '\$1 >= 200000 && \$1 < 300000'"
     assert_output ""
-    run pgrep -f "$BATS_FILE_TMPDIR/tmp/"
+    run pgrep -f "$(cat "$BATS_FILE_TMPDIR/tmpdir")/"
     assert_failure
-    run ls -A "$BATS_FILE_TMPDIR/tmp"
+    run ls -A "$(cat "$BATS_FILE_TMPDIR/tmpdir")"
     assert_output ""
 }
