@@ -47,7 +47,7 @@ ENGINE_OBJ += $(foreach l,$(WORKLOAD_LABS),$(call lab_workload_objs,$(l)))
 TEST_PROGS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 
 # ---- public targets -------------------------------------------------------
-.PHONY: all build test bench plots help clean start check grade deps gradescope dist-student
+.PHONY: all build test meta bench plots help clean start check grade deps gradescope dist-student
 
 all: ## build every lab (normal, ThreadSanitizer and bench builds), the harness and the tests
 	@scripts/ensure-deps build
@@ -58,6 +58,11 @@ test: ## install what is missing, build, run the project's own tests (last line:
 	@scripts/ensure-deps test
 	@$(MAKE) --no-print-directory build
 	@tests/run
+
+meta: ## the meta-test's full proof: every lab's fixed.c and alt-*.c full marks, broken.c caught, 20 runs each (10 min or more on 2 cores)
+	@scripts/ensure-deps test
+	@$(MAKE) --no-print-directory build
+	@tests/meta --runs 20
 
 bench: ## measure: the course's table, gil vs object vs process (under a minute); LAB=NN: one lab beside its reference
 	@scripts/ensure-deps bench
