@@ -1,0 +1,45 @@
+#!/usr/bin/env bats
+# Lab 16, pools: the grade. One @test per check of the torture driver;
+# points and `catches-broken` (broken.c must fail it every run) are Bats
+# tags. A pool that stops making progress fails its check within about 1 s.
+load ../../grading/lib/lab
+
+# bats test_tags=points:3
+@test "one thread: task states, values read after future_done(), idle pools shut down" {
+    lab_check single
+}
+
+# bats test_tags=points:4,catches-broken
+@test "future_get() waits for a running task, a queued task, and 200 fresh ones" {
+    lab_check future-waits
+}
+
+# bats test_tags=points:5,catches-broken
+@test "3000 tasks from 4 threads, got one by one and through pool_map: each runs exactly once, each value right" {
+    lab_check exactly-once
+}
+
+# bats test_tags=points:4,catches-broken
+@test "shutdown(wait=1) drains: every queued task runs before it returns" {
+    lab_check drain
+}
+
+# bats test_tags=points:2
+@test "shutdown(wait=0) cancels the queued tasks at once and lets the running one finish" {
+    lab_check cancel
+}
+
+# bats test_tags=points:2
+@test "idle workers, and a future_get() waiting behind a slow task, burn (almost) no CPU" {
+    lab_check idle
+}
+
+# bats test_tags=points:3
+@test "process pool: ppool_map computes 10000 items on 4 processes, each once, results exact" {
+    lab_check process-map
+}
+
+# bats test_tags=points:4,catches-broken
+@test "ThreadSanitizer finds no data race in submit, get, map, drain and cancel" {
+    lab_check_tsan race-free
+}

@@ -1,0 +1,682 @@
+/* Lab 16, pools: the torture driver. One check per run. Tasks count their
+ * own runs, so a task that ran twice, never ran, or was read before it
+ * finished is named; a pool that stops making progress is reported after
+ * 1 s with that reason, never waited out.
+ *
+ *   $ build/labs/16-pools/broken/test future-waits
+ *   FAIL: future_get() of a running task waits for its value 4242 / it returned 0 while the task was still running: read before its task finished (check future-waits, seed 5)
+ *   $ build/labs/16-pools/fixed/test exactly-once
+ *   ok: exactly-once: 3000 tasks from 4 threads on 3 workers: each ran exactly once, and each future held its value when read
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "pool.h"
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* ---- tasks ---------------------------------------------------------------------- */
+
+/* The value task i must return: never 0, so a result field that was never
+ * written cannot pass for one. */
+static long expect_of(long i) { return (i * 2654435761L) % 1000003L + 1; }
+
+/* Every run of any counting task, for the stall watchdog. */
+static _Atomic long ran_total;
+
+typedef struct {
+    long index;
+    _Atomic long runs;
+} item_t;
+
+static long count_task(void *arg) {
+    item_t *it = arg;
+    atomic_fetch_add(&it->runs, 1);
+    atomic_fetch_add(&ran_total, 1);
+    lab_pause(); /* the task's own work: it is running, not yet done */
+    return expect_of(it->index);
+}
+
+static item_t *items_new(long n) {
+    item_t *items = lab_calloc((size_t)n, sizeof *items);
+    for (long i = 0; i < n; i++) {
+        items[i].index = i;
+        atomic_init(&items[i].runs, 0);
+    }
+    return items;
+}
+
+/* A gate the driver holds shut: tasks behind it stay RUNNING until it opens. */
+typedef struct {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int started, open;
+} gate_t;
+
+typedef struct {
+    gate_t *gate;
+    long value;
+} gated_t;
+
+static void gate_init(gate_t *g) {
+    lab_mutex_init(&g->m, NULL);
+    lab_cond_init(&g->c, NULL);
+    g->started = g->open = 0;
+}
+
+static void gate_destroy(gate_t *g) {
+    lab_cond_destroy(&g->c);
+    lab_mutex_destroy(&g->m);
+}
+
+static void gate_open(gate_t *g) {
+    lab_mutex_lock(&g->m);
+    g->open = 1;
+    lab_cond_broadcast(&g->c);
+    lab_mutex_unlock(&g->m);
+}
+
+static int gate_is_open(gate_t *g) {
+    lab_mutex_lock(&g->m);
+    int v = g->open;
+    lab_mutex_unlock(&g->m);
+    return v;
+}
+
+/* Until n tasks are inside the gate (they are RUNNING then). */
+static void gate_wait_started(gate_t *g, int n) {
+    lab_mutex_lock(&g->m);
+    while (g->started < n)
+        lab_cond_wait(&g->c, &g->m);
+    lab_mutex_unlock(&g->m);
+}
+
+static long gated_task(void *arg) {
+    gated_t *t = arg;
+    gate_t *g = t->gate;
+    lab_mutex_lock(&g->m);
+    g->started++;
+    lab_cond_broadcast(&g->c);
+    while (!g->open)
+        lab_cond_wait(&g->c, &g->m);
+    lab_mutex_unlock(&g->m);
+    return t->value;
+}
+
+/* Opens a gate after a while, from a thread of its own. */
+typedef struct {
+    gate_t *gate;
+    long ms;
+    pthread_t tid;
+} opener_t;
+
+static void *opener_main(void *arg) {
+    opener_t *o = arg;
+    sleep_ms(o->ms);
+    gate_open(o->gate);
+    return NULL;
+}
+
+static void opener_start(opener_t *o, gate_t *g, long ms) {
+    o->gate = g;
+    o->ms = ms;
+    lab_thread_create(&o->tid, NULL, opener_main, o);
+}
+
+/* Polls until f's state is `want`: the driver's own patience is 5 s. */
+static void wait_state(future_t *f, future_state_t want, const char *expected) {
+    double until = lab_now() + 5.0;
+    future_state_t s;
+    while ((s = future_state(f)) != want) {
+        if (lab_now() > until)
+            lab_fail("%s / after 5 s the future is still in state %d", expected, (int)s);
+        sleep_ms(1);
+    }
+}
+
+/* pool_shutdown() under a stall watchdog: a worker asleep through the
+ * shutdown, or one that never leaves, is named after 1 s. */
+static void shutdown_watched(pool_t *p, int wait) {
+    lab_stall_t *st = lab_stall_watch(
+        &ran_total, 1.0, "pool never finished: pool_shutdown() never returned (a worker asleep through it?)");
+    pool_shutdown(p, wait);
+    lab_stall_stop(st);
+}
+
+static const char *state_name(future_state_t s) {
+    switch (s) {
+    case FUTURE_PENDING: return "PENDING";
+    case FUTURE_RUNNING: return "RUNNING";
+    case FUTURE_DONE: return "DONE";
+    case FUTURE_CANCELLED: return "CANCELLED";
+    }
+    return "not a state";
+}
+
+#define EXPECT_STATE(want, f, what)                                                                \
+    do {                                                                                           \
+        future_state_t s_ = future_state(f);                                                       \
+        if (s_ != (want))                                                                          \
+            lab_fail("%s is %s / it is %s", (what), state_name(want), state_name(s_));             \
+    } while (0)
+
+/* ---- checks -------------------------------------------------------------------- */
+
+/* One thread, one step at a time: states, values, shutdown of idle pools. It
+ * reads a result only once future_done() said 1. */
+static void check_single(const lab_opts_t *o) {
+    (void)o;
+    pool_t *p = pool_create(1);
+    gate_t g;
+    gate_init(&g);
+    gated_t ga = {&g, 4242};
+    future_t *fa = pool_submit(p, gated_task, &ga);
+    gate_wait_started(&g, 1);
+    EXPECT_STATE(FUTURE_RUNNING, fa, "a task inside its gate");
+    LAB_EXPECT_EQ(0, future_done(fa), "future_done() of a running task");
+    item_t *it = items_new(8);
+    future_t *fb = pool_submit(p, count_task, &it[7]);
+    EXPECT_STATE(FUTURE_PENDING, fb, "a task queued behind the only, busy, worker");
+    LAB_EXPECT_EQ(0, future_done(fb), "future_done() of a queued task");
+    LAB_EXPECT_EQ(0, atomic_load(&it[7].runs), "runs of a queued task");
+    gate_open(&g);
+    wait_state(fb, FUTURE_DONE, "the queued task finishes once the gate opens");
+    EXPECT_STATE(FUTURE_DONE, fa, "the first task, once the second has finished");
+    LAB_EXPECT_EQ(1, future_done(fa), "future_done() of a finished task");
+    LAB_EXPECT_EQ(4242, future_get(fa), "future_get() of a finished task");
+    LAB_EXPECT_EQ(4242, future_get(fa), "future_get() again");
+    LAB_EXPECT_EQ(expect_of(7), future_get(fb), "future_get() of the second task");
+    LAB_EXPECT_EQ(1, atomic_load(&it[7].runs), "runs of the second task");
+    shutdown_watched(p, 1);
+    future_free(fa); /* futures outlive their pool */
+    future_free(fb);
+    shutdown_watched(pool_create(3), 1); /* pools that never saw a task, both ways */
+    shutdown_watched(pool_create(2), 0);
+    gate_destroy(&g);
+    free(it);
+    lab_pass("one thread: RUNNING, PENDING, DONE, values read after future_done(), idle pools shut down");
+}
+
+/* future_get() on a task that is running, or queued, waits for its value. */
+static void check_future_waits(const lab_opts_t *o) {
+    static _Atomic long gets;
+    lab_stall_t *st = lab_stall_watch(&gets, 1.0,
+                                      "pool never finished: a future_get() slept on after its task was done");
+    pool_t *p = pool_create(2);
+    gate_t g;
+    gate_init(&g);
+    gated_t ga = {&g, 4242}, gb = {&g, 4343};
+    future_t *fa = pool_submit(p, gated_task, &ga);
+    gate_wait_started(&g, 1);
+    opener_t op;
+    opener_start(&op, &g, 30);
+    long v = future_get(fa);
+    atomic_fetch_add(&gets, 1);
+    int opened = gate_is_open(&g);
+    if (v != 4242 || !opened)
+        lab_fail("future_get() of a running task waits for its value 4242 / it returned %ld%s", v,
+                 opened ? "" : " while the task was still running: read before its task finished");
+    lab_thread_join(op.tid, NULL);
+    future_free(fa);
+    gate_destroy(&g);
+
+    /* Both workers held at a gate, a third task queued behind them. */
+    gate_init(&g);
+    fa = pool_submit(p, gated_task, &ga);
+    future_t *fb = pool_submit(p, gated_task, &gb);
+    gate_wait_started(&g, 2);
+    item_t *it = items_new(1);
+    future_t *fc = pool_submit(p, count_task, &it[0]);
+    opener_start(&op, &g, 20);
+    v = future_get(fc);
+    atomic_fetch_add(&gets, 1);
+    if (v != expect_of(0) || atomic_load(&it[0].runs) != 1)
+        lab_fail("future_get() of a queued task waits for its value %ld / it returned %ld after %ld runs",
+                 expect_of(0), v, atomic_load(&it[0].runs));
+    LAB_EXPECT_EQ(4242, future_get(fa), "the first held task");
+    LAB_EXPECT_EQ(4343, future_get(fb), "the second held task");
+    lab_thread_join(op.tid, NULL);
+    future_free(fa);
+    future_free(fb);
+    future_free(fc);
+    gate_destroy(&g);
+    free(it);
+
+    /* Rounds of submit-then-get at once, with the worker's pauses random. */
+    long rounds = lab_opt_iters(o, 200);
+    it = items_new(rounds);
+    for (long k = 0; k < rounds; k++) {
+        future_t *f = pool_submit(p, count_task, &it[k]);
+        v = future_get(f);
+        atomic_fetch_add(&gets, 1);
+        if (v != expect_of(k))
+            lab_fail("future_get() right after submit waits for the value %ld / got %ld after %ld runs%s",
+                     expect_of(k), v, atomic_load(&it[k].runs),
+                     v == 0 ? ": read before its task finished" : "");
+        future_free(f);
+    }
+    shutdown_watched(p, 1);
+    lab_stall_stop(st);
+    free(it);
+    lab_pass("a running task, a queued task and %ld submit-then-get rounds: every get waited for its value",
+             rounds);
+}
+
+typedef struct {
+    pool_t *p;
+    item_t *items;
+    long per, mapped; /* tasks a submitter submits one by one, then maps */
+    _Atomic long done;
+} once_t;
+
+enum { WINDOW = 16 };
+
+static void once_check(item_t *it, long v) {
+    long runs = atomic_load(&it->runs);
+    if (v != expect_of(it->index))
+        lab_fail("task %ld's future holds its value %ld when read / got %ld%s (it had run %ld times)",
+                 it->index, expect_of(it->index), v,
+                 v == 0 ? ": read before its task finished" : "", runs);
+    if (runs != 1)
+        lab_fail("task %ld ran exactly once when its future was read / it had run %ld times", it->index,
+                 runs);
+}
+
+/* Submits a window of tasks, reads their futures in order, and again; then
+ * maps a batch of its own through pool_map(). */
+static void once_submitter(const lab_worker_t *w) {
+    once_t *o = w->arg;
+    item_t *mine = o->items + (long)w->index * (o->per + o->mapped);
+    future_t *fs[WINDOW];
+    for (long k = 0; k < o->per; k += WINDOW) {
+        long m = o->per - k < WINDOW ? o->per - k : WINDOW;
+        for (long j = 0; j < m; j++)
+            fs[j] = pool_submit(o->p, count_task, &mine[k + j]);
+        for (long j = 0; j < m; j++) {
+            once_check(&mine[k + j], future_get(fs[j]));
+            future_free(fs[j]);
+            atomic_fetch_add(&o->done, 1);
+        }
+    }
+    item_t *batch = mine + o->per;
+    void **args = lab_calloc((size_t)o->mapped + 1, sizeof *args);
+    long *results = lab_calloc((size_t)o->mapped + 1, sizeof *results);
+    for (long j = 0; j < o->mapped; j++)
+        args[j] = &batch[j];
+    pool_map(o->p, count_task, args, results, (size_t)o->mapped);
+    for (long j = 0; j < o->mapped; j++)
+        once_check(&batch[j], results[j]);
+    atomic_fetch_add(&o->done, o->mapped);
+    free(args);
+    free(results);
+}
+
+static void check_exactly_once(const lab_opts_t *o) {
+    int submitters = lab_opt_threads(o, 4), workers = 3;
+    once_t s = {.p = pool_create(workers), .per = lab_opt_iters(o, 600)};
+    s.mapped = s.per / 4;
+    long total = (long)submitters * (s.per + s.mapped);
+    s.items = items_new(total);
+    atomic_init(&s.done, 0);
+    char why[160];
+    snprintf(why, sizeof why,
+             "pool never finished: a future_get() or pool_map() never returned, %ld tasks in all", total);
+    lab_stall_t *st = lab_stall_watch(&s.done, 1.0, why);
+    lab_threads_run(submitters, once_submitter, &s);
+    lab_stall_stop(st);
+    shutdown_watched(s.p, 1);
+    for (long i = 0; i < total; i++)
+        if (atomic_load(&s.items[i].runs) != 1)
+            lab_fail("every task ran exactly once / task %ld ran %ld times", i,
+                     atomic_load(&s.items[i].runs));
+    free(s.items);
+    lab_pass("%ld tasks from %d threads on %d workers: each ran exactly once, and each future held its value "
+             "when read",
+             total, submitters, workers);
+}
+
+/* After shutdown(wait=1): every queued task ran once, every future is DONE. */
+static void drain_verify(item_t *it, future_t **fs, long n, const char *how) {
+    long never = 0, first = -1;
+    for (long i = 0; i < n; i++)
+        if (atomic_load(&it[i].runs) == 0 && never++ == 0)
+            first = i;
+    if (never > 0)
+        lab_fail("pool_shutdown(p, 1) runs every queued task (%s) / %ld of %ld never ran, task %ld first: "
+                 "dropped by the shutdown",
+                 how, never, n, first);
+    for (long i = 0; i < n; i++) {
+        if (atomic_load(&it[i].runs) != 1)
+            lab_fail("each queued task ran once (%s) / task %ld ran %ld times", how, i,
+                     atomic_load(&it[i].runs));
+        EXPECT_STATE(FUTURE_DONE, fs[i], "a future after pool_shutdown(p, 1)");
+        LAB_EXPECT_EQ(expect_of(i), future_get(fs[i]), "a drained task's value");
+        future_free(fs[i]);
+    }
+}
+
+static void check_drain(const lab_opts_t *o) {
+    /* Both workers held at a gate while the queue fills, so shutdown
+     * certainly starts with every one of these tasks still queued. */
+    long n = lab_opt_iters(o, 1000);
+    pool_t *p = pool_create(2);
+    gate_t g;
+    gate_init(&g);
+    gated_t ga = {&g, 1}, gb = {&g, 2};
+    future_t *fa = pool_submit(p, gated_task, &ga), *fb = pool_submit(p, gated_task, &gb);
+    gate_wait_started(&g, 2);
+    item_t *it = items_new(n);
+    future_t **fs = lab_calloc((size_t)n, sizeof *fs);
+    for (long i = 0; i < n; i++)
+        fs[i] = pool_submit(p, count_task, &it[i]);
+    opener_t op;
+    opener_start(&op, &g, 20);
+    shutdown_watched(p, 1);
+    lab_thread_join(op.tid, NULL);
+    drain_verify(it, fs, n, "both workers busy when it began");
+    LAB_EXPECT_EQ(1, future_get(fa), "the first held task");
+    LAB_EXPECT_EQ(2, future_get(fb), "the second held task");
+    future_free(fa);
+    future_free(fb);
+    gate_destroy(&g);
+    free(it);
+    free(fs);
+
+    /* Rounds of a fresh pool, a burst of tasks, and an immediate shutdown. */
+    long rounds = 20, burst = 200;
+    it = items_new(burst);
+    fs = lab_calloc((size_t)burst, sizeof *fs);
+    for (long r = 0; r < rounds; r++) {
+        p = pool_create(3);
+        for (long i = 0; i < burst; i++) {
+            atomic_store(&it[i].runs, 0);
+            fs[i] = pool_submit(p, count_task, &it[i]);
+        }
+        shutdown_watched(p, 1);
+        drain_verify(it, fs, burst, "a burst shut down at once");
+    }
+    free(it);
+    free(fs);
+    lab_pass("shutdown(wait=1) ran all %ld tasks queued behind two busy workers, and %ld bursts of %ld", n,
+             rounds, burst);
+}
+
+typedef struct {
+    pool_t *p;
+    pthread_t tid;
+} shutdown_t;
+
+static void *shutdown_main(void *arg) {
+    shutdown_t *s = arg;
+    pool_shutdown(s->p, 0);
+    return NULL;
+}
+
+/* shutdown(wait=0): queued tasks are cancelled at once, the running one
+ * finishes, and the call returns after it. */
+static void check_cancel(const lab_opts_t *o) {
+    enum { QUEUED = 10 };
+    gate_t g;
+    gate_init(&g);
+    gated_t ga = {&g, 4242};
+    shutdown_t s = {.p = pool_create(1)};
+    future_t *fa = pool_submit(s.p, gated_task, &ga);
+    gate_wait_started(&g, 1);
+    item_t *it = items_new(QUEUED);
+    future_t *fs[QUEUED];
+    for (int i = 0; i < QUEUED; i++)
+        fs[i] = pool_submit(s.p, count_task, &it[i]);
+    lab_thread_create(&s.tid, NULL, shutdown_main, &s);
+    for (int i = 0; i < QUEUED; i++)
+        wait_state(fs[i], FUTURE_CANCELLED,
+                   "pool_shutdown(p, 0) cancels every queued task at once, while a task still runs");
+    EXPECT_STATE(FUTURE_RUNNING, fa, "the running task while shutdown(wait=0) waits for it");
+    double t0 = lab_now();
+    for (int i = 0; i < QUEUED; i++) {
+        LAB_EXPECT_EQ(1, future_done(fs[i]), "future_done() of a cancelled task");
+        LAB_EXPECT_EQ(0, future_get(fs[i]), "future_get() of a cancelled task");
+    }
+    if (lab_now() - t0 > 1.0)
+        lab_fail("future_get() of a cancelled task returns at once / %d of them took %.3f s", QUEUED,
+                 lab_now() - t0);
+    lab_watchdog_arm(o->timeout < 5 ? o->timeout : 5,
+                     "pool never finished: pool_shutdown(p, 0) never returned after its running task ended");
+    gate_open(&g);
+    lab_thread_join(s.tid, NULL);
+    EXPECT_STATE(FUTURE_DONE, fa, "the task that was running when shutdown(wait=0) began");
+    LAB_EXPECT_EQ(4242, future_get(fa), "its value");
+    for (int i = 0; i < QUEUED; i++) {
+        LAB_EXPECT_EQ(0, atomic_load(&it[i].runs), "runs of a cancelled task");
+        future_free(fs[i]);
+    }
+    future_free(fa);
+    gate_destroy(&g);
+    free(it);
+    lab_pass("shutdown(wait=0) cancelled %d queued tasks at once and returned after the running one", QUEUED);
+}
+
+static long sleepy_task(void *arg) {
+    (void)arg;
+    sleep_ms(100);
+    return 7;
+}
+
+static double process_cpu(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Under a tenth of the time in CPU, the whole process: a generous bound,
+ * since sleeping threads use far less. */
+static void expect_asleep(double c0, double t0, const char *who) {
+    double cpu = process_cpu() - c0, wall = lab_now() - t0;
+    if (cpu > 0.1 * wall)
+        lab_fail("%s sleep (CPU < 10%% of the time) / the process used %.3f s of CPU in %.3f s", who, cpu,
+                 wall);
+}
+
+/* Workers with nothing to do, and a thread waiting in future_get() for a
+ * task queued behind a slow one, sleep rather than spin. */
+static void check_idle(const lab_opts_t *o) {
+    (void)o;
+    pool_t *p = pool_create(4);
+    sleep_ms(20); /* the workers have started */
+    double c0 = process_cpu(), t0 = lab_now();
+    sleep_ms(100);
+    expect_asleep(c0, t0, "4 workers with an empty queue");
+    shutdown_watched(p, 1);
+
+    p = pool_create(1);
+    c0 = process_cpu(), t0 = lab_now();
+    future_t *slow = pool_submit(p, sleepy_task, NULL);
+    item_t *it = items_new(1);
+    future_t *f = pool_submit(p, count_task, &it[0]);
+    long v = future_get(f);
+    expect_asleep(c0, t0, "a future_get() waiting for a task queued behind a 0.1 s one, and the pool,");
+    LAB_EXPECT_EQ(expect_of(0), v, "the queued task's value");
+    LAB_EXPECT_EQ(7, future_get(slow), "the slow task's value");
+    double wall = lab_now() - t0;
+    future_free(f);
+    future_free(slow);
+    shutdown_watched(p, 1);
+    free(it);
+    lab_pass("idle workers for 0.1 s, and a get waiting %.3f s behind a slow task: the process slept", wall);
+}
+
+/* ---- the process pool ---------------------------------------------------------- */
+
+static long calls_here;            /* each worker process bumps its own copy */
+static _Atomic long *calls_shared; /* one counter in shared memory for all of them */
+
+static long proc_square(long x) {
+    calls_here++;
+    atomic_fetch_add(calls_shared, 1);
+    return x * x + 1;
+}
+
+static long proc_pid(long x) {
+    (void)x;
+    atomic_fetch_add(calls_shared, 1);
+    return (long)getpid();
+}
+
+static void ppool_expect(int procs, long (*fn)(long), const long *in, long *out, size_t n) {
+    atomic_store(calls_shared, 0);
+    if (ppool_map(procs, fn, in, out, n) != 0)
+        lab_fail("ppool_map(%d procs, %zu items) returns 0 / it returned -1: %s", procs, n, strerror(errno));
+    LAB_EXPECT_EQ(n, atomic_load(calls_shared), "calls of fn, all processes together (each item once)");
+}
+
+static void check_process_map(const lab_opts_t *o) {
+    lab_watchdog_arm(o->timeout < 5 ? o->timeout : 5,
+                     "ppool_map never returned: a worker hung, or a write end of the pipe stayed open");
+    calls_shared =
+        mmap(NULL, sizeof *calls_shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (calls_shared == MAP_FAILED)
+        lab_fail("a shared counter for the check / mmap: %s", strerror(errno));
+    atomic_init(calls_shared, 0);
+    size_t n = (size_t)lab_opt_iters(o, 10000), room = n < 100 ? 100 : n;
+    long *in = lab_calloc(room, sizeof *in), *out = lab_calloc(room, sizeof *out);
+    for (size_t i = 0; i < room; i++)
+        in[i] = (long)i * 7 - 5000;
+    ppool_expect(4, proc_square, in, out, n);
+    for (size_t i = 0; i < n; i++)
+        if (out[i] != in[i] * in[i] + 1)
+            lab_fail("out[%zu] == %ld / got %ld", i, in[i] * in[i] + 1, out[i]);
+    LAB_EXPECT_EQ(0, calls_here, "calls counted in the parent's own memory (each worker has its own copy)");
+
+    /* Really other processes: none of the results is the parent's pid. */
+    ppool_expect(3, proc_pid, in, out, 64);
+    for (size_t i = 0; i < 64; i++)
+        if (out[i] == (long)getpid() || out[i] <= 0)
+            lab_fail("fn runs in worker processes, not in the caller (pid %ld) / item %zu ran in pid %ld",
+                     (long)getpid(), i, out[i]);
+
+    /* Edges: more processes than items, one process, nothing to do. */
+    ppool_expect(8, proc_square, in, out, 3);
+    for (size_t i = 0; i < 3; i++)
+        LAB_EXPECT_EQ(in[i] * in[i] + 1, out[i], "a result with more processes than items");
+    ppool_expect(1, proc_square, in, out, 100);
+    for (size_t i = 0; i < 100; i++)
+        LAB_EXPECT_EQ(in[i] * in[i] + 1, out[i], "a result with one process");
+    ppool_expect(2, proc_square, in, out, 0);
+    errno = 0;
+    if (ppool_map(0, proc_square, in, out, 10) != -1 || errno != EINVAL)
+        lab_fail("ppool_map(0 procs, ...) returns -1 with EINVAL / it did not (errno %d)", errno);
+
+    /* Every worker was waited for: no child is left, not even a zombie. */
+    errno = 0;
+    pid_t left = waitpid(-1, NULL, WNOHANG);
+    if (left != -1 || errno != ECHILD)
+        lab_fail("ppool_map reaps every worker it forked / a child was left (waitpid said %ld)", (long)left);
+    free(in);
+    free(out);
+    munmap((void *)calls_shared, sizeof *calls_shared);
+    lab_pass("%zu items on 4 processes, each computed once, by other processes, into their own memory; "
+             "edges fine; no child left",
+             n);
+}
+
+/* ---- for the ThreadSanitizer build ----------------------------------------------- */
+
+static void race_submitter(const lab_worker_t *w) {
+    once_t *o = w->arg;
+    item_t *mine = o->items + (long)w->index * o->per;
+    future_t *fs[8];
+    for (long k = 0; k < o->per; k += 8) {
+        long m = o->per - k < 8 ? o->per - k : 8;
+        for (long j = 0; j < m; j++)
+            fs[j] = pool_submit(o->p, count_task, &mine[k + j]);
+        for (long j = 0; j < m; j++) {
+            future_state(fs[j]);
+            future_done(fs[j]);
+            once_check(&mine[k + j], future_get(fs[j]));
+            future_free(fs[j]);
+            atomic_fetch_add(&o->done, 1);
+        }
+    }
+}
+
+/* Everything once, with threads: submit and get from three threads, a map,
+ * a drain and a cancel. */
+static void check_race_free(const lab_opts_t *o) {
+    once_t s = {.p = pool_create(3), .per = lab_opt_iters(o, 120)};
+    s.items = items_new(3 * s.per);
+    atomic_init(&s.done, 0);
+    lab_stall_t *st = lab_stall_watch(&s.done, 1.0, "pool never finished: a future_get() never returned");
+    lab_threads_run(3, race_submitter, &s);
+    lab_stall_stop(st);
+
+    enum { N = 64 };
+    item_t *it = items_new(N);
+    void *args[N];
+    long results[N];
+    for (int i = 0; i < N; i++)
+        args[i] = &it[i];
+    pool_map(s.p, count_task, args, results, N);
+    for (int i = 0; i < N; i++)
+        once_check(&it[i], results[i]);
+    future_t *fs[N];
+    for (int i = 0; i < N; i++) {
+        atomic_store(&it[i].runs, 0);
+        fs[i] = pool_submit(s.p, count_task, &it[i]);
+    }
+    shutdown_watched(s.p, 1);
+    drain_verify(it, fs, N, "under ThreadSanitizer");
+
+    gate_t g;
+    gate_init(&g);
+    gated_t ga = {&g, 4242};
+    shutdown_t sd = {.p = pool_create(1)};
+    future_t *fa = pool_submit(sd.p, gated_task, &ga);
+    gate_wait_started(&g, 1);
+    for (int i = 0; i < 4; i++)
+        fs[i] = pool_submit(sd.p, count_task, &it[i]);
+    lab_thread_create(&sd.tid, NULL, shutdown_main, &sd);
+    for (int i = 0; i < 4; i++)
+        wait_state(fs[i], FUTURE_CANCELLED, "pool_shutdown(p, 0) cancels queued tasks");
+    gate_open(&g);
+    lab_thread_join(sd.tid, NULL);
+    LAB_EXPECT_EQ(4242, future_get(fa), "the running task's value");
+    for (int i = 0; i < 4; i++)
+        future_free(fs[i]);
+    future_free(fa);
+    gate_destroy(&g);
+    free(it);
+    free(s.items);
+    lab_pass("submit, get, state, map, drain and cancel from several threads: no race");
+}
+
+static const lab_check_t checks[] = {
+    {"single", "one thread: task states, values after future_done(), idle pools shut down", check_single,
+     LAB_PAUSE_OFF},
+    {"future-waits", "future_get() waits for a running task, a queued task, and 200 fresh ones",
+     check_future_waits, LAB_PAUSE_RANDOM},
+    {"exactly-once", "3000 tasks from 4 threads, got and mapped: each runs once, each value right",
+     check_exactly_once, LAB_PAUSE_RANDOM},
+    {"drain", "shutdown(wait=1) runs every queued task", check_drain, LAB_PAUSE_RANDOM},
+    {"cancel", "shutdown(wait=0) cancels queued tasks, lets the running one finish", check_cancel,
+     LAB_PAUSE_OFF},
+    {"idle", "idle workers, and a get waiting behind a slow task, burn (almost) no CPU", check_idle,
+     LAB_PAUSE_OFF},
+    {"process-map", "ppool_map: 10000 items on 4 processes, each once, results exact", check_process_map,
+     LAB_PAUSE_OFF},
+    {"race-free", "submit, get, map, drain, cancel from threads, for the ThreadSanitizer build",
+     check_race_free, LAB_PAUSE_RANDOM},
+};
+
+int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }
