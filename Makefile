@@ -21,6 +21,12 @@ TSAN_FLAGS = -std=gnu11 -g -O1 -pthread -fsanitize=thread $(WARN)
 # the timing loop, and the pause hook compiles to nothing.
 BENCH_FLAGS = -std=gnu11 -g -O2 -pthread -flto -DLAB_NO_PAUSE $(WARN)
 DEPFLAGS = -MMD -MP
+# The torture driver's build of an implementation (and the grader's, which
+# reads these with print-): its synchronisation calls, atomics and basic
+# blocks can be perturbed by the driver (labs/common/perturb.c says how).
+PERTURB_CFLAGS = -fsanitize-coverage=trace-pc
+PERTURB_INC = labs/common/perturb
+PERTURB_SYMS = labs/common/perturb.syms
 HWLOC_CFLAGS := $(shell pkg-config --cflags hwloc 2>/dev/null)
 HARNESS_LIBS := -lbenchmark $(shell pkg-config --libs hwloc 2>/dev/null) -lpthread
 
@@ -128,9 +134,12 @@ build: $(foreach l,$(LABS),$(foreach i,$(call lab_impls,$(l)),\
 # normal and ThreadSanitizer (the Gradescope image builds them once).
 .PHONY: build-grader
 build-grader: $(foreach l,$(LABS),$(BUILD)/labs/$(l)/test.o $(BUILD)/labs/$(l)/test.tsan.o) \
-              $(BUILD)/labs/common/lab.o $(BUILD)/labs/common/lab.tsan.o
+              $(BUILD)/labs/common/lab.o $(BUILD)/labs/common/lab.tsan.o $(BUILD)/labs/common/perturb.o
 
 $(BUILD)/labs/common/lab.o: labs/common/lab.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(BUILD)/labs/common/perturb.o: labs/common/perturb.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(BUILD)/labs/common/lab.tsan.o: labs/common/lab.c
@@ -176,9 +185,10 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(HARNESS_OBJ) $(BUILD)/labs/comm
 define lab_rules
 L := $(BUILD)/labs/$(1)
 LAB_INC_$(1) := -Ilabs/$(1) -Ilabs/common
-$$(L)/%/impl.o: labs/$(1)/%.c
+$$(L)/%/impl.o: labs/$(1)/%.c $$(PERTURB_SYMS)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS) $$(DEPFLAGS) $$(LAB_INC_$(1)) -c $$< -o $$@
+	$$(CC) $$(CFLAGS) $$(PERTURB_CFLAGS) $$(DEPFLAGS) -I$$(PERTURB_INC) $$(LAB_INC_$(1)) -c $$< -o $$@
+	objcopy --redefine-syms=$$(PERTURB_SYMS) $$@
 $$(L)/%/impl.tsan.o: labs/$(1)/%.c
 	@mkdir -p $$(@D)
 	$$(CC) $$(TSAN_FLAGS) $$(DEPFLAGS) $$(LAB_INC_$(1)) -c $$< -o $$@
@@ -203,7 +213,7 @@ $$(BUILD)/engine/$(1)/%.o: labs/$(1)/%.c
 	nm -g --defined-only $$@.raw | awk -v p="lab$$(firstword $$(subst -, ,$(1)))_$$(subst -,_,$$*)__" '{ print $$$$3, p $$$$3 }' >$$@.syms
 	objcopy --redefine-syms=$$@.syms $$@.raw $$@
 	rm -f $$@.raw $$@.syms
-$$(L)/%/test: $$(L)/%/impl.o $$(L)/test.o $$(BUILD)/labs/common/lab.o
+$$(L)/%/test: $$(L)/%/impl.o $$(L)/test.o $$(BUILD)/labs/common/lab.o $$(BUILD)/labs/common/perturb.o
 	$$(CC) $$(CFLAGS) $$^ -o $$@
 $$(L)/%/test-tsan: $$(L)/%/impl.tsan.o $$(L)/test.tsan.o $$(BUILD)/labs/common/lab.tsan.o
 	$$(CC) $$(TSAN_FLAGS) $$^ -o $$@

@@ -19,6 +19,13 @@
 #include <unistd.h>
 
 volatile lab_pause_mode_t lab_pause_mode = LAB_PAUSE_OFF;
+volatile int lab_perturb_on;
+volatile double lab_clock_jump;
+/* Kept by labs/common/perturb.c's allocation wrappers; the weak reference
+ * says whether that file is linked in at all. */
+_Atomic long lab_impl_allocs;
+extern const int lab_perturb_linked __attribute__((weak));
+long lab_impl_live_allocs(void) { return &lab_perturb_linked != NULL ? atomic_load(&lab_impl_allocs) : -1; }
 
 static uint64_t run_seed;
 static const char *run_check = "?";
@@ -317,8 +324,8 @@ static uint64_t parse_seed(const char *opt, const char *s) {
 }
 
 static void print_help(const lab_check_t *checks, size_t n) {
-    printf("usage: %s [--seed N] [--pause off|yield|random] [--threads N] [--iters N]\n"
-           "       %*s [--timeout S] CHECK\n"
+    printf("usage: %s [--seed N] [--pause off|yield|random] [--perturb on|off]\n"
+           "       %*s [--threads N] [--iters N] [--timeout S] CHECK\n"
            "       %s --list\n"
            "Runs one named check: exit 0 and 'ok: ...' when it holds, exit 1 and one\n"
            "'FAIL: <expected> / <what happened>' line when it does not. Checks:\n",
@@ -331,7 +338,7 @@ int lab_main(int argc, char **argv, const lab_check_t *checks, size_t n) {
     const char *slash = strrchr(argv[0], '/');
     prog = slash ? slash + 1 : argv[0];
     lab_opts_t o = {.timeout = 10.0};
-    int have_seed = 0, have_pause = 0;
+    int have_seed = 0, have_pause = 0, perturb = -1;
     const char *check = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -349,8 +356,8 @@ int lab_main(int argc, char **argv, const lab_check_t *checks, size_t n) {
         if (strncmp(a, "--", 2) == 0) {
             const char *eq = strchr(a, '=');
             size_t len = eq ? (size_t)(eq - a) : strlen(a);
-            static const char *const takes[] = {"--seed", "--pause", "--threads", "--iters",
-                                                "--timeout"};
+            static const char *const takes[] = {"--seed",  "--pause",   "--threads",
+                                                "--iters", "--timeout", "--perturb"};
             int known = 0;
             for (size_t k = 0; k < sizeof takes / sizeof takes[0]; k++)
                 if (strlen(takes[k]) == len && strncmp(a, takes[k], len) == 0)
@@ -377,6 +384,13 @@ int lab_main(int argc, char **argv, const lab_check_t *checks, size_t n) {
                 else
                     usage_error("--pause wants off, yield or random, not '%s'", val);
                 have_pause = 1;
+            } else if (strncmp(a, "--perturb", len) == 0) {
+                if (strcmp(val, "on") == 0)
+                    perturb = 1;
+                else if (strcmp(val, "off") == 0)
+                    perturb = 0;
+                else
+                    usage_error("--perturb wants on or off, not '%s'", val);
             } else if (strncmp(a, "--threads", len) == 0) {
                 o.threads = (int)parse_int("--threads", val, 1, 1024);
             } else if (strncmp(a, "--iters", len) == 0) {
@@ -426,6 +440,7 @@ int lab_main(int argc, char **argv, const lab_check_t *checks, size_t n) {
     run_check = c->name;
     run_seed = o.seed;
     lab_pause_mode = o.pause;
+    lab_perturb_on = perturb >= 0 ? perturb : o.pause != LAB_PAUSE_OFF;
 
     /* The grader's proof that the check ran to its end: a token only it and
      * this driver know, printed after the check returned. A submission that

@@ -92,9 +92,32 @@ typedef struct {
     lab_pause_mode_t pause; /* the check's pause mode unless --pause says */
 } lab_check_t;
 
+/* Perturbation (labs/common/perturb.c): in the grader's build of an
+ * implementation, its synchronisation calls, atomic operations and basic
+ * blocks yield, spin or sleep now and then, drawn from the seed, while
+ * lab_perturb_on is set. lab_main sets it for checks whose pause mode is not
+ * off (checks that time something run unperturbed), or as --perturb on|off
+ * says; a check may set it itself, e.g. only while its workers are in
+ * flight (a check that does so should say it in its --list line). */
+extern volatile int lab_perturb_on;
+/* Seconds added to every wall-clock reading the implementation makes
+ * (CLOCK_REALTIME, gettimeofday, time) in the grader's build: a check of a
+ * timeout sets it to prove the timeout does not hang on the wall clock. */
+extern volatile double lab_clock_jump;
+
+/* Memory the implementation holds: its allocations (malloc, calloc,
+ * realloc, aligned_alloc, posix_memalign, strdup, lab_calloc,
+ * lab_aligned_alloc) less its frees, counted by the wrappers of the
+ * perturbing build, so a check can see a leak or a free of something never
+ * handed out without taking the implementation's word for it. Returns -1
+ * where nothing counts (the ThreadSanitizer build): a check then skips that
+ * part of its verdict. Frees of memory the driver allocated count too: a
+ * check compares the count before and after the calls it makes. */
+long lab_impl_live_allocs(void);
+
 /* The whole main() of a torture driver:
- *   test [--seed N] [--pause off|yield|random] [--threads N] [--iters N]
- *        [--timeout S] CHECK
+ *   test [--seed N] [--pause off|yield|random] [--perturb on|off]
+ *        [--threads N] [--iters N] [--timeout S] CHECK
  *   test --list
  * Runs one check under the watchdog. Exit 0 after a pass ("ok: ..." on
  * stdout), 1 after a failure (one "FAIL:" line on stdout), 2 for bad usage. */
