@@ -53,7 +53,7 @@ ENGINE_OBJ += $(foreach l,$(WORKLOAD_LABS),$(call lab_workload_objs,$(l)))
 TEST_PROGS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 
 # ---- public targets -------------------------------------------------------
-.PHONY: all build test meta bench plots help clean start check grade deps gradescope dist-student
+.PHONY: all build test meta mutants bench plots help clean start check grade deps gradescope dist-student
 
 all: ## build every lab (normal, ThreadSanitizer and bench builds), the harness and the tests
 	@scripts/ensure-deps build
@@ -69,6 +69,11 @@ meta: ## the meta-test's full proof: every lab's fixed.c and alt-*.c full marks,
 	@scripts/ensure-deps test
 	@$(MAKE) --no-print-directory build
 	@tests/meta --runs 20
+
+mutants: ## the mutation corpus's full proof: every mutant of every fixed.c and alt-*.c, and every half-fix, caught in 20 of 20 grades (hours on 2 cores; LAB=NN for one lab, RUNS=N)
+	@scripts/ensure-deps test
+	@$(MAKE) --no-print-directory build
+	@tests/mutants/run --runs $(or $(RUNS),20) $(if $(LAB),$$(scripts/lab resolve '$(LAB)'))
 
 bench: ## measure: the course's table, gil vs object vs process (under a minute); LAB=NN: one lab beside its reference
 	@scripts/ensure-deps bench
