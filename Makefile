@@ -6,6 +6,7 @@
 # after the install, not before.
 
 SHELL := /bin/bash
+space := $(subst ,, )
 .DEFAULT_GOAL := all
 .SUFFIXES:
 MAKEFLAGS += --no-builtin-rules
@@ -76,43 +77,52 @@ mutants: ## the mutation corpus's full proof: every mutant of every fixed.c and 
 	@tests/mutants/run --runs $(or $(RUNS),20) $(if $(LAB),$$(scripts/lab resolve '$(LAB)'))
 
 bench: ## measure: the course's table, gil vs object vs process (under a minute); LAB=NN: one lab beside its reference
+	@if [[ -n "$(LAB)" ]]; then scripts/lab resolve '$(LAB)' >/dev/null || exit 2; fi
 	@scripts/ensure-deps bench
-	@$(MAKE) --no-print-directory build
 	@if [[ -n "$(LAB)" ]]; then \
 	    lab=$$(scripts/lab resolve '$(LAB)') || exit 2; \
-	    if [[ -f labs/$$lab/student.c ]]; then \
-	        $(MAKE) --no-print-directory $(BUILD)/labs/$$lab/student/bench || exit 1; fi; \
+	    $(MAKE) --no-print-directory lab-bench-deps BENCH_LAB=$$lab || exit 1; \
 	    harness/lab-bench "$$lab"; \
 	else \
-	    harness/suite; \
+	    $(MAKE) --no-print-directory build && harness/suite; \
 	fi
 
 plots: ## redraw the plots of the newest results (results/latest) into plots/
 	@scripts/ensure-deps bench
 	@harness/plot results/latest
 
-start: ## LAB=NN: create labs/NN-*/student.c from broken.c (never overwrites it)
+start: ## LAB=NN: create labs/NN-*/student.c from broken.c (never overwrites it) and build the lab's drivers
 	@lab=$$(scripts/lab resolve '$(LAB)') || exit 2; \
 	if [[ -e labs/$$lab/student.c ]]; then \
 	    echo "labs/$$lab/student.c already exists; left as it is"; \
 	else \
 	    cp labs/$$lab/broken.c labs/$$lab/student.c.tmp && mv -n labs/$$lab/student.c.tmp labs/$$lab/student.c && \
 	    echo "created labs/$$lab/student.c from broken.c: fix it, then: make check LAB=$(LAB)"; \
-	fi
+	fi; \
+	scripts/ensure-deps build && \
+	echo "building the lab's torture drivers (broken.c's and yours, a few seconds)" && \
+	$(MAKE) -s --no-print-directory $(BUILD)/labs/$$lab/broken/test $(BUILD)/labs/$$lab/student/test >/dev/null 2>&1 || \
+	    { echo "locklab: your student.c does not compile yet; make check LAB=$(LAB) shows the compiler's errors" >&2; }; \
+	echo "watch the bug: $(BUILD)/labs/$$lab/broken/test --list (then one of its checks by name)"
 
 check: ## LAB=NN: grade your labs/NN-*/student.c exactly as the instructor will
-	@scripts/ensure-deps test
 	@lab=$$(scripts/lab resolve '$(LAB)') || exit 2; \
 	if [[ ! -f labs/$$lab/student.c ]]; then \
-	    echo "locklab: no labs/$$lab/student.c yet; create it with: make start LAB=$(LAB)" >&2; exit 2; fi; \
+	    echo "locklab: no labs/$$lab/student.c yet; create it with: make start LAB=$(LAB)" >&2; exit 2; fi
+	@scripts/ensure-deps test
+	@lab=$$(scripts/lab resolve '$(LAB)'); \
+	echo "building your drivers ($(BUILD)/labs/$$lab/student/test and test-tsan), for replaying a failed check"; \
+	$(MAKE) -s --no-print-directory $(BUILD)/labs/$$lab/student/test $(BUILD)/labs/$$lab/student/test-tsan >/dev/null 2>&1 || true; \
 	grading/grade "$$lab" "labs/$$lab/student.c"
 
 grade: ## LAB=NN FILE=path.c: grade any submission for a lab
+	@scripts/lab resolve '$(LAB)' >/dev/null || exit 2
 	@scripts/ensure-deps test
 	@if [[ -z "$(FILE)" ]]; then echo "locklab: say which file: make grade LAB=NN FILE=path.c" >&2; exit 2; fi
 	@grading/grade '$(LAB)' '$(FILE)'
 
 gradescope: ## LAB=NN: dist/gradescope-NN-slug.zip, a Gradescope autograder for the lab
+	@scripts/lab resolve '$(LAB)' >/dev/null || exit 2
 	@scripts/ensure-deps test
 	@lab=$$(scripts/lab resolve '$(LAB)') || exit 2; grading/gradescope/make-zip "$$lab" "$(or $(DIST),dist)"
 
@@ -122,18 +132,36 @@ dist-student: ## the student copy: dist/locklab-student/ and .tar.gz, no referen
 deps: ## install every Debian package locklab uses that is missing (as root)
 	@scripts/ensure-deps all
 
+# Targets that need what only the instructor's copy has (the references,
+# the project's tests, the hosts' packagers): the student copy's help leaves
+# them out.
+INSTRUCTOR_TARGETS := test meta mutants gradescope autolab prairielearn dist-student
 help: ## list the targets
 	@echo "locklab targets (LAB may be 01, 1, race-counter or 01-race-counter):"
-	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 20
+	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | \
+	    if [[ -x tests/run ]]; then cat; else grep -vE '^($(subst $(space),|,$(INSTRUCTOR_TARGETS))):'; fi | \
+	    sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 20
 
 clean: ## remove build/ (results/ and plots/ stay)
 	rm -rf $(BUILD)
 
 # ---- the build ------------------------------------------------------------
+# The first build compiles every implementation three ways: say so before
+# the compiler lines start.
+.PHONY: build-notice
+build-notice:
+	@[[ -d $(BUILD)/labs ]] || echo "locklab: first build: $(words $(LABS)) labs, each implementation as a torture driver, under ThreadSanitizer and as a benchmark, then the harness (a few minutes on 2 cores; later builds redo only what changed)"
+build: build-notice
 build: $(foreach l,$(LABS),$(foreach i,$(call lab_impls,$(l)),\
          $(BUILD)/labs/$(l)/$(i)/test $(BUILD)/labs/$(l)/$(i)/test-tsan \
          $(if $(wildcard labs/$(l)/bench.c),$(BUILD)/labs/$(l)/$(i)/bench))) \
        $(TEST_PROGS) $(BUILD)/harness/locklab-bench
+
+# What `make bench LAB=NN` needs: that lab's benches (the student's too,
+# when there is a student.c) and the harness, nothing of the other labs.
+.PHONY: lab-bench-deps
+lab-bench-deps: $(foreach i,$(call lab_impls,$(BENCH_LAB)) $(if $(wildcard labs/$(BENCH_LAB)/student.c),student),\
+                  $(BUILD)/labs/$(BENCH_LAB)/$(i)/bench) $(BUILD)/harness/locklab-bench
 
 # What grading/grade needs ready: each lab's test driver and labs/common,
 # normal and ThreadSanitizer (the Gradescope image builds them once).
@@ -157,6 +185,11 @@ $(BUILD)/labs/common/lab.bench.o: labs/common/lab.c
 $(BUILD)/harness/%.o: harness/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(HWLOC_CFLAGS) $(DEPFLAGS) -Iharness -Ilabs/17-gil -c $< -o $@
+# A student's GIL (the student copy) is the student's code: its warnings are
+# reported by make check, never fatal to the harness's build.
+ifneq ($(filter %/student.c,$(GIL_IMPL)),)
+$(BUILD)/harness/gil.o: WARN := -Wall -Wextra
+endif
 $(BUILD)/harness/gil.o: $(GIL_IMPL)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -Ilabs/17-gil -Ilabs/common -c $< -o $@
@@ -164,7 +197,7 @@ $(BUILD)/harness/locklab_bench_main.o: harness/locklab_bench_main.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(HWLOC_CFLAGS) $(DEPFLAGS) -Iharness -Ilabs/17-gil \
 	    -DLOCKLAB_CFLAGS='"$(strip $(CFLAGS))"' -DLOCKLAB_GBENCH_VERSION='"$(GBENCH_VERSION)"' \
-	    -DLOCKLAB_HWLOC_VERSION='"$(HWLOC_VERSION)"' -c $< -o $@
+	    -DLOCKLAB_HWLOC_VERSION='"$(HWLOC_VERSION)"' -DLOCKLAB_GIL_IMPL='"$(GIL_IMPL)"' -c $< -o $@
 $(BUILD)/harness/locklab-bench: $(BUILD)/harness/locklab_bench_main.o $(ENGINE_OBJ) $(HARNESS_OBJ) \
                                 $(BUILD)/labs/common/lab.o
 	$(CXX) -pthread $^ -o $@ $(HARNESS_LIBS)

@@ -46,6 +46,9 @@
 #include "pin.h"
 #include "regime.h"
 
+#ifndef LOCKLAB_GIL_IMPL
+#define LOCKLAB_GIL_IMPL "?"
+#endif
 #ifndef LOCKLAB_CFLAGS
 #define LOCKLAB_CFLAGS "?"
 #endif
@@ -354,6 +357,9 @@ static void write_machine(const char *dir, const char *run) {
     fprintf(f, "kernel: %s %s %s %s\n", u.sysname, u.release, u.version, u.machine);
     fprintf(f, "compiler: gcc %s\nflags: %s\n", __VERSION__, LOCKLAB_CFLAGS);
     fprintf(f, "google benchmark: %s\nhwloc: %s\n", LOCKLAB_GBENCH_VERSION, LOCKLAB_HWLOC_VERSION);
+    /* The gil regime's lock is a lab 17 implementation: the reference, or
+     * in the student copy the student's own, which the claims must name. */
+    fprintf(f, "gil: %s\n", LOCKLAB_GIL_IMPL);
     fprintf(f, "git: %s\npin: %s\nrepetitions: %d\n", git && *git ? git : "unknown",
             pin_policy_name(pin), repetitions);
     close_checked(f, "machine.txt");
