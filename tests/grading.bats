@@ -84,7 +84,7 @@ setup() {
     rm "$d/01-race-counter.c"
     run grading/grade 01 "$d"
     assert_equal "$status" 2
-    assert_output "grading/grade: no student.c or 01-race-counter.c in the folder $d"
+    assert_output "grading/grade: no student.c or 01-race-counter.c in the folder $d, and not one single .c file"
 }
 
 @test "grade: bad input gets one line and exit 2" {
