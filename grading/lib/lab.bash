@@ -67,12 +67,12 @@ lab__judge() {
             echo "reason: killed after ${LAB_CHECK_TIMEOUT} s without an answer: a deadlock, a lost wakeup or an endless loop"
             ;;
         66)
-            # file:line without its folders (the build's paths mean nothing
-            # to a student); without a SUMMARY (TSan stopped the program for
-            # another reason, such as its memory limit), its ERROR line.
-            line=$(grep -m1 '^SUMMARY: ThreadSanitizer' <<<"$output" | sed -E 's#[^ ]*/([^/ ]+:[0-9]+)#\1#g')
+            # A race names both accesses in the student's own functions;
+            # another report its SUMMARY; a stop without one (TSan's memory
+            # limit, say) its ERROR line. File names lose their folders.
+            line=$(awk -f "$BATS_TEST_DIRNAME/../../grading/lib/tsan-reason.awk" <<<"$output")
             [[ -n $line ]] || line=$(grep -m1 -o 'ThreadSanitizer: .*' <<<"$output" | head -c 300)
-            echo "reason: ${line#SUMMARY: }"
+            echo "reason: $line"
             ;;
         1)
             line=$(grep -m1 '^FAIL: ' <<<"$output")
