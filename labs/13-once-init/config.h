@@ -33,7 +33,9 @@ const config_t *config_get(void);
 
 /* How many times a configuration has been built since the program started
  * (or since the last config_reset_for_test()). Exactly 1 after any number
- * of config_get() calls. */
+ * of config_get() calls. The grader does not take this number on trust: it
+ * counts the calls of config_fill() itself (config_fill_seen() below), and
+ * the two must agree. */
 long config_builds(void);
 
 /* For tests only: forget (and free) the configuration, so that the next
@@ -56,9 +58,17 @@ static inline unsigned config_checksum(const config_t *c) {
     return h;
 }
 
+/* Defined by the test driver, which counts builds with it; absent (NULL)
+ * elsewhere. An implementation never calls or defines it. */
+extern void config_fill_seen(void) __attribute__((weak));
+
 /* The builder: fills a zeroed config_t field by field, slowly; the
- * checksum goes last. It does not count builds: the caller does. */
+ * checksum goes last. Every implementation builds the configuration with
+ * it, and only with it: the driver counts builds by its calls. It does not
+ * count for config_builds(): the caller does. */
 static inline void config_fill(config_t *c) {
+    if (config_fill_seen != NULL)
+        config_fill_seen();
     c->version = CONFIG_VERSION;
     lab_pause();
     strncpy(c->name, CONFIG_NAME, sizeof c->name - 1);
