@@ -20,7 +20,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:4,catches-broken
-@test "close() wakes every waiting consumer, and each one ends" {
+@test "close() wakes every waiting consumer and every waiting producer" {
     lab_check close-wakes-all
 }
 

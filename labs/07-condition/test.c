@@ -5,7 +5,7 @@
  *   $ build/labs/07-condition/broken/test exactly-once
  *   FAIL: every item taken exactly once / item 3071 taken twice (check exactly-once, seed 12)
  *   $ build/labs/07-condition/fixed/test close-wakes-all
- *   ok: close-wakes-all: 6 consumers blocked on an empty queue all returned 0 after close()
+ *   ok: close-wakes-all: 6 consumers asleep on an empty queue got 0 and 6 producers asleep on a full one got -1 after close()
  */
 #include <sched.h>
 #include <stdatomic.h>
@@ -16,6 +16,7 @@
 #include "queue.h"
 
 #define STALL_S 1.0
+#define SENTINEL (-7L) /* "no more items": ends one consumer */
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -53,7 +54,7 @@ static void check_single(const lab_opts_t *o) {
 
 typedef struct {
     queue_t *q;
-    int producers;
+    int producers, consumers;
     long per_producer;
     atomic_int *seen; /* seen[item]: times taken */
     atomic_int producing;
@@ -65,13 +66,20 @@ static void produce(flow_t *f, int p) {
     for (long i = 0; i < f->per_producer; i++)
         if (queue_put(f->q, p * f->per_producer + i) != 0)
             lab_fail("put on an open queue returns 0 / it returned -1");
+    /* The last producer hands each consumer a sentinel, as the course does:
+     * these checks judge put() and get() alone; close() has its own check,
+     * whose waiters are surely asleep when it comes. */
     if (atomic_fetch_sub(&f->producing, 1) == 1)
-        queue_close(f->q); /* the last producer closes: consumers drain and end */
+        for (int c = 0; c < f->consumers; c++)
+            if (queue_put(f->q, SENTINEL) != 0)
+                lab_fail("put on an open queue returns 0 / it returned -1");
 }
 
 static void consume(flow_t *f) {
     long item, total = (long)f->producers * f->per_producer;
     while (queue_get(f->q, &item) == 1) {
+        if (item == SENTINEL)
+            return;
         if (item < 0 || item >= total)
             lab_fail("every item taken was put / took %ld, never put", item);
         if (atomic_fetch_add(&f->seen[item], 1) != 0)
@@ -100,7 +108,7 @@ static void worker(const lab_worker_t *w) {
  * fails on the first wrong item, a stall, a loss, or an overfull queue. */
 static void flow(int producers, int consumers, long per, int cap) {
     long total = producers * per;
-    flow_t f = {.q = queue_create(cap), .producers = producers, .per_producer = per};
+    flow_t f = {.q = queue_create(cap), .producers = producers, .consumers = consumers, .per_producer = per};
     f.seen = lab_calloc((size_t)total, sizeof *f.seen);
     atomic_init(&f.producing, producers);
     atomic_init(&f.taken, 0);
@@ -109,6 +117,10 @@ static void flow(int producers, int consumers, long per, int cap) {
     lab_stall_t *s = lab_stall_watch(&f.taken, STALL_S, "no item moved in 1 s: a producer or consumer never woke");
     lab_threads_run(producers + consumers, worker, &r);
     lab_stall_stop(s);
+    queue_close(f.q);
+    long left = 0;
+    if (queue_get(f.q, &left) != 0)
+        lab_fail("every item put was taken once, then close() leaves the queue empty / it still held %ld", left);
     long taken = atomic_load(&f.taken);
     if (taken != total) {
         long missing = -1;
@@ -129,7 +141,7 @@ static void check_exactly_once(const lab_opts_t *o) {
     long per = lab_opt_iters(o, 3000);
     flow(4, consumers, per, 4);
     lab_pass("4 producers x %ld items, %d consumers, capacity 4: each item taken exactly once, all "
-             "consumers ended after close",
+             "consumers ended on their sentinels",
              per, consumers);
 }
 
@@ -141,43 +153,66 @@ static void check_capacity(const lab_opts_t *o) {
              producers, per);
 }
 
+/* close() concerns both kinds of waiter: consumers asleep on an empty queue
+ * and producers asleep on a full one. Two queues, one of each, are closed
+ * while all of their waiters sleep; a close() that wakes one waiter per
+ * condition (a signal), or only one kind, leaves some asleep. */
+enum { CLOSE_WAITERS = 6, CLOSE_CAP = 2 };
+
 typedef struct {
-    queue_t *q;
+    queue_t *empty, *full;
     atomic_int entered;
     _Atomic long ended;
 } closing_t;
 
 static void sleeper(const lab_worker_t *w) {
     closing_t *c = w->arg;
-    long item;
+    long item = 0;
     atomic_fetch_add(&c->entered, 1);
-    if (queue_get(c->q, &item) != 0)
-        lab_fail("get on a closed, empty queue returns 0 / it returned an item (%ld)", item);
+    if (w->index % 2 == 0) {
+        if (queue_get(c->empty, &item) != 0)
+            lab_fail("get on a closed, empty queue returns 0 / it returned an item (%ld)", item);
+    } else if (queue_put(c->full, 1000 + w->index) != -1) {
+        lab_fail("a put waiting on a full queue returns -1 once it is closed / it returned 0");
+    }
     atomic_fetch_add(&c->ended, 1);
 }
 
 static void *close_later(void *arg) {
     closing_t *c = arg;
-    while (atomic_load(&c->entered) < 6)
+    while (atomic_load(&c->entered) < 2 * CLOSE_WAITERS)
         sched_yield();
-    sleep_ms(200); /* long enough for every consumer to be waiting */
-    queue_close(c->q);
+    sleep_ms(200); /* long enough for every waiter to be asleep */
+    queue_close(c->full);
+    queue_close(c->empty);
     return NULL;
 }
 
 static void check_close_wakes_all(const lab_opts_t *o) {
     (void)o;
-    closing_t c = {.q = queue_create(2)};
+    closing_t c = {.empty = queue_create(CLOSE_CAP), .full = queue_create(CLOSE_CAP)};
+    for (long i = 0; i < CLOSE_CAP; i++)
+        LAB_EXPECT_EQ(0, queue_put(c.full, i), "put into a queue with room");
     atomic_init(&c.entered, 0);
     atomic_init(&c.ended, 0);
     pthread_t t;
     lab_thread_create(&t, NULL, close_later, &c);
-    lab_stall_t *s = lab_stall_watch(&c.ended, 1.0 + 0.2, "consumer never woke after close");
-    lab_threads_run(6, sleeper, &c);
+    lab_stall_t *s = lab_stall_watch(&c.ended, 1.0 + 0.2, "a waiter never woke after close(): it must wake every "
+                                                          "waiting consumer and every waiting producer");
+    lab_threads_run(2 * CLOSE_WAITERS, sleeper, &c);
     lab_stall_stop(s);
     lab_thread_join(t, NULL);
-    queue_destroy(c.q);
-    lab_pass("6 consumers blocked on an empty queue all returned 0 after close()");
+    long v = -1;
+    for (long i = 0; i < CLOSE_CAP; i++) {
+        LAB_EXPECT_EQ(1, queue_get(c.full, &v), "get after close while items are left");
+        LAB_EXPECT_EQ(i, v, "the items put before close, in order");
+    }
+    LAB_EXPECT_EQ(0, queue_get(c.full, &v), "get after close once drained");
+    queue_destroy(c.empty);
+    queue_destroy(c.full);
+    lab_pass("%d consumers asleep on an empty queue got 0 and %d producers asleep on a full one got -1 "
+             "after close()",
+             CLOSE_WAITERS, CLOSE_WAITERS);
 }
 
 /* One producer, one consumer, unpaused, for the ThreadSanitizer build. */
@@ -192,7 +227,7 @@ static const lab_check_t checks[] = {
      check_exactly_once, LAB_PAUSE_RANDOM},
     {"capacity", "6 producers, 1 consumer, capacity 1: never overfull, nothing lost", check_capacity,
      LAB_PAUSE_RANDOM},
-    {"close-wakes-all", "6 consumers waiting on an empty queue all end after close()",
+    {"close-wakes-all", "close() wakes 6 consumers on an empty queue and 6 producers on a full one",
      check_close_wakes_all, LAB_PAUSE_OFF},
     {"race-free", "a producer and a consumer, for the ThreadSanitizer build", check_race_free, LAB_PAUSE_OFF},
 };
