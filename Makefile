@@ -155,7 +155,7 @@ build: build-notice
 build: $(foreach l,$(LABS),$(foreach i,$(call lab_impls,$(l)),\
          $(BUILD)/labs/$(l)/$(i)/test $(BUILD)/labs/$(l)/$(i)/test-tsan \
          $(if $(wildcard labs/$(l)/bench.c),$(BUILD)/labs/$(l)/$(i)/bench))) \
-       $(TEST_PROGS) $(BUILD)/harness/locklab-bench
+       $(TEST_PROGS) $(BUILD)/harness/locklab-bench $(BUILD)/grading/seccomp-exec
 
 # What `make bench LAB=NN` needs: that lab's benches (the student's too,
 # when there is a student.c) and the harness, nothing of the other labs.
@@ -167,7 +167,16 @@ lab-bench-deps: $(foreach i,$(call lab_impls,$(BENCH_LAB)) $(if $(wildcard labs/
 # normal and ThreadSanitizer (the Gradescope image builds them once).
 .PHONY: build-grader
 build-grader: $(foreach l,$(LABS),$(BUILD)/labs/$(l)/test.o $(BUILD)/labs/$(l)/test.tsan.o) \
-              $(BUILD)/labs/common/lab.o $(BUILD)/labs/common/lab.tsan.o $(BUILD)/labs/common/perturb.o
+              $(BUILD)/labs/common/lab.o $(BUILD)/labs/common/lab.tsan.o $(BUILD)/labs/common/perturb.o \
+              $(BUILD)/grading/seccomp-exec
+
+# The sandbox's level for hosts without namespaces (containers) runs every
+# command under this launcher: a seccomp filter needs libseccomp's compiler
+# of rules, and a supervisor that stays root needs to be a program, not a
+# shell (grading/lib/sandbox says why).
+$(BUILD)/grading/seccomp-exec: grading/lib/seccomp-exec.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@ -lseccomp
 
 $(BUILD)/labs/common/lab.o: labs/common/lab.c
 	@mkdir -p $(@D)
