@@ -20,7 +20,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:6,catches-broken
-@test "no starvation: a writer gets in within 1 s while 4 readers keep the read lock in turns" {
+@test "no starvation: 3 writers x 3 requests each get in within 1 s while 4 readers keep the read lock in turns" {
     lab_check starvation
 }
 

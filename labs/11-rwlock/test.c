@@ -3,9 +3,9 @@
  * never waited out.
  *
  *   $ build/labs/11-rwlock/broken/test --seed 42 starvation
- *   FAIL: a writer gets in within 1 s while 4 readers take turns / writer starved: not in after 1 s while readers kept the lock (3273 read sections began after it asked) (check starvation, seed 42)
+ *   FAIL: every writer gets in within 1 s while 4 readers take turns / writer 1 of 3 starved: not in after 1 s while readers kept the lock (2022 read sections began after it asked; 0 of 9 write requests served) (check starvation, seed 42)
  *   $ build/labs/11-rwlock/fixed/test --seed 42 starvation
- *   ok: starvation: a writer got in 0.103 s after asking, while 4 readers took turns (read sections begun after it asked: 4; readers that left alone after 0.1 s: 1)
+ *   ok: starvation: 3 writers x 3 requests each got in within 0.107 s of asking, while 4 readers took turns (readers that left alone after 0.1 s: 5)
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -199,20 +199,25 @@ static void check_exclusion(const lab_opts_t *o) {
  * alone, and the writer goes in. A reader-preferring lock lets every new
  * reader in, the relay goes on, and the writer starves. */
 
+enum { MAXW = 16 };
+
 typedef struct {
     rwlock_t *l;
-    int readers;
+    int readers, writers, asks; /* asks: write requests per writer */
     pthread_mutex_t m;
     pthread_cond_t c;
     int inside;             /* readers inside, by the driver's own count */
     long entries;           /* read sections begun */
-    _Atomic long progress;  /* the same, and the writer's entry, for the stall watchdog */
+    _Atomic long progress;  /* the same, and the writers' entries, for the stall watchdog */
     long lonely;            /* readers that left alone, after HANDOVER_S */
-    int asked, in;          /* the writer has called wrlock(); it has got in */
+    double t_ask[MAXW];     /* when each writer asked, 0 while it is not asking */
+    long entries_at_ask[MAXW];
+    int asked_once;         /* some writer has asked: the judge starts */
+    int done;               /* write requests served */
     int stop;               /* the judge ends the flood */
-    double t_ask, t_in;     /* when the writer asked, when it got in */
-    long entries_at_ask;    /* entries when the writer asked */
-    int inside_with_writer; /* readers the driver counted inside with the writer */
+    double worst;           /* the longest a served request waited */
+    int inside_with_writer; /* readers the driver counted inside with a writer (the most) */
+    int writers_inside, writers_inside_max;
 } flood_t;
 
 static void flood_reader(flood_t *f) {
@@ -242,44 +247,79 @@ static void flood_reader(flood_t *f) {
     lab_mutex_unlock(&f->m);
 }
 
-static void flood_writer(flood_t *f) {
-    lab_mutex_lock(&f->m);
-    while (f->entries < 4L * f->readers) /* the flood is under way */
-        lab_cond_wait(&f->c, &f->m);
-    f->asked = 1;
-    f->t_ask = lab_now();
-    f->entries_at_ask = f->entries;
-    lab_cond_broadcast(&f->c);
-    lab_mutex_unlock(&f->m);
+/* Each writer asks `asks` times, each time once the flood is under way
+ * again, so the writers' requests overlap: the first waves start together,
+ * and a writer that is in holds the lock for a moment while the others
+ * wait. A lock that holds readers back for only one waiting writer (a flag
+ * instead of a count, cleared by the first writer in) lets the relay start
+ * again behind the first and starves the rest. */
+static void flood_writer(flood_t *f, int me) {
+    long resume_at = 4L * f->readers;
+    for (int k = 0; k < f->asks; k++) {
+        lab_mutex_lock(&f->m);
+        while (f->entries < resume_at && !f->stop) /* the flood is under way */
+            lab_cond_wait(&f->c, &f->m);
+        if (f->stop) {
+            lab_mutex_unlock(&f->m);
+            return;
+        }
+        f->t_ask[me] = lab_now();
+        f->entries_at_ask[me] = f->entries;
+        f->asked_once = 1;
+        lab_cond_broadcast(&f->c);
+        lab_mutex_unlock(&f->m);
 
-    rwlock_wrlock(f->l);
-    lab_mutex_lock(&f->m);
-    f->t_in = lab_now();
-    f->inside_with_writer = f->inside;
-    atomic_fetch_add_explicit(&f->progress, 1, memory_order_relaxed);
-    lab_mutex_unlock(&f->m);
-    rwlock_wrunlock(f->l);
+        rwlock_wrlock(f->l);
+        lab_mutex_lock(&f->m);
+        double waited = lab_now() - f->t_ask[me];
+        if (waited > f->worst)
+            f->worst = waited;
+        if (f->inside > f->inside_with_writer)
+            f->inside_with_writer = f->inside;
+        if (++f->writers_inside > f->writers_inside_max)
+            f->writers_inside_max = f->writers_inside;
+        atomic_fetch_add_explicit(&f->progress, 1, memory_order_relaxed);
+        lab_mutex_unlock(&f->m);
+        sleep_s(0.002); /* the write section: long enough for the other writers to queue */
+        lab_mutex_lock(&f->m);
+        f->writers_inside--;
+        lab_mutex_unlock(&f->m);
+        rwlock_wrunlock(f->l);
 
-    lab_mutex_lock(&f->m);
-    f->in = 1;
-    lab_cond_broadcast(&f->c);
-    lab_mutex_unlock(&f->m);
+        lab_mutex_lock(&f->m);
+        f->t_ask[me] = 0;
+        f->done++;
+        resume_at = f->entries + f->readers;
+        lab_cond_broadcast(&f->c);
+        lab_mutex_unlock(&f->m);
+    }
 }
 
-/* The judge: waits STARVE_S from the writer's request, then either ends the
- * flood or fails the check with the reason. */
+/* The judge: every write request must be served within STARVE_S of being
+ * made; it ends the flood when all are, or fails the check with the reason
+ * at the first one that is not. */
 static void flood_judge(flood_t *f) {
+    int total = f->writers * f->asks;
     lab_mutex_lock(&f->m);
-    while (!f->asked)
+    while (!f->asked_once)
         lab_cond_wait(&f->c, &f->m);
-    double deadline = f->t_ask + STARVE_S;
-    while (!f->in)
-        if (cond_wait_until(&f->c, &f->m, deadline) == ETIMEDOUT)
-            break;
-    if (!f->in)
-        lab_fail("a writer gets in within %g s while %d readers take turns / writer starved: not in "
-                 "after %g s while readers kept the lock (%ld read sections began after it asked)",
-                 STARVE_S, f->readers, STARVE_S, f->entries - f->entries_at_ask);
+    while (f->done < total) {
+        int oldest = -1;
+        for (int w = 0; w < f->writers; w++)
+            if (f->t_ask[w] > 0 && (oldest < 0 || f->t_ask[w] < f->t_ask[oldest]))
+                oldest = w;
+        if (oldest < 0) { /* between requests: wait for the next */
+            lab_cond_wait(&f->c, &f->m);
+            continue;
+        }
+        double asked = f->t_ask[oldest];
+        if (cond_wait_until(&f->c, &f->m, asked + STARVE_S) == ETIMEDOUT && f->t_ask[oldest] == asked)
+            lab_fail("every writer gets in within %g s while %d readers take turns / writer %d of %d starved: not "
+                     "in after %g s while readers kept the lock (%ld read sections began after it asked; %d of "
+                     "%d write requests served)",
+                     STARVE_S, f->readers, oldest + 1, f->writers, STARVE_S, f->entries - f->entries_at_ask[oldest],
+                     f->done, total);
+    }
     f->stop = 1;
     lab_cond_broadcast(&f->c);
     lab_mutex_unlock(&f->m);
@@ -289,8 +329,8 @@ static void flood_worker(const lab_worker_t *w) {
     flood_t *f = w->arg;
     if (w->index < f->readers)
         flood_reader(f);
-    else if (w->index == f->readers)
-        flood_writer(f);
+    else if (w->index < f->readers + f->writers)
+        flood_writer(f, w->index - f->readers);
     else
         flood_judge(f);
 }
@@ -299,24 +339,27 @@ static void check_starvation(const lab_opts_t *o) {
     int n = lab_opt_threads(o, 4);
     if (n < 2)
         lab_fail("--threads for starvation is 2 or more (readers) / got %d", n);
-    flood_t f = {.l = rwlock_create(), .readers = n};
+    flood_t f = {.l = rwlock_create(), .readers = n, .writers = 3, .asks = (int)lab_opt_iters(o, 3)};
+    if (f.asks < 1)
+        lab_fail("--iters for starvation is 1 or more (requests per writer) / got %d", f.asks);
     lab_mutex_init(&f.m, NULL);
     cond_init_mono(&f.c);
     atomic_init(&f.progress, 0);
-    /* A lock that wakes too few readers when the writer leaves hangs the
+    /* A lock that wakes too few readers when a writer leaves hangs the
      * end of the flood: that is named, not left to the check's timeout. */
     lab_stall_t *s = lab_stall_watch(&f.progress, STALL_S, STALL_REASON);
-    lab_threads_run(n + 2, flood_worker, &f);
+    lab_threads_run(n + f.writers + 1, flood_worker, &f);
     lab_stall_stop(s);
     if (f.inside_with_writer != 0)
-        lab_fail("never a reader with a writer / the writer went in with %d readers inside",
-                 f.inside_with_writer);
+        lab_fail("never a reader with a writer / a writer went in with %d readers inside", f.inside_with_writer);
+    if (f.writers_inside_max > 1)
+        lab_fail("never two writers / %d writers were inside at once", f.writers_inside_max);
     lab_cond_destroy(&f.c);
     lab_mutex_destroy(&f.m);
     rwlock_destroy(f.l);
-    lab_pass("a writer got in %.3f s after asking, while %d readers took turns (read sections "
-             "begun after it asked: %ld; readers that left alone after %g s: %ld)",
-             f.t_in - f.t_ask, n, f.entries - f.entries_at_ask, HANDOVER_S, f.lonely);
+    lab_pass("%d writers x %d requests each got in within %.3f s of asking, while %d readers took turns "
+             "(readers that left alone after %g s: %ld)",
+             f.writers, f.asks, f.worst, n, HANDOVER_S, f.lonely);
 }
 
 /* ---- race-free: for the ThreadSanitizer build ----------------------------- */
@@ -368,7 +411,7 @@ static const lab_check_t checks[] = {
     {"overlap", "4 readers hold the read lock at the same time", check_overlap, LAB_PAUSE_OFF},
     {"exclusion", "6 threads x 1000 sections, 1 in 4 a write: never a reader with a writer, never two writers",
      check_exclusion, LAB_PAUSE_RANDOM},
-    {"starvation", "a writer gets in within 1 s while 4 readers keep the read lock in turns",
+    {"starvation", "3 writers x 3 requests each get in within 1 s while 4 readers keep the read lock in turns",
      check_starvation, LAB_PAUSE_OFF},
     {"race-free", "reads and writes of a shared table, for the ThreadSanitizer build", check_race_free,
      LAB_PAUSE_OFF},
