@@ -95,6 +95,22 @@ setup() {
     run make -s check LAB=01
     assert_failure
     assert_output --partial "total 4/20"
+    # every failed check gives the command that runs it again, and that
+    # command fails again: 10 tries each, at least 9 failures
+    mapfile -t reruns < <(grep -oE 'rerun: scripts/replay .*' <<<"$output" | sed 's/^rerun: //')
+    nfailed=$(awk '/^  \[ *[0-9]+\/ *[0-9]+\]/ { split(substr($0, 4), a, /[]\/]/); if (a[1] + 0 < a[2] + 0) n++ } END { print n + 0 }' <<<"$output")
+    ((nfailed >= 1)) || fail "broken.c failed no check"
+    assert_equal "${#reruns[@]}" "$nfailed"
+    local cmd k fails
+    for cmd in "${reruns[@]}"; do
+        fails=0
+        for k in 1 2 3 4 5 6 7 8 9 10; do
+            # shellcheck disable=SC2086
+            $cmd --tries 1 >"$BATS_TEST_TMPDIR/replay.out" 2>&1
+            (($? == 1)) && fails=$((fails + 1))
+        done
+        ((fails >= 9)) || fail "'$cmd' failed again in only $fails of 10 tries: $(cat "$BATS_TEST_TMPDIR/replay.out")"
+    done
     # make check built the student's own driver, for replaying a check
     need_bin build/labs/01-race-counter/student/test
     run build/labs/01-race-counter/student/test lost-updates

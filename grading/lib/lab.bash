@@ -123,6 +123,12 @@ lab__repeat() {
     ((ok == n)) && return 0
     echo "lab-runs: $ok/$n"
     echo "$first"
+    # How a student runs this check again on their own build: the driver's
+    # arguments as this check gave them (scripts/replay adds the seed).
+    local build=test
+    [[ $1 == "${LAB_TSAN:-}" ]] && build=test-tsan
+    shift
+    echo "replay: $build $*"
     return 1
 }
 
