@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -222,6 +223,25 @@ static void expect_closed(int fd, const char *what) {
         lab_fail("loop_serve() closes %s when the connection ends / it is still open", what);
 }
 
+/* Descriptors open in this process: to see one that loop_serve() opened
+ * for itself (an epoll or a timer fd) and left open. Only while no other
+ * thread opens or closes any. */
+static int fds_open(void) {
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        n += fcntl(fd, F_GETFD) != -1;
+    return n;
+}
+
+/* The highest descriptor open, or -1. */
+static int fd_highest(void) {
+    int top = -1;
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) != -1)
+            top = fd;
+    return top;
+}
+
 /* ---- single: one thread, everything sent before the loop starts ---------------- */
 static void check_single(const lab_opts_t *o) {
     (void)o;
@@ -238,6 +258,7 @@ static void check_single(const lab_opts_t *o) {
     int server[2], client[2];
     pair_make(&server[0], &client[0]);
     pair_make(&server[1], &client[1]);
+    int before = fds_open();
     const char sent[] = "hello, world\n\nMiXeD case 123 \xff~ done\ntail without newline";
     const char want[] = "HELLO, WORLD\n\nMIXED CASE 123 \xff~ DONE\n";
     send_all(client[0], sent, sizeof sent - 1, 0);
@@ -248,6 +269,10 @@ static void check_single(const lab_opts_t *o) {
     expect_stats(&st, 3, 2, 0);
     expect_closed(server[0], "the server end of connection 0");
     expect_closed(server[1], "the server end of connection 1");
+    if (fds_open() != before - 2)
+        lab_fail("loop_serve() leaves no descriptor of its own open when it returns / %d more open than "
+                 "before it ran (an epoll or timer fd not closed?)",
+                 fds_open() - (before - 2));
 
     char got[sizeof want + 64];
     size_t k = 0;
@@ -264,8 +289,50 @@ static void check_single(const lab_opts_t *o) {
     expect_eof(&r);
     close(client[0]);
     close(client[1]);
+
+    /* No descriptor left to open: a loop that needs one of its own (epoll)
+     * may fail, but then with every connection's fd closed, as promised;
+     * one that needs none serves as usual. */
+    pair_make(&server[0], &client[0]);
+    send_all(client[0], "x\n", 2, 0);
+    shut_wr(client[0], 0);
+    struct rlimit was, full;
+    if (getrlimit(RLIMIT_NOFILE, &was) != 0)
+        lab_fail("getrlimit(RLIMIT_NOFILE) works / %s", strerror(errno));
+    full = was;
+    full.rlim_cur = (rlim_t)fd_highest() + 1;
+    if (setrlimit(RLIMIT_NOFILE, &full) != 0)
+        lab_fail("setrlimit(RLIMIT_NOFILE) works / %s", strerror(errno));
+    static int holes[4096]; /* the free numbers below the limit, taken */
+    int nholes = 0;
+    while (nholes < 4096 && (holes[nholes] = dup(2)) >= 0)
+        nholes++;
+    errno = 0;
+    int rc = loop_serve(server, 1, 0, &st);
+    int err = errno;
+    while (nholes > 0)
+        close(holes[--nholes]);
+    if (setrlimit(RLIMIT_NOFILE, &was) != 0)
+        lab_fail("setrlimit(RLIMIT_NOFILE) works / %s", strerror(errno));
+    expect_closed(server[0], "the connection's fd, also when it cannot serve (no descriptor left)");
+    reader_init(&r, client[0], 0);
+    if (rc == 0) {
+        const char *w = "X\n";
+        for (int i = 0; w[i] != '\0'; i++)
+            if (reader_byte(&r) != w[i])
+                lab_fail("with no descriptor left to open, the loop serves or fails / it returned 0 without "
+                         "answering \"x\"");
+    } else if (rc != -1 || err == 0) {
+        lab_fail("with no descriptor left to open, loop_serve() returns 0 or -1 with errno set / it returned "
+                 "%d, errno %d",
+                 rc, err);
+    }
+    expect_eof(&r);
+    close(client[0]);
     lab_pass("one connection: 3 lines answered in order, a tail without newline ignored, EOF and close; "
-             "an empty connection closed; n = 0 and n < 0 handled");
+             "an empty connection closed; n = 0 and n < 0 handled; no descriptor left open; with no "
+             "descriptor to spare it %s",
+             rc == 0 ? "served" : "failed with the connection closed");
 }
 
 /* ---- pieces: partial reads and many lines per read ------------------------------ */
