@@ -65,27 +65,52 @@ setup() {
     assert_output --partial "this copy has no tests of its own"
 }
 
-@test "gradescope: the zip's run_autograder grades a submission into results.json" {
+# Gradescope's own layout (gradescope-autograders.readthedocs.io, "Autograder
+# Specifications"): the zip unpacked into ROOT/source, run_autograder copied
+# to ROOT/run_autograder, setup.sh run from source/, the upload in
+# ROOT/submission, results.json in ROOT/results; run_autograder started by
+# its path from another folder, with nothing telling it where ROOT is.
+@test "gradescope: unpacked and run as Gradescope does, under a root of the test's choosing" {
     run make -s gradescope LAB=01 DIST="$BATS_TEST_TMPDIR/gs"
     assert_success
     assert_output --regexp "^Gradescope autograder for 01-race-counter: .*/gradescope-01-race-counter.zip \([0-9]+ files\)$"
-    ag=$BATS_TEST_TMPDIR/ag
+    ag=$BATS_TEST_TMPDIR/autograder
     mkdir -p "$ag/source" "$ag/submission"
     unzip -q "$BATS_TEST_TMPDIR/gs/gradescope-01-race-counter.zip" -d "$ag/source"
     assert_file_executable "$ag/source/setup.sh"
     assert_file_executable "$ag/source/run_autograder"
-    # what setup.sh builds after installing the packages
-    run env -u BUILD -u LOCKLAB_BUILD make -s -C "$ag/source" build-grader
-    assert_success
+    cp "$ag/source/run_autograder" "$ag/run_autograder"
+    # setup.sh asks only for what grading needs: no Bats helper libraries
+    # (Ubuntu 22.04 has none), and grading loads none of them.
+    run grep -E 'bats-(assert|support|file)' grading/lib/lab.bash labs/01-race-counter/grade.bats
+    assert_failure
+    run bash -c "sed -n 's/^grade=(\(.*\))$/\1/p' scripts/ensure-deps"
+    refute_output --regexp 'bats-(assert|support|file)'
+    assert_output --partial 'bats'
+    (cd "$ag/source" && env -u BUILD -u LOCKLAB_BUILD ./setup.sh) >"$BATS_TEST_TMPDIR/setup.log" 2>&1 ||
+        fail "setup.sh failed: $(tail -n 5 "$BATS_TEST_TMPDIR/setup.log")"
     assert_file_exists "$ag/source/build/labs/01-race-counter/test.tsan.o"
+
     cp labs/01-race-counter/fixed.c "$ag/submission/counter_solution.c"
-    AUTOGRADER_ROOT=$ag run env -u BUILD -u LOCKLAB_BUILD "$ag/source/run_autograder"
+    cd "$BATS_TEST_TMPDIR"
+    run env -u BUILD -u LOCKLAB_BUILD -u AUTOGRADER_ROOT "$ag/run_autograder"
     assert_success
-    run jq -r '[.score, (.tests | length), ([.tests[].max_score] | add), (.tests | map(.visibility) | unique | join(","))] | @tsv' "$ag/results/results.json"
-    assert_output "$(printf '20\t3\t20\tvisible')"
+    run jq -r '[.score, .output_format, (.tests | length), ([.tests[].max_score] | add), (.tests | map(.visibility) | unique | join(","))] | @tsv' "$ag/results/results.json"
+    # the lab's checks as its grade.bats has them today: name, points
+    checks=$(awk -f "$ROOT/grading/lib/checks.awk" "$ROOT/labs/01-race-counter/grade.bats")
+    assert_output "$(printf '20\ttext\t%d\t20\tvisible' "$(wc -l <<<"$checks")")"
+
+    rm -f "$ag/submission"/*.c "$ag/results/results.json"
+    cp "$ROOT/labs/01-race-counter/broken.c" "$ag/submission/student.c"
+    run env -u BUILD -u LOCKLAB_BUILD -u AUTOGRADER_ROOT "$ag/run_autograder"
+    assert_success
+    run jq -r '.score, (.tests[] | "\(.score)/\(.max_score) \(.status)")' "$ag/results/results.json"
+    # broken.c: the one-thread check passes, every other is caught
+    assert_output "$(awk -F'\t' 'NR == 1 { print $2; print $2 "/" $2 " passed"; next } { print "0/" $2 " failed" }' <<<"$checks")"
+
     # Nothing graded: still a results.json that says why.
-    rm "$ag/submission/counter_solution.c" "$ag/results/results.json"
-    AUTOGRADER_ROOT=$ag run env -u BUILD -u LOCKLAB_BUILD "$ag/source/run_autograder"
+    rm "$ag/submission/student.c" "$ag/results/results.json"
+    run env -u BUILD -u LOCKLAB_BUILD -u AUTOGRADER_ROOT "$ag/run_autograder"
     assert_success
     run jq -r '[.score, .output] | @tsv' "$ag/results/results.json"
     assert_output "$(printf '0\tUpload one C file: student.c (or 01-race-counter.c). Found 0 .c files.')"
