@@ -36,7 +36,17 @@ static void check_single(const lab_opts_t *o) {
     LAB_EXPECT_EQ(0, event_is_set(e), "set after event_clear()");
     LAB_EXPECT_EQ(0, event_wait(e, 0.01), "wait(0.01) on a cleared event");
     event_destroy(e);
-    lab_pass("one thread: set, wait on a set event returns at once, clear, wait(0) on unset is 0");
+    /* Two events at once: each has its own flag. */
+    event_t *a = event_create(), *b = event_create();
+    event_set(a);
+    LAB_EXPECT_EQ(0, event_is_set(b), "an event that was never set, while another one is set");
+    LAB_EXPECT_EQ(0, event_wait(b, 0), "wait(0) on an unset event while another one is set");
+    event_clear(b);
+    LAB_EXPECT_EQ(1, event_is_set(a), "a set event, after another one was cleared");
+    event_destroy(b);
+    event_destroy(a);
+    lab_pass("one thread: set, wait on a set event returns at once, clear, wait(0) on unset is 0; two events "
+             "apart");
 }
 
 static void check_timeout(const lab_opts_t *o) {
@@ -50,6 +60,36 @@ static void check_timeout(const lab_opts_t *o) {
                  took);
     event_destroy(e);
     lab_pass("wait(0.2) on an unset event returned 0 after %.3f s", took);
+}
+
+/* The implementation's wall clock is stepped by an hour each way during a
+ * wait(0.2). A deadline on the monotonic clock does not notice; one taken
+ * from the wall clock ends at once (clock behind) or an hour late (clock
+ * ahead). The lower bound compares times a timer can only exceed; the upper
+ * bound is a watchdog of 2 s, ten times the wait, never a close call. */
+static void jumped_wait(double jump) {
+    event_t *e = event_create();
+    lab_clock_jump = jump;
+    lab_watchdog_arm(2.0, jump > 0 ? "wait(0.2) still waiting after 2 s with the wall clock an hour ahead: a "
+                                     "timed wait must use CLOCK_MONOTONIC (pthread_condattr_setclock)"
+                                   : "wait(0.2) still waiting after 2 s with the wall clock an hour behind");
+    double t0 = lab_now();
+    int r = event_wait(e, 0.2);
+    double took = lab_now() - t0;
+    lab_watchdog_disarm();
+    lab_clock_jump = 0;
+    if (r != 0 || took < 0.2)
+        lab_fail("wait(0.2) on an unset event returns 0 after 0.2 s, whatever the wall clock does / with the "
+                 "wall clock an hour %s it returned %d after %.3f s: a timed wait must use CLOCK_MONOTONIC",
+                 jump > 0 ? "ahead" : "behind", r, took);
+    event_destroy(e);
+}
+
+static void check_clock_jump(const lab_opts_t *o) {
+    (void)o;
+    jumped_wait(-3600);
+    jumped_wait(+3600);
+    lab_pass("wait(0.2) timed out after 0.2 s with the wall clock an hour behind and an hour ahead");
 }
 
 typedef struct {
@@ -169,6 +209,8 @@ static void check_race_free(const lab_opts_t *o) {
 static const lab_check_t checks[] = {
     {"single", "one thread: set, clear, waits on set and unset events", check_single, LAB_PAUSE_OFF},
     {"timeout", "wait(0.2) on an unset event returns 0 after about 0.2 s", check_timeout, LAB_PAUSE_OFF},
+    {"clock-jump", "wait(0.2) times out after 0.2 s when the wall clock jumps an hour either way",
+     check_clock_jump, LAB_PAUSE_OFF},
     {"many-waiters", "16 waiters asleep on one event all wake when it is set", check_many_waiters,
      LAB_PAUSE_OFF},
     {"lost-wakeup", "500 rounds: 4 waiters and a setter released together, nobody sleeps through",

@@ -1,0 +1,60 @@
+/* Wrong submission for lab 05: a fast path that reads owner and depth
+ * without the mutex ("only the owner can see itself there"). Wrong: other
+ * threads write both under the mutex while this thread reads them: a data
+ * race (undefined behaviour in C11; a torn or stale owner can let a second
+ * thread believe it is the owner), which ThreadSanitizer reports. */
+#include "rlock.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "lab.h"
+
+struct rlock {
+    pthread_mutex_t m;
+    pthread_cond_t free; /* signalled when depth drops to 0 */
+    pthread_t owner;     /* meaningful while depth > 0 */
+    int depth;
+};
+
+rlock_t *rlock_create(void) {
+    rlock_t *l = lab_calloc(1, sizeof *l);
+    lab_mutex_init(&l->m, NULL);
+    lab_cond_init(&l->free, NULL);
+    return l;
+}
+
+void rlock_acquire(rlock_t *l) {
+    pthread_t self = pthread_self();
+    if (l->depth > 0 && pthread_equal(l->owner, self)) {
+        l->depth++; /* unlocked fast path */
+        return;
+    }
+    lab_mutex_lock(&l->m);
+    if (l->depth > 0 && pthread_equal(l->owner, self)) {
+        l->depth++; /* the owner again: count it */
+    } else {
+        while (l->depth > 0)
+            lab_cond_wait(&l->free, &l->m);
+        l->owner = self;
+        l->depth = 1;
+    }
+    lab_mutex_unlock(&l->m);
+}
+
+int rlock_release(rlock_t *l) {
+    int rc = 0;
+    lab_mutex_lock(&l->m);
+    if (l->depth == 0 || !pthread_equal(l->owner, pthread_self()))
+        rc = EPERM; /* not yours to release */
+    else if (--l->depth == 0)
+        lab_cond_signal(&l->free);
+    lab_mutex_unlock(&l->m);
+    return rc;
+}
+
+void rlock_destroy(rlock_t *l) {
+    lab_cond_destroy(&l->free);
+    lab_mutex_destroy(&l->m);
+    free(l);
+}

@@ -1,0 +1,59 @@
+/* Wrong submission for lab 06: release() gives the unit back to the
+ * semaphore before it marks the connection free. Wrong: a waiting user is
+ * admitted at once and scans busy[] before the connection is given back,
+ * finds all busy and returns -1 (or, with a retry, takes the wrong one). */
+#include "pool.h"
+
+#include <errno.h>
+#include <semaphore.h>
+#include <stdlib.h>
+
+#include "lab.h"
+
+struct pool {
+    int size;
+    sem_t room;        /* connections not taken */
+    pthread_mutex_t m; /* guards busy[] */
+    int *busy;
+};
+
+pool_t *pool_create(int size) {
+    pool_t *p = lab_calloc(1, sizeof *p);
+    p->size = size;
+    if (sem_init(&p->room, 0, (unsigned)size) != 0)
+        lab_pthread_die(errno, "sem_init(&p->room)", __FILE__, __LINE__);
+    lab_mutex_init(&p->m, NULL);
+    p->busy = lab_calloc((size_t)size, sizeof *p->busy);
+    return p;
+}
+
+int pool_acquire(pool_t *p) {
+    while (sem_wait(&p->room) != 0) /* sleeps while none is free */
+        if (errno != EINTR)
+            lab_pthread_die(errno, "sem_wait(&p->room)", __FILE__, __LINE__);
+    int conn = -1;
+    lab_mutex_lock(&p->m);
+    for (int c = 0; c < p->size && conn < 0; c++)
+        if (!p->busy[c]) {
+            lab_pause(); /* the same window: others wait at the mutex */
+            p->busy[c] = 1;
+            conn = c;
+        }
+    lab_mutex_unlock(&p->m);
+    return conn; /* admitted, so one was free */
+}
+
+void pool_release(pool_t *p, int conn) {
+    if (sem_post(&p->room) != 0) /* room first... */
+        lab_pthread_die(errno, "sem_post(&p->room)", __FILE__, __LINE__);
+    lab_mutex_lock(&p->m); /* ...connection later */
+    p->busy[conn] = 0;
+    lab_mutex_unlock(&p->m);
+}
+
+void pool_destroy(pool_t *p) {
+    sem_destroy(&p->room);
+    lab_mutex_destroy(&p->m);
+    free(p->busy);
+    free(p);
+}
