@@ -10,12 +10,12 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:5,catches-broken
-@test "at most 3 of 10 users hold a connection at once, and every request is served" {
+@test "2 pools at once: at most 3 of the 10 users of a pool hold a connection at once, and every request is served" {
     lab_check at-most
 }
 
 # bats test_tags=points:4,catches-broken
-@test "no connection is ever held by two users at once" {
+@test "2 pools at once: no connection is ever held by two users at once" {
     lab_check no-double
 }
 

@@ -20,7 +20,10 @@ int event_is_set(event_t *e);
 
 /* Wait until the event is set: 1 once it is (at once if it already is), 0
  * if `timeout_s` seconds (>= 0) pass first. timeout_s < 0 waits forever.
- * A waiting thread sleeps; it does not spin. */
+ * A waiting thread sleeps; it does not spin. The timeout is measured on
+ * the monotonic clock: a step of the wall clock (CLOCK_REALTIME, which
+ * pthread_cond_timedwait() uses unless told otherwise) must neither shorten
+ * nor stretch it. */
 int event_wait(event_t *e, double timeout_s);
 
 void event_destroy(event_t *e);

@@ -35,6 +35,6 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:3,catches-broken
-@test "ThreadSanitizer finds no data race in set, is_set and wait" {
+@test "ThreadSanitizer finds no data race in set, clear, is_set and wait" {
     lab_check_tsan race-free
 }

@@ -180,7 +180,8 @@ static void check_idle(const lab_opts_t *o) {
 }
 
 typedef struct {
-    event_t *e;
+    event_t *e, *blink; /* blink: cleared and set again and again */
+    atomic_int polling;
 } poll_t;
 
 static void poller_or_setter(const lab_worker_t *w) {
@@ -189,21 +190,34 @@ static void poller_or_setter(const lab_worker_t *w) {
         sleep_ms(20); /* the poller is surely looking by now (a sleep orders nothing for TSan) */
         event_set(p->e);
     } else if (w->index == 1) {
-        while (!event_is_set(p->e))
+        while (!event_is_set(p->e)) {
+            (void)event_is_set(p->blink);
+            (void)event_wait(p->blink, 0);
             sched_yield();
+        }
+        atomic_store(&p->polling, 0);
+    } else if (w->index == 2) {
+        while (atomic_load(&p->polling)) { /* clear() races with is_set() and wait() too */
+            event_clear(p->blink);
+            event_set(p->blink);
+            sched_yield();
+        }
     } else {
         event_wait(p->e, -1);
     }
 }
 
 /* For the ThreadSanitizer build: one thread sets while another polls
- * event_is_set() and others wait. */
+ * event_is_set() and others wait; meanwhile a second event is cleared and
+ * set over and over while the poller reads it. */
 static void check_race_free(const lab_opts_t *o) {
     (void)o;
-    poll_t p = {event_create()};
-    lab_threads_run(4, poller_or_setter, &p);
+    poll_t p = {event_create(), event_create()};
+    atomic_init(&p.polling, 1);
+    lab_threads_run(5, poller_or_setter, &p);
+    event_destroy(p.blink);
     event_destroy(p.e);
-    lab_pass("set() while others poll and wait: no race");
+    lab_pass("set() while others poll and wait, clear() and set() while one polls: no race");
 }
 
 static const lab_check_t checks[] = {
@@ -216,7 +230,8 @@ static const lab_check_t checks[] = {
     {"lost-wakeup", "500 rounds: 4 waiters and a setter released together, nobody sleeps through",
      check_lost_wakeup, LAB_PAUSE_RANDOM},
     {"idle", "a waiter burns (almost) no CPU", check_idle, LAB_PAUSE_OFF},
-    {"race-free", "set() while others poll and wait, for the ThreadSanitizer build", check_race_free,
+    {"race-free", "set() while others poll and wait, clear() while one polls, for the ThreadSanitizer build",
+     check_race_free,
      LAB_PAUSE_OFF},
 };
 
