@@ -171,3 +171,21 @@ setup_file() {
     run awk -F, 'NR > 1 && $2 == "gil" && $17 != 1' "$t"
     assert_output ""
 }
+
+@test "worker counts follow the machine: powers of two up to the CPUs, the CPU count, then oversubscribed" {
+    run "$ROOT/harness/counts" --cpus 2
+    assert_output "1,2,4"
+    run "$ROOT/harness/counts" --cpus 2 --times 4
+    assert_output "1,2,4,8"
+    run "$ROOT/harness/counts" --cpus 6
+    assert_output "1,2,4,6,12"
+    run "$ROOT/harness/counts" --cpus 64
+    assert_output "1,2,4,8,16,32,64,128"
+    run "$ROOT/harness/counts" --cpus 1
+    assert_output "1,2"
+    # this machine: ends at twice what nproc says
+    run "$ROOT/harness/counts"
+    assert_output --regexp ",$((2 * $(nproc)))$"
+    run "$ROOT/harness/counts" --times x
+    assert_failure 2
+}
