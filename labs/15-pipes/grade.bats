@@ -10,13 +10,18 @@ load ../../grading/lib/lab
     lab_check single
 }
 
-# bats test_tags=points:6,catches-broken
+# bats test_tags=points:5,catches-broken
 @test "4 producers x 48 messages of 8 B to 192 KiB: each exactly once, intact, in per-producer order" {
     lab_check many-producers
 }
 
-# bats test_tags=points:4,catches-broken
-@test "the consumer sees EOF once every producer has ended; no child left" {
+# bats test_tags=points:3,catches-broken
+@test "2 producers x 3 threads sharing each one's sending end: frames never mix" {
+    lab_check threads-share-end
+}
+
+# bats test_tags=points:3,catches-broken
+@test "the consumer sees EOF once every producer has ended; no child left, no descriptor leaked" {
     lab_check eof
 }
 
@@ -25,7 +30,7 @@ load ../../grading/lib/lab
     lab_check consumer-quits
 }
 
-# bats test_tags=points:4,catches-broken
+# bats test_tags=points:3,catches-broken
 @test "signals every 250 us interrupt blocked reads and writes: every message still intact" {
     lab_check eintr
 }

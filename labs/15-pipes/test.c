@@ -12,6 +12,7 @@
  *   ok: many-producers: 4 producers x 48 messages of 8 B to 192 KiB (108 over PIPE_BUF) arrived exactly once, intact, in order
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -347,6 +348,45 @@ static int producer_main(chan_t *tx, int index, void *arg) {
     return 0;
 }
 
+/* threads-share-end: each producer process runs THREADS_PER threads on its
+ * one sending end; thread t of producer i is sender i x THREADS_PER + t. */
+enum { THREADS_PER = 3 };
+
+typedef struct {
+    chan_t *tx;
+    int index;
+    uint32_t nmsg;
+    atomic_int failed; /* 10 + errno of the first failed send, else 0 */
+} crew_plan_t;
+
+static void sender_thread(const lab_worker_t *w) {
+    crew_plan_t *c = w->arg;
+    int me = c->index * THREADS_PER + w->index;
+    unsigned char *buf = malloc(BIG_MAX);
+    if (buf == NULL) {
+        atomic_store(&c->failed, 2);
+        return;
+    }
+    for (uint32_t seq = 0; seq < c->nmsg && !atomic_load(&c->failed); seq++) {
+        size_t len = msg_size(KIND_MIXED, me, seq, c->nmsg);
+        msg_fill(buf, len, me, seq);
+        if (chan_send(c->tx, buf, len) != 0) {
+            int want = 0;
+            atomic_compare_exchange_strong(&c->failed, &want, send_fail());
+        }
+    }
+    free(buf);
+}
+
+static int producer_threads(chan_t *tx, int index, void *arg) {
+    const plan_t *plan = arg;
+    producer_begin();
+    crew_plan_t c = {.tx = tx, .index = index, .nmsg = plan->nmsg};
+    atomic_init(&c.failed, 0);
+    lab_threads_run(THREADS_PER, sender_thread, &c);
+    return atomic_load(&c.failed);
+}
+
 /* Keeps sending until the consumer has gone: EPIPE is the right ending. */
 static int producer_until_epipe(chan_t *tx, int index, void *arg) {
     (void)arg;
@@ -456,6 +496,54 @@ static void check_many(const lab_opts_t *o) {
     free(buf);
 }
 
+/* The header lets the threads of a process share one sending end: several
+ * threads per producer send frames bigger than PIPE_BUF at once, and
+ * their frames must not mix any more than those of separate processes. */
+static void check_threads(const lab_opts_t *o) {
+    int nprod = lab_opt_threads(o, 2);
+    long nmsg = lab_opt_iters(o, 24);
+    if (nprod * THREADS_PER > MAXP)
+        lab_fail("at most %d producers / --threads %d", MAXP / THREADS_PER, nprod);
+    msg_seed = lab_seed_for(15);
+    plan_t plan = {KIND_MIXED, (uint32_t)nmsg};
+    chan_t *rx = spawn(nprod, producer_threads, &plan);
+    _Atomic long progress;
+    atomic_init(&progress, 0);
+    lab_stall_t *st = lab_stall_watch(&progress, 1.0,
+                                      "messages stopped arriving: the consumer waits for bytes no sender "
+                                      "will send (a message boundary was lost)");
+    unsigned char *buf = lab_calloc(1, CAP);
+    int senders = nprod * THREADS_PER;
+    stream_t s;
+    stream_init(&s, KIND_MIXED, senders, (uint32_t)nmsg);
+    for (long k = 0; k < senders * nmsg; k++) {
+        stream_take(&s, buf, chan_recv(rx, buf, CAP));
+        atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
+    }
+    lab_stall_stop(st);
+    chan_close(rx);
+    reap_all_ok();
+    lab_pass("%d producers x %d threads on each one's sending end x %ld messages of 8 B to %d KiB "
+             "(%ld over PIPE_BUF): exactly once, intact, in per-thread order",
+             nprod, THREADS_PER, nmsg, BIG_MAX / 1024, s.over_pipe_buf);
+    stream_free(&s);
+    free(buf);
+}
+
+/* Descriptors this process has open now (the driver opens none of its own
+ * between two counts). */
+static int open_fds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        lab_fail("/proc/self/fd can be read / %s", strerror(errno));
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the directory's own descriptor */
+}
+
 /* When every producer has ended, the consumer's next chan_recv() is 0. */
 static void check_eof(const lab_opts_t *o) {
     int nprod = lab_opt_threads(o, 3);
@@ -463,6 +551,7 @@ static void check_eof(const lab_opts_t *o) {
     if (nprod > MAXP)
         lab_fail("at most %d producers / --threads %d", MAXP, nprod);
     msg_seed = lab_seed_for(15);
+    int fds_before = open_fds();
     plan_t plan = {KIND_TINY, (uint32_t)nmsg};
     chan_t *rx = spawn(nprod, producer_main, &plan);
     _Atomic long progress;
@@ -492,7 +581,12 @@ static void check_eof(const lab_opts_t *o) {
     pid_t left = waitpid(-1, NULL, WNOHANG);
     if (left != -1 || errno != ECHILD)
         lab_fail("no child left once the producers are reaped / waitpid(-1) found %d", (int)left);
-    lab_pass("%d producers x %ld messages, then EOF; no child left", nprod, nmsg);
+    int fds_after = open_fds();
+    if (fds_after != fds_before)
+        lab_fail("the consumer's descriptors all closed once chan_close() returns / %d open before "
+                 "chan_spawn_producers(), %d after chan_close(): a pipe end leaked",
+                 fds_before, fds_after);
+    lab_pass("%d producers x %ld messages, then EOF; no child left, no descriptor leaked", nprod, nmsg);
     stream_free(&s);
     free(buf);
 }
@@ -605,7 +699,10 @@ static const lab_check_t checks[] = {
      check_single, LAB_PAUSE_OFF},
     {"many-producers", "4 producers x 48 messages of 8 B to 192 KiB: exactly once, intact, in order",
      check_many, LAB_PAUSE_OFF},
-    {"eof", "the consumer sees EOF once every producer has ended", check_eof, LAB_PAUSE_OFF},
+    {"threads-share-end", "2 producers x 3 threads on each one's sending end: frames never mix", check_threads,
+     LAB_PAUSE_RANDOM},
+    {"eof", "the consumer sees EOF once every producer has ended; no descriptor leaked", check_eof,
+     LAB_PAUSE_OFF},
     {"consumer-quits", "producers get EPIPE, not a hang, when the consumer quits early", check_consumer_quits,
      LAB_PAUSE_OFF},
     {"eintr", "signals every 250 us interrupt blocked reads and writes: every message still intact",
