@@ -453,11 +453,30 @@ static void check_holder_killed(const lab_opts_t *o) {
                  waiters, iters, want, got);
     shm_value_add(j.v, 1);
     LAB_EXPECT_EQ(want + 1, shm_value_get(j.v), "the value after one more add, in the driver");
+
+    /* The turns above prove the lock can be taken after the death, not
+     * that it still excludes anyone: a lock left unusable
+     * (ENOTRECOVERABLE) whose errors are ignored lets everybody in. So
+     * the same value now takes concurrent adds with the window stretched. */
+    lab_pause_mode = LAB_PAUSE_RANDOM;
+    lab_perturb_on = 1;
+    crew_init(&cr, 1);
+    for (int k = 0; k < waiters; k++)
+        crew_spawn(&cr, "adding after the death", 0, adder, k, &j);
+    crew_release(&cr);
+    crew_wait(&cr, b, 1.0, "processes stuck after the holder's death: the lock no longer works");
+    long after = want + 1 + waiters * iters;
+    got = shm_value_get(j.v);
+    if (got != after)
+        lab_fail("after the holder's death the lock still excludes: %d processes x %ld concurrent adds "
+                 "== %ld / got %ld (is every change made under the lock, and was it marked consistent after "
+                 "EOWNERDEAD?)",
+                 waiters, iters, after - want - 1, got - want - 1);
     shm_value_destroy(j.v);
     unmap(b, sizeof *b);
     lab_pass("a process died holding the value's lock; the %d waiting for it all finished, "
-             "%ld == %ld + %d x %ld",
-             waiters, want, j.before, waiters, iters);
+             "%ld == %ld + %d x %ld; then %d x %ld concurrent adds, none lost",
+             waiters, want, j.before, waiters, iters, waiters, iters);
 }
 
 /* ---- threads on the same value ----------------------------------------------- */
