@@ -9,17 +9,17 @@ load ../../grading/lib/lab
     lab_check single
 }
 
-# bats test_tags=points:4,catches-broken
+# bats test_tags=points:3,catches-broken
 @test "future_get() waits for a running task, a queued task, and 200 fresh ones" {
     lab_check future-waits
 }
 
-# bats test_tags=points:5,catches-broken
+# bats test_tags=points:4,catches-broken
 @test "3000 tasks from 4 threads, got one by one and through pool_map: each runs exactly once, each value right" {
     lab_check exactly-once
 }
 
-# bats test_tags=points:4,catches-broken
+# bats test_tags=points:3,catches-broken
 @test "shutdown(wait=1) drains: every queued task runs before it returns" {
     lab_check drain
 }
@@ -29,17 +29,27 @@ load ../../grading/lib/lab
     lab_check cancel
 }
 
+# bats test_tags=points:2,catches-broken
+@test "every waiter wakes: 4 getters on each of 4 futures, 3 on each of 4 cancelled ones; future_free() waits while others finish" {
+    lab_check many-waiters
+}
+
+# bats test_tags=points:2,catches-broken
+@test "a pool of 4 keeps its 4 workers: after bursts of short tasks, 4 tasks that wait for each other run at once" {
+    lab_check workers-stay
+}
+
 # bats test_tags=points:2
 @test "idle workers, and a future_get() waiting behind a slow task, burn (almost) no CPU" {
     lab_check idle
 }
 
 # bats test_tags=points:3
-@test "process pool: ppool_map computes 10000 items on 4 processes, each once, results exact" {
+@test "process pool: ppool_map computes 10000 items on 4 processes, and 8 small maps, each once, results exact, no descriptor leaked" {
     lab_check process-map
 }
 
-# bats test_tags=points:4,catches-broken
+# bats test_tags=points:3,catches-broken
 @test "ThreadSanitizer finds no data race in submit, get, map, drain and cancel" {
     lab_check_tsan race-free
 }

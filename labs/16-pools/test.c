@@ -9,6 +9,7 @@
  *   ok: exactly-once: 3000 tasks from 4 threads on 3 workers: each ran exactly once, and each future held its value when read
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -468,6 +469,272 @@ static void check_cancel(const lab_opts_t *o) {
     lab_pass("shutdown(wait=0) cancelled %d queued tasks at once and returned after the running one", QUEUED);
 }
 
+/* ---- many waiters of every kind ---------------------------------------------- */
+
+/* A thread that waits on one future (future_get, or future_free), with its
+ * kernel thread id so the driver can see it asleep. */
+typedef struct {
+    future_t *f;
+    int frees; /* 1: future_free() instead of future_get() */
+    long got;
+    atomic_int tid; /* 0 until the thread runs */
+    atomic_int out; /* 1 once its call returned */
+    pthread_t th;
+} waiter_t;
+
+static _Atomic long waits_ended;
+
+static void *waiter_main(void *arg) {
+    waiter_t *w = arg;
+    atomic_store(&w->tid, (int)gettid());
+    if (w->frees)
+        future_free(w->f);
+    else
+        w->got = future_get(w->f);
+    atomic_store(&w->out, 1);
+    atomic_fetch_add(&waits_ended, 1);
+    return NULL;
+}
+
+static void waiter_start(waiter_t *w, future_t *f, int frees) {
+    w->f = f;
+    w->frees = frees;
+    w->got = -1;
+    atomic_init(&w->tid, 0);
+    atomic_init(&w->out, 0);
+    lab_thread_create(&w->th, NULL, waiter_main, w);
+}
+
+/* The state letter of one of this process's threads in /proc. */
+static char thread_state(int tid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close = strrchr(buf, ')');
+    return close != NULL && close[1] == ' ' ? close[2] : '?';
+}
+
+/* Until every waiter is asleep in the kernel in three looks in a row: then
+ * each is inside its wait, and whatever wakes it must reach it. A waiter
+ * that returned already is named; one that never sleeps is spinning. */
+static void waiters_asleep(waiter_t *w, int n, const char *what) {
+    double until = lab_now() + 5.0;
+    for (int calm = 0; calm < 3;) {
+        int all = 1;
+        for (int i = 0; i < n && all; i++) {
+            if (atomic_load(&w[i].out))
+                lab_fail("%s waits while its task is not finished / it returned %ld at once", what, w[i].got);
+            int tid = atomic_load(&w[i].tid);
+            char c = tid == 0 ? 'R' : thread_state(tid);
+            all = c == 'S' || c == 'D';
+        }
+        calm = all ? calm + 1 : 0;
+        if (lab_now() > until)
+            lab_fail("%s sleeps while it waits / some still runnable after 5 s: spinning?", what);
+        sleep_ms(2);
+    }
+}
+
+/* Until `want` waits have ended; the stall watchdog names a waiter that
+ * was never woken. */
+static void waits_end(long want) {
+    while (atomic_load(&waits_ended) < want)
+        sleep_ms(1);
+}
+
+/* The header lets any number of threads wait on one future. Every one of
+ * them must wake: 4 getters on each of 4 futures (2 running, 2 queued); 3
+ * getters on each of 4 queued futures that shutdown(wait=0) cancels; and a
+ * future_free() of a running task, which must keep waiting while other
+ * tasks finish (and wake their waiters) around it. */
+static void check_many_waiters(const lab_opts_t *o) {
+    (void)o;
+    enum { PER = 4, FUTS = 4, CPER = 3 };
+    atomic_init(&waits_ended, 0);
+    lab_stall_t *st = lab_stall_watch(&waits_ended, 1.0,
+                                      "pool never finished: a waiter of a finished or cancelled future was "
+                                      "never woken (a signal where every waiter needs a broadcast?)");
+    pool_t *p = pool_create(2);
+    gate_t g;
+    gate_init(&g);
+    gated_t ga = {&g, 4242}, gb = {&g, 4343};
+    item_t *it = items_new(2);
+    future_t *fs[FUTS];
+    long want[FUTS] = {4242, 4343, expect_of(0), expect_of(1)};
+    fs[0] = pool_submit(p, gated_task, &ga);
+    fs[1] = pool_submit(p, gated_task, &gb);
+    gate_wait_started(&g, 2);
+    fs[2] = pool_submit(p, count_task, &it[0]);
+    fs[3] = pool_submit(p, count_task, &it[1]);
+    waiter_t w[PER * FUTS];
+    for (int i = 0; i < PER * FUTS; i++)
+        waiter_start(&w[i], fs[i % FUTS], 0);
+    waiters_asleep(w, PER * FUTS, "future_get() of a running or queued task");
+    gate_open(&g);
+    waits_end(PER * FUTS);
+    for (int i = 0; i < PER * FUTS; i++) {
+        lab_thread_join(w[i].th, NULL);
+        if (w[i].got != want[i % FUTS])
+            lab_fail("each of %d getters of a future gets its value %ld / one got %ld", PER, want[i % FUTS],
+                     w[i].got);
+    }
+    for (int i = 0; i < FUTS; i++)
+        future_free(fs[i]);
+    gate_destroy(&g);
+
+    /* future_free() of a running task while others finish around it. */
+    gate_init(&g);
+    gated_t gx = {&g, 7};
+    future_t *fx = pool_submit(p, gated_task, &gx);
+    gate_wait_started(&g, 1);
+    waiter_t fr;
+    waiter_start(&fr, fx, 1);
+    waiters_asleep(&fr, 1, "future_free() of a running task");
+    item_t *more = items_new(50);
+    for (long k = 0; k < 50; k++) {
+        future_t *f = pool_submit(p, count_task, &more[k]);
+        LAB_EXPECT_EQ(expect_of(k), future_get(f), "a task that ran beside a future_free()");
+        future_free(f);
+    }
+    sleep_ms(5);
+    if (atomic_load(&fr.out))
+        lab_fail("future_free() of a running task waits until it has finished / it returned while the task "
+                 "was still running, once other tasks had finished: a worker would write into freed memory");
+    gate_open(&g);
+    waits_end(PER * FUTS + 1);
+    lab_thread_join(fr.th, NULL);
+    free(more);
+    shutdown_watched(p, 1);
+    gate_destroy(&g);
+
+    /* Getters of queued tasks that shutdown(wait=0) cancels. */
+    gate_init(&g);
+    gated_t gc = {&g, 4242};
+    shutdown_t sd = {.p = pool_create(1)};
+    future_t *fa = pool_submit(sd.p, gated_task, &gc);
+    gate_wait_started(&g, 1);
+    item_t *cit = items_new(FUTS);
+    for (int i = 0; i < FUTS; i++)
+        fs[i] = pool_submit(sd.p, count_task, &cit[i]);
+    waiter_t cw[CPER * FUTS];
+    for (int i = 0; i < CPER * FUTS; i++)
+        waiter_start(&cw[i], fs[i % FUTS], 0);
+    waiters_asleep(cw, CPER * FUTS, "future_get() of a queued task");
+    lab_thread_create(&sd.tid, NULL, shutdown_main, &sd);
+    waits_end(PER * FUTS + 1 + CPER * FUTS);
+    for (int i = 0; i < CPER * FUTS; i++) {
+        lab_thread_join(cw[i].th, NULL);
+        if (cw[i].got != 0)
+            lab_fail("each of %d getters of a cancelled future gets 0 / one got %ld", CPER, cw[i].got);
+    }
+    lab_stall_stop(st);
+    lab_watchdog_arm(o->timeout < 5 ? o->timeout : 5,
+                     "pool never finished: pool_shutdown(p, 0) never returned after its running task ended");
+    gate_open(&g);
+    lab_thread_join(sd.tid, NULL);
+    LAB_EXPECT_EQ(4242, future_get(fa), "the task that ran through shutdown(wait=0)");
+    for (int i = 0; i < FUTS; i++)
+        future_free(fs[i]);
+    future_free(fa);
+    gate_destroy(&g);
+    free(cit);
+    free(it);
+    lab_pass("%d getters on each of %d futures, a future_free() while %d tasks finished beside it, %d "
+             "getters on each of %d cancelled futures: every one woke, none too early",
+             PER, FUTS, 50, CPER, FUTS);
+}
+
+/* ---- the pool keeps its workers -------------------------------------------------- */
+
+/* A task that waits (at most 3 s) until `need` tasks are inside at once. */
+typedef struct {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int inside, need;
+} meet_t;
+
+static long meet_task(void *arg) {
+    meet_t *mt = arg;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += 3;
+    lab_mutex_lock(&mt->m);
+    mt->inside++;
+    lab_cond_broadcast(&mt->c);
+    while (mt->inside < mt->need)
+        if (pthread_cond_timedwait(&mt->c, &mt->m, &until) == ETIMEDOUT)
+            break;
+    long seen = mt->inside;
+    lab_mutex_unlock(&mt->m);
+    return seen;
+}
+
+typedef struct {
+    pool_t *p;
+    item_t *items;
+    long per;
+} burst_t;
+
+static void burst_submitter(const lab_worker_t *w) {
+    burst_t *b = w->arg;
+    item_t *mine = b->items + (long)w->index * b->per;
+    for (long k = 0; k < b->per; k++) {
+        future_t *f = pool_submit(b->p, count_task, &mine[k]);
+        once_check(&mine[k], future_get(f));
+        future_free(f);
+    }
+}
+
+/* A pool of N is N workers for as long as it lives: after every burst of
+ * short tasks (workers woken, and the queue emptied under them by busier
+ * ones), N tasks that wait for each other must all run at once. */
+static void check_workers_stay(const lab_opts_t *o) {
+    enum { WORKERS = 4, SUBMITTERS = 3 };
+    long rounds = lab_opt_iters(o, 25), per = 40;
+    /* The task's own lab_pause() would only slow the bursts down: the
+     * windows that matter are in the pool's code, perturbed here. */
+    lab_perturb_on = 1;
+    pool_t *p = pool_create(WORKERS);
+    item_t *items = items_new(SUBMITTERS * per);
+    meet_t mt;
+    lab_mutex_init(&mt.m, NULL);
+    pthread_condattr_t ca;
+    LAB_PTHREAD(pthread_condattr_init(&ca));
+    LAB_PTHREAD(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
+    lab_cond_init(&mt.c, &ca);
+    LAB_PTHREAD(pthread_condattr_destroy(&ca));
+    for (long r = 0; r < rounds; r++) {
+        for (long i = 0; i < SUBMITTERS * per; i++)
+            atomic_store(&items[i].runs, 0);
+        burst_t b = {p, items, per};
+        lab_threads_run(SUBMITTERS, burst_submitter, &b);
+        mt.inside = 0;
+        mt.need = WORKERS;
+        future_t *fs[WORKERS];
+        for (int i = 0; i < WORKERS; i++)
+            fs[i] = pool_submit(p, meet_task, &mt);
+        for (int i = 0; i < WORKERS; i++) {
+            long seen = future_get(fs[i]);
+            if (seen < WORKERS)
+                lab_fail("a pool of %d runs %d tasks at once (round %ld) / only %ld got in within 3 s: a worker "
+                         "left the pool (one woken to find the queue empty must wait again, not leave)",
+                         WORKERS, WORKERS, r + 1, seen);
+            future_free(fs[i]);
+        }
+    }
+    shutdown_watched(p, 1);
+    lab_cond_destroy(&mt.c);
+    lab_mutex_destroy(&mt.m);
+    free(items);
+    lab_pass("%ld rounds of %d x %ld short tasks, each followed by %d tasks that met inside the pool of %d",
+             rounds, SUBMITTERS, per, WORKERS, WORKERS);
+}
+
 static long sleepy_task(void *arg) {
     (void)arg;
     sleep_ms(100);
@@ -541,14 +808,28 @@ static void ppool_expect(int procs, long (*fn)(long), const long *in, long *out,
     LAB_EXPECT_EQ(n, atomic_load(calls_shared), "calls of fn, all processes together (each item once)");
 }
 
+/* Descriptors this process has open now. */
+static int open_fds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        lab_fail("/proc/self/fd can be read / %s", strerror(errno));
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the directory's own descriptor */
+}
+
 static void check_process_map(const lab_opts_t *o) {
-    lab_watchdog_arm(o->timeout < 5 ? o->timeout : 5,
+    lab_watchdog_arm(o->timeout < 8 ? o->timeout : 8,
                      "ppool_map never returned: a worker hung, or a write end of the pipe stayed open");
     calls_shared =
         mmap(NULL, sizeof *calls_shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (calls_shared == MAP_FAILED)
         lab_fail("a shared counter for the check / mmap: %s", strerror(errno));
     atomic_init(calls_shared, 0);
+    int fds_before = open_fds();
     size_t n = (size_t)lab_opt_iters(o, 10000), room = n < 100 ? 100 : n;
     long *in = lab_calloc(room, sizeof *in), *out = lab_calloc(room, sizeof *out);
     for (size_t i = 0; i < room; i++)
@@ -577,6 +858,21 @@ static void check_process_map(const lab_opts_t *o) {
     errno = 0;
     if (ppool_map(0, proc_square, in, out, 10) != -1 || errno != EINVAL)
         lab_fail("ppool_map(0 procs, ...) returns -1 with EINVAL / it did not (errno %d)", errno);
+
+    /* Many small maps with more processes than cores and the workers'
+     * own code perturbed: two workers must never take the same indices. */
+    lab_perturb_on = 1;
+    for (int r = 0; r < 8; r++) {
+        ppool_expect(4, proc_square, in, out, 48);
+        for (size_t i = 0; i < 48; i++)
+            LAB_EXPECT_EQ(in[i] * in[i] + 1, out[i], "a result of a small map on 4 processes");
+    }
+    lab_perturb_on = 0;
+    int fds_after = open_fds();
+    if (fds_after != fds_before)
+        lab_fail("ppool_map closes every descriptor it opened / %d open before the first call, %d after "
+                 "the last: a pipe end leaked",
+                 fds_before, fds_after);
 
     /* Every worker was waited for: no child is left, not even a zombie. */
     errno = 0;
@@ -670,6 +966,10 @@ static const lab_check_t checks[] = {
      check_exactly_once, LAB_PAUSE_RANDOM},
     {"drain", "shutdown(wait=1) runs every queued task", check_drain, LAB_PAUSE_RANDOM},
     {"cancel", "shutdown(wait=0) cancels queued tasks, lets the running one finish", check_cancel,
+     LAB_PAUSE_OFF},
+    {"many-waiters", "many getters per future, of done and cancelled tasks; future_free waits", check_many_waiters,
+     LAB_PAUSE_RANDOM},
+    {"workers-stay", "after bursts of short tasks the pool still runs N tasks at once", check_workers_stay,
      LAB_PAUSE_OFF},
     {"idle", "idle workers, and a get waiting behind a slow task, burn (almost) no CPU", check_idle,
      LAB_PAUSE_OFF},
