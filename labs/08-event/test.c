@@ -212,7 +212,7 @@ static void poller_or_setter(const lab_worker_t *w) {
  * set over and over while the poller reads it. */
 static void check_race_free(const lab_opts_t *o) {
     (void)o;
-    poll_t p = {event_create(), event_create()};
+    poll_t p = {.e = event_create(), .blink = event_create()};
     atomic_init(&p.polling, 1);
     lab_threads_run(5, poller_or_setter, &p);
     event_destroy(p.blink);
