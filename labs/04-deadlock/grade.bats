@@ -24,7 +24,15 @@ load ../../grading/lib/lab
     lab_check random
 }
 
-# bats test_tags=points:5,catches-broken
-@test "ThreadSanitizer finds no lock-order inversion (and no race) in account_transfer" {
-    lab_check_tsan lock-order
+# bats test_tags=points:3
+@test "every transfer is one step: readers never see money in neither or both accounts" {
+    lab_check in-flight
+}
+
+# TSan's lock-order report is off: it flags locks taken in both orders even
+# under one outer lock that makes them safe (a correct design); the two
+# no-deadlock checks above provoke a real cycle instead.
+# bats test_tags=points:2
+@test "ThreadSanitizer finds no data race while threads transfer and read balances" {
+    LAB_TSAN_EXTRA=detect_deadlocks=0 lab_check_tsan race-free
 }

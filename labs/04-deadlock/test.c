@@ -105,19 +105,147 @@ static void check_random(const lab_opts_t *o) {
              threads, n);
 }
 
-/* For the ThreadSanitizer build: one thread, so nothing can hang, moves
- * money a->b and then b->a. Locks taken in both orders are a deadlock
- * waiting for the right timing, and TSan's lock-order check says so. */
-static void check_lock_order(const lab_opts_t *o) {
-    (void)o;
-    account_t *a = account_create(1, 100), *b = account_create(2, 100);
-    account_transfer(a, b, 10);
-    account_transfer(b, a, 20);
-    LAB_EXPECT_EQ(110, account_balance(a), "balance after a->b 10, b->a 20");
-    LAB_EXPECT_EQ(90, account_balance(b), "balance after a->b 10, b->a 20");
-    account_destroy(a);
-    account_destroy(b);
-    lab_pass("transfers both ways on one thread: balances right");
+/* Transfers must look like one step to a reader, not only keep the final
+ * total. Money only ever flows a -> b within a pair, so a reader that takes
+ * a's balance and then b's can only see a sum >= the pair's total (b has
+ * received at least what a had given when a was read), and one reading b
+ * then a a sum <= it. A transfer split in two (the money out of one account
+ * before it is in the other, or the other way round) breaks one of the
+ * bounds the moment a reader falls into the gap. Pairs alternate which of
+ * the two has the lower id, so both lock orders of an ordered design run. */
+enum { PAIRS = 2, PAIR_TOTAL = 2000 };
+
+typedef struct {
+    account_t *a[PAIRS], *b[PAIRS];
+    long transfers;
+    atomic_int movers_left;
+    _Atomic long done;
+    long bad_sum[PAIRS], bad_first[PAIRS];
+    int bad_kind[PAIRS]; /* 1: a then b read below the total, 2: b then a above it */
+} pairs_t;
+
+static void pair_worker(const lab_worker_t *w) {
+    pairs_t *p = w->arg;
+    int pair = w->index % PAIRS, role = (w->index / PAIRS) % 4;
+    account_t *a = p->a[pair], *b = p->b[pair];
+    if (role >= 2) {
+        for (long i = 0; i < p->transfers; i++) {
+            account_transfer(a, b, 1);
+            atomic_fetch_add_explicit(&p->done, 1, memory_order_relaxed);
+        }
+        atomic_fetch_sub(&p->movers_left, 1);
+        return;
+    }
+    while (atomic_load(&p->movers_left) > 0) {
+        long x, y, sum;
+        if (role == 0) {
+            x = account_balance(a);
+            y = account_balance(b);
+            sum = x + y;
+            if (sum < PAIR_TOTAL && p->bad_kind[pair] == 0) {
+                p->bad_kind[pair] = 1;
+                p->bad_sum[pair] = sum;
+                p->bad_first[pair] = x;
+            }
+        } else {
+            x = account_balance(b);
+            y = account_balance(a);
+            sum = x + y;
+            if (sum > PAIR_TOTAL && p->bad_kind[pair] == 0) {
+                p->bad_kind[pair] = 2;
+                p->bad_sum[pair] = sum;
+                p->bad_first[pair] = x;
+            }
+        }
+    }
+}
+
+static void check_in_flight(const lab_opts_t *o) {
+    long n = lab_opt_iters(o, 1500);
+    pairs_t p = {.transfers = n};
+    for (int i = 0; i < PAIRS; i++) {
+        /* pair 0: a has the lower id; pair 1: the higher */
+        p.a[i] = account_create(i % 2 ? 2 * i + 1 : 2 * i, PAIR_TOTAL);
+        p.b[i] = account_create(i % 2 ? 2 * i : 2 * i + 1, 0);
+    }
+    atomic_init(&p.movers_left, 2 * PAIRS);
+    atomic_init(&p.done, 0);
+    lab_stall_t *s = lab_stall_watch(&p.done, STALL_S, STALL_REASON);
+    lab_threads_run(4 * PAIRS, pair_worker, &p);
+    lab_stall_stop(s);
+    for (int i = 0; i < PAIRS; i++) {
+        if (p.bad_kind[i] == 1)
+            lab_fail("a reader taking balance(a) then balance(b) while a->b transfers run sees at least "
+                     "%d / it saw a = %ld and then a sum of %ld: money was in neither account",
+                     PAIR_TOTAL, p.bad_first[i], p.bad_sum[i]);
+        if (p.bad_kind[i] == 2)
+            lab_fail("a reader taking balance(b) then balance(a) while a->b transfers run sees at most "
+                     "%d / it saw b = %ld and then a sum of %ld: money was in both accounts",
+                     PAIR_TOTAL, p.bad_first[i], p.bad_sum[i]);
+        LAB_EXPECT_EQ(PAIR_TOTAL - 2 * n, account_balance(p.a[i]), "the payer after every transfer");
+        LAB_EXPECT_EQ(2 * n, account_balance(p.b[i]), "the payee after every transfer");
+        account_destroy(p.a[i]);
+        account_destroy(p.b[i]);
+    }
+    lab_pass("%d pairs, 2 threads x %ld transfers a->b each, 4 readers: every transfer one step", PAIRS, n);
+}
+
+/* For the ThreadSanitizer build: the accounts really are shared. Movers
+ * transfer among 4 accounts while readers take balances, so an access
+ * outside the lock that guards it is two threads' unordered accesses, which
+ * TSan reports whether or not it cost money this time. Deadlock freedom is
+ * not judged here: money only moves to a higher id, so even broken.c cannot
+ * hang, and grade.bats turns TSan's lock-order report off (it cannot tell a
+ * real cycle from locks taken in both orders under one outer lock, which is
+ * correct); opposite and random provoke the deadlock itself. */
+typedef struct {
+    account_t *acct[4];
+    long transfers;
+    atomic_int movers_left;
+    _Atomic long done;
+} shared_t;
+
+static void shared_worker(const lab_worker_t *w) {
+    shared_t *r = w->arg;
+    if (w->index < 2) {
+        while (atomic_load(&r->movers_left) > 0)
+            for (int i = 0; i < 4; i++)
+                (void)account_balance(r->acct[i]);
+        return;
+    }
+    uint64_t rng = lab_seed_for(w->index);
+    for (long i = 0; i < r->transfers; i++) {
+        uint64_t x = lab_rand_next(&rng);
+        int from = (int)(x % 4), to = (int)((x >> 8) % 3);
+        to += to >= from;
+        if (from > to) {
+            int t = from;
+            from = to;
+            to = t;
+        }
+        account_transfer(r->acct[from], r->acct[to], 1 + (long)(i % 5));
+        atomic_fetch_add_explicit(&r->done, 1, memory_order_relaxed);
+    }
+    atomic_fetch_sub(&r->movers_left, 1);
+}
+
+static void check_race_free(const lab_opts_t *o) {
+    int movers = lab_opt_threads(o, 4);
+    shared_t r = {.transfers = lab_opt_iters(o, 400)};
+    for (int i = 0; i < 4; i++)
+        r.acct[i] = account_create(i, 1000);
+    atomic_init(&r.movers_left, movers);
+    atomic_init(&r.done, 0);
+    lab_stall_t *s = lab_stall_watch(&r.done, STALL_S, STALL_REASON);
+    lab_threads_run(movers + 2, shared_worker, &r);
+    lab_stall_stop(s);
+    long total = 0;
+    for (int i = 0; i < 4; i++) {
+        total += account_balance(r.acct[i]);
+        account_destroy(r.acct[i]);
+    }
+    LAB_EXPECT_EQ(4000, total, "money in the 4 accounts after every transfer");
+    lab_pass("%d threads transfer among 4 shared accounts while 2 read balances: total kept", movers);
 }
 
 static const lab_check_t checks[] = {
@@ -127,8 +255,10 @@ static const lab_check_t checks[] = {
      LAB_PAUSE_YIELD},
     {"random", "8 threads x 1000 random transfers among 5 accounts: no deadlock, total kept",
      check_random, LAB_PAUSE_RANDOM},
-    {"lock-order", "a->b then b->a on one thread (for ThreadSanitizer's lock-order check)",
-     check_lock_order, LAB_PAUSE_OFF},
+    {"in-flight", "readers see every a->b transfer as one step while 4 threads transfer",
+     check_in_flight, LAB_PAUSE_RANDOM},
+    {"race-free", "4 threads transfer among shared accounts while 2 read (ThreadSanitizer build)",
+     check_race_free, LAB_PAUSE_OFF},
 };
 
 int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }
