@@ -10,7 +10,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:6,catches-broken
-@test "no overselling: 8 threads x 50 attempts on 100 seats book exactly 100" {
+@test "no overselling: 8 threads x 50 attempts on each of 2 flights of 100 seats book exactly 100, never below 0" {
     lab_check oversell
 }
 
@@ -20,6 +20,6 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:4,catches-broken
-@test "ThreadSanitizer finds no data race in flight_book or flight_seats_left" {
+@test "ThreadSanitizer finds no data race in flight_book or flight_seats_left (read while others book)" {
     lab_check_tsan race-free
 }

@@ -36,10 +36,28 @@ typedef struct {
     account_t *acct[ACCOUNTS];
     long ops;
     atomic_long deposited, withdrawn;
+    int readers;          /* workers 0 .. readers-1 read balances meanwhile */
+    atomic_int tellers_left;
+    long negative_read;   /* a balance below zero seen during the run, or 0 */
 } bank_t;
+
+/* Reads every balance while the tellers work: a balance may never be seen
+ * below zero, and under ThreadSanitizer an unlocked read shows. */
+static void balance_reader(bank_t *b) {
+    while (atomic_load(&b->tellers_left) > 0)
+        for (int i = 0; i < ACCOUNTS; i++) {
+            long v = account_balance(b->acct[i]);
+            if (v < 0 && b->negative_read == 0)
+                b->negative_read = v;
+        }
+}
 
 static void teller(const lab_worker_t *w) {
     bank_t *b = w->arg;
+    if (w->index < b->readers) {
+        balance_reader(b);
+        return;
+    }
     uint64_t rng = lab_seed_for(w->index);
     long in = 0, out = 0;
     for (long i = 0; i < b->ops; i++) {
@@ -55,16 +73,21 @@ static void teller(const lab_worker_t *w) {
     }
     atomic_fetch_add(&b->deposited, in);
     atomic_fetch_add(&b->withdrawn, out);
+    atomic_fetch_sub(&b->tellers_left, 1);
 }
 
 static void check_conserved(const lab_opts_t *o) {
     int threads = lab_opt_threads(o, 8);
-    bank_t b = {.ops = lab_opt_iters(o, 400)};
+    bank_t b = {.ops = lab_opt_iters(o, 400), .readers = 1};
     for (int i = 0; i < ACCOUNTS; i++)
         b.acct[i] = account_create(START);
     atomic_init(&b.deposited, 0);
     atomic_init(&b.withdrawn, 0);
-    lab_threads_run(threads, teller, &b);
+    atomic_init(&b.tellers_left, threads);
+    lab_threads_run(threads + b.readers, teller, &b);
+    if (b.negative_read)
+        lab_fail("no balance below 0 while %d threads deposit and withdraw / a reader saw %ld", threads,
+                 b.negative_read);
     long held = 0, negative = 0;
     for (int i = 0; i < ACCOUNTS; i++) {
         long v = account_balance(b.acct[i]);
@@ -86,12 +109,26 @@ static void check_conserved(const lab_opts_t *o) {
 typedef struct {
     account_t *a;
     atomic_long paid;
+    atomic_int left; /* withdrawers still running */
+    long negative_read;
 } run_t;
 
+/* Worker 0 watches the balance while the others withdraw: it may never read
+ * below zero, not even for a moment (a withdrawal that takes the money
+ * first and gives it back when there was not enough breaks that). */
 static void withdrawer(const lab_worker_t *w) {
     run_t *r = w->arg;
+    if (w->index == 0) {
+        while (atomic_load(&r->left) > 0) {
+            long v = account_balance(r->a);
+            if (v < 0 && r->negative_read == 0)
+                r->negative_read = v;
+        }
+        return;
+    }
     if (account_withdraw(r->a, 60))
         atomic_fetch_add(&r->paid, 60);
+    atomic_fetch_sub(&r->left, 1);
 }
 
 /* The sharpest case: many withdrawals of 60 racing for 100. */
@@ -101,7 +138,12 @@ static void check_no_overdraw(const lab_opts_t *o) {
     for (long k = 0; k < rounds; k++) {
         run_t r = {.a = account_create(100)};
         atomic_init(&r.paid, 0);
-        lab_threads_run(threads, withdrawer, &r);
+        atomic_init(&r.left, threads);
+        lab_threads_run(threads + 1, withdrawer, &r);
+        if (r.negative_read)
+            lab_fail("the balance never reads below 0 while %d threads withdraw 60 from 100 / round %ld: "
+                     "a reader saw %ld",
+                     threads, k + 1, r.negative_read);
         long paid = atomic_load(&r.paid), left = account_balance(r.a);
         if (paid != 60 || left != 40)
             lab_fail("one of %d withdrawals of 60 from 100 is paid, leaving 40 / round %ld: %ld paid out, "
@@ -115,12 +157,13 @@ static void check_no_overdraw(const lab_opts_t *o) {
 /* Short and unpaused, for the ThreadSanitizer build. */
 static void check_race_free(const lab_opts_t *o) {
     int threads = lab_opt_threads(o, 4);
-    bank_t b = {.ops = lab_opt_iters(o, 300)};
+    bank_t b = {.ops = lab_opt_iters(o, 300), .readers = 2};
     for (int i = 0; i < ACCOUNTS; i++)
         b.acct[i] = account_create(START);
     atomic_init(&b.deposited, 0);
     atomic_init(&b.withdrawn, 0);
-    lab_threads_run(threads, teller, &b);
+    atomic_init(&b.tellers_left, threads);
+    lab_threads_run(threads + b.readers, teller, &b);
     long held = 0;
     for (int i = 0; i < ACCOUNTS; i++) {
         held += account_balance(b.acct[i]);
@@ -128,16 +171,17 @@ static void check_race_free(const lab_opts_t *o) {
     }
     LAB_EXPECT_EQ((long)ACCOUNTS * START + atomic_load(&b.deposited) - atomic_load(&b.withdrawn), held,
                   "money in the accounts");
-    lab_pass("%d threads at once: every cent accounted for", threads);
+    lab_pass("%d threads at once while 2 read balances: every cent accounted for", threads);
 }
 
 static const lab_check_t checks[] = {
     {"single", "one thread: deposits, withdrawals, a refused overdraft", check_single, LAB_PAUSE_OFF},
-    {"conserved", "8 threads x 400 random deposits and withdrawals: money conserved", check_conserved,
-     LAB_PAUSE_RANDOM},
-    {"no-overdraw", "200 rounds: 8 threads withdraw 60 from 100, exactly one is paid", check_no_overdraw,
-     LAB_PAUSE_YIELD},
-    {"race-free", "short concurrent run for the ThreadSanitizer build", check_race_free, LAB_PAUSE_OFF},
+    {"conserved", "8 threads x 400 random deposits and withdrawals, one reader: money conserved",
+     check_conserved, LAB_PAUSE_RANDOM},
+    {"no-overdraw", "200 rounds: 8 threads withdraw 60 from 100 while one reads: one paid, never < 0",
+     check_no_overdraw, LAB_PAUSE_YIELD},
+    {"race-free", "4 tellers and 2 balance readers at once, for the ThreadSanitizer build",
+     check_race_free, LAB_PAUSE_OFF},
 };
 
 int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }
