@@ -5,7 +5,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one thread: acquire, check and release; a release lets a waiter in" {
+@test "one thread: acquire, check and release; a waiter sleeps, and a release lets it in" {
     lab_check single
 }
 

@@ -98,22 +98,66 @@ static void cpus_pin_self(int slot) {
     LAB_PTHREAD(pthread_setaffinity_np(pthread_self(), sizeof set, &set));
 }
 
+/* ---- a timer on each CPU ---------------------------------------------
+ * A waiter asleep in a fair GIL wakes when its interval's timer fires. On
+ * this kind of virtual machine a CPU can stop serving timers for tens of
+ * milliseconds (the host runs something else on it): a 5 ms wait then ends
+ * 10-20 ms late while the holder, on another CPU, keeps working. That is no
+ * lock's fault, so a ticker thread pinned to each CPU sleeps 0.5 ms at a
+ * time and counts its wake-ups: while it counts none, no timer on its CPU
+ * fired and let its thread run, the waiter's own included. */
+enum { TICK_US = 500 };
+typedef struct {
+    int slot;
+    atomic_int stop;
+    _Atomic long ticks;
+    pthread_t thread;
+} ticker_t;
+
+static void *ticker_main(void *arg) {
+    ticker_t *t = arg;
+    cpus_pin_self(t->slot);
+    while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
+        sleep_us(TICK_US);
+        atomic_fetch_add_explicit(&t->ticks, 1, memory_order_relaxed);
+    }
+    return NULL;
+}
+
+static void ticker_start(ticker_t *t, int slot) {
+    t->slot = slot;
+    atomic_init(&t->stop, 0);
+    atomic_init(&t->ticks, 0);
+    lab_thread_create(&t->thread, NULL, ticker_main, t);
+}
+
+static void ticker_stop(ticker_t *t) {
+    atomic_store(&t->stop, 1);
+    lab_thread_join(t->thread, NULL);
+}
+
 /* ---- is a thread waiting for the GIL, or for a CPU? ---------------------
  * A thread opens its own /proc entries; the holder then reads them between
- * chunks. A waiter that is asleep (state S) waits for the GIL, and so does
- * one that got onto a CPU since the last look and still has no GIL (woken
- * for nothing, or spinning). One that is runnable (R) and has not run at all
- * since the last look waits for a CPU: the scheduler's doing, not the lock's.
- * Without /proc, every chunk counts. */
+ * chunks. A waiter that got onto a CPU since the last look and still has no
+ * GIL waits for the GIL (woken for nothing, or spinning). One that is
+ * runnable (R) and has not run since the last look waits for a CPU: the
+ * scheduler's doing, not the lock's. One that is asleep and has not run
+ * waits for the GIL only if the ticker on its CPU ticked meanwhile: a timer
+ * there fired and its thread ran, so the waiter's timer, had it been due,
+ * would have fired too. Without /proc, every chunk counts. */
 typedef struct {
     int stat_fd, sched_fd;
-    double cpu; /* CPU seconds at the last look */
+    double cpu;             /* CPU seconds at the last look */
+    const ticker_t *ticker; /* the ticker on the peeked thread's CPU */
+    long ticks;             /* its count at the last look */
 } peek_t;
 
-static void peek_open(peek_t *p) {
+static void peek_open(peek_t *p, const ticker_t *ticker) {
     p->stat_fd = open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC);
     p->sched_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
     p->cpu = lab_thread_cpu();
+    p->ticker = ticker;
+    p->ticks = atomic_load(&ticker->ticks);
 }
 
 static void peek_close(peek_t *p) {
@@ -123,11 +167,25 @@ static void peek_close(peek_t *p) {
         close(p->sched_fd);
 }
 
+/* The state letter of a thread's stat file ("tid (name) S ..."), or 0. */
+static char stat_state(int fd) {
+    char buf[512];
+    ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* the name may hold spaces */
+    return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
+}
+
 /* Whether the peeked thread spent the time since the last look waiting for
- * the GIL (1) or for a CPU (0). Only the holder calls it, so the GIL orders
- * it. */
+ * the GIL (1) or for a CPU or a timer that its CPU did not serve (0). Only
+ * the holder calls it, so the GIL orders it. */
 static int peek_waits_for_gil(peek_t *p) {
     char buf[512];
+    long ticks = atomic_load_explicit(&p->ticker->ticks, memory_order_relaxed);
+    int ticked = ticks != p->ticks;
+    p->ticks = ticks;
     if (p->stat_fd < 0 || p->sched_fd < 0)
         return 1;
     ssize_t n = pread(p->sched_fd, buf, sizeof buf - 1, 0); /* "cpu_ns runq_ns slices" */
@@ -138,24 +196,24 @@ static int peek_waits_for_gil(peek_t *p) {
     }
     double used = cpu - p->cpu;
     p->cpu = cpu;
-    n = pread(p->stat_fd, buf, sizeof buf - 1, 0); /* "tid (name) S ..." */
-    if (n <= 0)
+    if (used > 0)
         return 1;
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')'); /* the name may hold spaces */
-    if (paren == NULL || paren[1] != ' ' || paren[2] != 'R')
+    char state = stat_state(p->stat_fd);
+    if (state == 0)
         return 1;
-    return used > 0;
+    return state != 'R' && ticked;
 }
 
 /* ---- one thread ------------------------------------------------------- */
 typedef struct {
     gil_t *g;
     atomic_int got;
+    atomic_int stat_fd; /* the waiter's /proc/thread-self/stat, -1 before */
 } handover_t;
 
 static void *take_and_give_back(void *arg) {
     handover_t *h = arg;
+    atomic_store(&h->stat_fd, open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC));
     gil_acquire(h->g);
     atomic_store(&h->got, 1);
     gil_release(h->g);
@@ -181,23 +239,51 @@ static void check_single(const lab_opts_t *o) {
 
     /* A second thread blocks while the GIL is held and gets in once it is
      * released. */
+    gil_destroy(g);
+
+    /* A second thread blocks while the GIL is held and gets in once it is
+     * released. It must sleep meanwhile: the interval is 1 s and the holder
+     * keeps the GIL for 0.1 s without a checkpoint, so a waiter has no
+     * reason to wake up at all, and one seen runnable in most looks is
+     * spinning (a loop around a wait that returns at once, a yield loop).
+     * Sleeping or runnable does not depend on how loaded the machine is. */
+    g = gil_create(1000000);
     handover_t h = {.g = g};
     atomic_init(&h.got, 0);
+    atomic_init(&h.stat_fd, -1);
     gil_acquire(g);
     pthread_t t;
     lab_thread_create(&t, NULL, take_and_give_back, &h);
-    sleep_us(20000);
+    while (atomic_load(&h.stat_fd) == -1)
+        sleep_us(1000);
+    sleep_us(5000); /* well inside gil_acquire() by now */
+    int looks = 0, runnable = 0;
+    for (double end = lab_now() + 0.1; lab_now() < end; sleep_us(1000)) {
+        char state = stat_state(atomic_load(&h.stat_fd));
+        if (state != 0) {
+            looks++;
+            runnable += state == 'R';
+        }
+    }
     if (atomic_load(&h.got))
         lab_fail("a second thread waits while the GIL is held / it got the GIL too");
+    if (looks > 0 && 2 * runnable > looks)
+        lab_fail("a thread waiting for the GIL sleeps (the interval is 1 s, the holder keeps it 0.1 s) / it "
+                 "was runnable in %d of %d looks: it spins instead of waiting on a condition",
+                 runnable, looks);
     lab_watchdog_arm(2.0, "a thread waiting in gil_acquire() never got the GIL after gil_release()");
     gil_release(g);
     lab_thread_join(t, NULL);
+    if (atomic_load(&h.stat_fd) >= 0)
+        close(atomic_load(&h.stat_fd));
     LAB_EXPECT_EQ(1, atomic_load(&h.got), "the waiter got the GIL after the release");
     gil_acquire(g); /* taken back after the other thread is gone */
     gil_release(g);
     lab_watchdog_disarm();
     gil_destroy(g);
-    lab_pass("one thread: 100 x (acquire, 100 checks, release), no drop requests; a release let a waiter in");
+    lab_pass("one thread: 100 x (acquire, 100 checks, release), no drop requests; a waiter slept through "
+             "a 0.1 s hold (runnable in %d of %d looks) and got in after the release",
+             runnable, looks);
 }
 
 /* ---- never two holders -------------------------------------------------- */
@@ -265,6 +351,7 @@ typedef struct {
     _Alignas(64) _Atomic long progress[2];
     _Alignas(64) atomic_int started[2];
     peek_t peek[2];
+    ticker_t ticker[2]; /* one on each thread's CPU */
     /* under the GIL */
     long max_wait[2]; /* chunks the other ran while this one slept, at most */
     int last;
@@ -276,7 +363,7 @@ static void fair_worker(const lab_worker_t *w) {
     fair_t *f = w->arg;
     int me = w->index, other = 1 - me;
     cpus_pin_self(me);
-    peek_open(&f->peek[me]);
+    peek_open(&f->peek[me], &f->ticker[me]);
     atomic_store(&f->started[me], 1);
     gil_acquire(f->g);
     long seen = -1, streak = 0;
@@ -315,15 +402,22 @@ static void check_fairness(const lab_opts_t *o) {
     fair_t *f = lab_calloc(1, sizeof *f);
     f->g = gil_create(INTERVAL_US);
     f->chunk = calibrate(CHUNK_US);
+    /* The wall clock the GIL sees is an hour ahead: an interval timed on it
+     * never ends, and nobody asks. The interval is monotonic time. */
+    lab_clock_jump = 3600;
     f->total = lab_opt_iters(o, 120);
     f->last = -1;
     f->starved = -1;
     lab_stall_t *s =
         lab_stall_watch(&f->done, STALL_S, "deadlock: neither CPU-bound thread got through the GIL in 2 s");
+    ticker_start(&f->ticker[0], 0);
+    ticker_start(&f->ticker[1], 1);
     double t0 = lab_now();
     lab_threads_run(2, fair_worker, f);
     double wall = lab_now() - t0;
     lab_stall_stop(s);
+    ticker_stop(&f->ticker[0]);
+    ticker_stop(&f->ticker[1]);
     peek_close(&f->peek[0]);
     peek_close(&f->peek[1]);
     long a = atomic_load(&f->progress[0]), b = atomic_load(&f->progress[1]);
@@ -355,6 +449,7 @@ typedef struct {
     _Atomic long waits_begun;
     _Atomic long progress;   /* by both, for the stall watchdog */
     peek_t peek;
+    ticker_t ticker; /* on the I/O thread's CPU */
     atomic_int peek_ready;
     /* under the GIL */
     long max_chunks;  /* CPU-bound chunks during one wait, at most */
@@ -363,7 +458,7 @@ typedef struct {
 } io_t;
 
 static void io_thread(io_t *s) {
-    peek_open(&s->peek);
+    peek_open(&s->peek, &s->ticker);
     atomic_store(&s->peek_ready, 1);
     long seen = 0;
     for (int k = 0; k < s->rounds; k++) {
@@ -435,13 +530,16 @@ static void check_io_latency(const lab_opts_t *o) {
     io_t *s = lab_calloc(1, sizeof *s);
     s->g = gil_create(INTERVAL_US);
     s->chunk = calibrate(CHUNK_US);
+    lab_clock_jump = 3600; /* as in fairness: the interval is monotonic time */
     long rounds = lab_opt_iters(o, 30);
     s->rounds = (int)(rounds < MAXROUNDS ? rounds : MAXROUNDS);
     s->convoy_round = -1;
     lab_stall_t *st =
         lab_stall_watch(&s->progress, STALL_S, "deadlock: neither thread got through the GIL in 2 s");
+    ticker_start(&s->ticker, 1);
     lab_threads_run(2, io_worker, s);
     lab_stall_stop(st);
+    ticker_stop(&s->ticker);
     peek_close(&s->peek);
     if (s->convoy_round >= 0)
         lab_fail("the I/O thread gets the GIL back before the CPU-bound thread has done %d chunks of work (4 "
@@ -520,7 +618,7 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one thread: acquire, check and release; a release lets a waiter in", check_single,
+    {"single", "one thread: acquire, check and release; a waiter sleeps, and a release lets it in", check_single,
      LAB_PAUSE_OFF},
     {"exclusion", "4 threads take turns with pauses inside: never two holders", check_exclusion,
      LAB_PAUSE_RANDOM},
