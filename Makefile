@@ -54,7 +54,7 @@ ENGINE_OBJ += $(foreach l,$(WORKLOAD_LABS),$(call lab_workload_objs,$(l)))
 TEST_PROGS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 
 # ---- public targets -------------------------------------------------------
-.PHONY: all build test meta mutants bench plots help clean start check grade deps gradescope dist-student
+.PHONY: all build test meta mutants bench plots help clean start check grade deps gradescope autolab prairielearn dist-student
 
 all: ## build every lab (normal, ThreadSanitizer and bench builds), the harness and the tests
 	@scripts/ensure-deps build
@@ -125,6 +125,14 @@ gradescope: ## LAB=NN: dist/gradescope-NN-slug.zip, a Gradescope autograder for 
 	@scripts/lab resolve '$(LAB)' >/dev/null || exit 2
 	@scripts/ensure-deps test
 	@lab=$$(scripts/lab resolve '$(LAB)') || exit 2; grading/gradescope/make-zip "$$lab" "$(or $(DIST),dist)"
+
+autolab: ## LAB=NN: dist/autolab-NN-slug/, an Autolab autograder (autograde-Makefile, autograde.tar, the problems to create)
+	@scripts/lab resolve '$(LAB)' >/dev/null || exit 2
+	@lab=$$(scripts/lab resolve '$(LAB)') || exit 2; grading/autolab/make-autolab "$$lab" "$(or $(DIST),dist)"
+
+prairielearn: ## LAB=NN: dist/prairielearn-NN-slug/, a PrairieLearn external grader (serverFilesCourse/ and an info.json snippet)
+	@scripts/lab resolve '$(LAB)' >/dev/null || exit 2
+	@lab=$$(scripts/lab resolve '$(LAB)') || exit 2; grading/prairielearn/make-course "$$lab" "$(or $(DIST),dist)"
 
 dist-student: ## the student copy: dist/locklab-student/ and .tar.gz, no reference solutions
 	@scripts/dist-student "$(or $(DIST),dist)"
