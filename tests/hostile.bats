@@ -1,12 +1,16 @@
 # The hostile corpus: tests/hostile/*.c, each a lab 01 submission that
-# attacks the grader (hangs, crashes, floods, lies, escapes, lingers). The
-# whole corpus is graded once, as a class, by grading/grade-batch with two
-# jobs; then each case is checked against what its file header expects:
+# attacks the grader (hangs, crashes, floods, lies, escapes, lingers, reads
+# the pass token, replaces the C library or the driver). The whole corpus is
+# graded as a class by grading/grade-batch with two jobs, as an instructor
+# grades it; the cases the inspection of the object refuses are graded a
+# second time without it (LAB_INSPECT=0), to prove that the sandbox alone
+# contains them too. Each case is checked against its file header:
 #   expect-score: N        the total it must get
 #   expect-reason: ERE     some failed check's reason matches it
 #   expect-output: TEXT    the report shows it (output or compiler messages)
-#   refuse-output: TEXT    the report never shows it
-# and for all of them together: the batch ends in bounded time, nothing
+#   uninspected-score, -reason, -output: the same, without the inspection
+#   refuse-output: TEXT    neither report ever shows it
+# and for all of them together: the batches end in bounded time, nothing
 # outside the sandbox changed, and no sandboxed process is left.
 load helpers
 
@@ -44,6 +48,15 @@ setup_file() {
         >"$BATS_FILE_TMPDIR/batch.out" 2>&1
     echo "$?" >"$BATS_FILE_TMPDIR/batch.rc"
     echo "$SECONDS" >"$BATS_FILE_TMPDIR/batch.secs"
+    # The refused cases again, run in the sandbox as if the inspection had
+    # missed them.
+    mkdir -p "$BATS_FILE_TMPDIR/raw"
+    cp $(grep -l '^ \* uninspected-score: ' tests/hostile/*.c) "$BATS_FILE_TMPDIR/raw/"
+    SECONDS=0
+    LAB_INSPECT=0 TMPDIR=$(cat "$BATS_FILE_TMPDIR/tmpdir") grading/grade-batch --jobs 2 \
+        --out "$BATS_FILE_TMPDIR/class/raw-grades" 01 "$BATS_FILE_TMPDIR/raw" >"$BATS_FILE_TMPDIR/raw.out" 2>&1
+    echo "$?" >"$BATS_FILE_TMPDIR/raw.rc"
+    echo "$SECONDS" >"$BATS_FILE_TMPDIR/raw.secs"
     tree_sum >"$BATS_FILE_TMPDIR/after"
     kill "$(cat "$BATS_FILE_TMPDIR/listener.pid")"
 }
@@ -56,29 +69,40 @@ setup() {
     grades=$BATS_FILE_TMPDIR/class/grades
 }
 
-# hostile_case NAME: the case's report says what its header expects.
+# hostile_case NAME: the case's reports say what its header expects, with
+# the inspection and (for a case it refuses) without.
 hostile_case() {
-    local name=$1 src=$ROOT/tests/hostile/$1.c rep want rx text
-    rep=$grades/students/$name/report.json
+    local name=$1 src=$ROOT/tests/hostile/$1.c
+    hostile_report "$src" "$grades/students/$name" ""
+    if grep -q '^ \* uninspected-score: ' "$src"; then
+        hostile_report "$src" "$BATS_FILE_TMPDIR/class/raw-grades/students/$name" uninspected
+    fi
+}
+
+# hostile_report SRC DIR MODE: DIR's report matches SRC's header for MODE
+# ("" or uninspected).
+hostile_report() {
+    local src=$1 dir=$2 mode=$3 rep want rx text
+    rep=$dir/report.json
     assert_file_exists "$rep"
-    want=$(sed -n 's/^ \* expect-score: //p' "$src")
-    [[ -n $want ]] || fail "$src has no expect-score line"
+    want=$(hostile_want "$src" score $mode)
+    [[ -n $want ]] || fail "$src has no ${mode:-expect}-score line"
     run jq -r '"\(.score)/\(.max_score) in \(.execution_time) s"' "$rep"
     assert_output --regexp "^$want/20 in [0-9]+ s$"
     (($(jq .execution_time "$rep") <= BOUND)) || fail "took $(jq .execution_time "$rep") s, more than $BOUND s"
-    rx=$(sed -n 's/^ \* expect-reason: //p' "$src")
+    rx=$(hostile_want "$src" reason $mode)
     if [[ -n $rx ]]; then
         run jq -r '.tests[] | select(.status == "failed") | .reason' "$rep"
         assert_output --regexp "$rx"
     fi
-    text=$(sed -n 's/^ \* expect-output: //p' "$src")
+    text=$(hostile_want "$src" output $mode)
     if [[ -n $text ]]; then
         run jq -r '.compiler, (.tests[] | .output)' "$rep"
         assert_output --partial "$text"
     fi
     text=$(sed -n 's/^ \* refuse-output: //p' "$src")
     if [[ -n $text ]]; then
-        run grep -rF "$text" "$grades/students/$name"
+        run grep -rF "$text" "$dir"
         assert_failure
     fi
 }
@@ -104,6 +128,13 @@ hostile_case() {
 }
 @test "hostile: 30 GB allocation" { hostile_case big-alloc; }
 @test "hostile: a daemon that tries to outlive grading" { hostile_case daemon; }
+@test "hostile: a constructor takes the pass token before main()" { hostile_case env-token; }
+@test "hostile: the pass token from /proc/self/environ" { hostile_case proc-environ; }
+@test "hostile: getenv() and exit() of its own replace the C library's" { hostile_case libc-override; }
+@test "hostile: a weak definition of a driver function" { hostile_case driver-override; }
+@test "hostile: SIGKILL to its parent, its group and everyone" { hostile_case signals; }
+@test "hostile: scans its stack for the pass token" { hostile_case stack-scan; }
+@test "hostile: exit(0) by a system call in inline assembly" { hostile_case asm-exit; }
 
 @test "every file of the corpus has its test above" {
     local f
@@ -120,6 +151,8 @@ hostile_case() {
     assert_line --regexp "^graded $(ls "$ROOT"/tests/hostile/*.c | wc -l) submissions for 01-race-counter in [0-9]+ s"
     # Two jobs: at most half the cases' bounds, one after another, plus one.
     (($(cat "$BATS_FILE_TMPDIR/batch.secs") <= BOUND * ($(ls "$ROOT"/tests/hostile/*.c | wc -l) / 2 + 1)))
+    assert_equal "$(cat "$BATS_FILE_TMPDIR/raw.rc")" 0
+    (($(cat "$BATS_FILE_TMPDIR/raw.secs") <= BOUND * ($(ls "$BATS_FILE_TMPDIR"/raw/*.c | wc -l) / 2 + 1)))
 }
 
 @test "nothing outside the sandbox changed: the project, the folder beside the grades, the system" {
@@ -127,11 +160,11 @@ hostile_case() {
     assert_success
     assert_equal "$(cat "$BATS_FILE_TMPDIR/class/keep.txt")" "leave me"
     run ls "$BATS_FILE_TMPDIR/class"
-    assert_output "$(printf 'grades\nkeep.txt')"
+    assert_output "$(printf 'grades\nkeep.txt\nraw-grades')"
     assert_file_not_exists /usr/hostile
     assert_file_not_exists /etc/hostile
     assert_file_not_exists /root/hostile
-    run grep -rl 'total 20/20' "$grades" --include=report.txt
+    run grep -rl 'total 20/20' "$grades" "$BATS_FILE_TMPDIR/class/raw-grades" --include=report.txt
     refute_output --partial fake-tap
 }
 

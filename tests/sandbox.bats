@@ -63,7 +63,9 @@ for sub in 01/fixed 01/broken 14/fixed 14/broken; do
     echo $? >"$out/$lab-$impl/rc"
 done
 start=$SECONDS
-LAB_CHECK_TIMEOUT=5 grading/grade-batch --jobs 2 --out "$out/hostile" 01 tests/hostile >"$out/batch.out" 2>&1
+# Without the inspection of the object (LAB_INSPECT=0): what this level
+# contains on its own, for the day the inspection misses something.
+LAB_INSPECT=0 LAB_CHECK_TIMEOUT=5 grading/grade-batch --jobs 2 --out "$out/hostile" 01 tests/hostile >"$out/batch.out" 2>&1
 echo $? >"$out/batch.rc"
 echo $((SECONDS - start)) >"$out/batch.secs"
 # What the level cannot contain, and what it does, seen from the sandbox.
@@ -83,7 +85,13 @@ echo $? >"$out/peek.rc"
 sleep 3
 grading/lib/sandbox --out "$out/sweep.log" -- true
 EOF
-    "$t/container" --move "$ROOT" "$box/locklab" -- bash "$t/inside.sh" "$box/locklab" "$t/out" "$t/tmp" \
+    # Other checkouts of the suite on this machine (a developer's, CI's):
+    # a container host has none, so they are covered.
+    local d covers=()
+    for d in /work/* /tmp/* /root/* /home/*; do
+        [[ -f $d/labs/01-race-counter/fixed.c && ! $d -ef $ROOT && $d != "$box" ]] && covers+=(--cover "$d")
+    done
+    "$t/container" --move "$ROOT" "$box/locklab" "${covers[@]}" -- bash "$t/inside.sh" "$box/locklab" "$t/out" "$t/tmp" \
         >"$t/container.log" 2>&1
     echo $? >"$t/container.rc"
     leftovers >"$t/leftovers.after"
@@ -145,19 +153,19 @@ graded() {
     graded 14 broken "$output/$max"
 }
 
-@test "the hostile corpus: each case scores what its header says, in bounded time" {
+@test "the hostile corpus, not inspected: each case scores what its header says for the sandbox alone, in bounded time" {
     local grades=$out/hostile f name rep want rx text
     assert_equal "$(cat "$out/batch.rc")" 0
     for f in "$ROOT"/tests/hostile/*.c; do
         name=$(basename "$f" .c)
         rep=$grades/students/$name/report.json
         assert_file_exists "$rep"
-        want=$(sed -n 's/^ \* expect-score: //p' "$f")
+        want=$(hostile_want "$f" score uninspected)
         [[ -n $want ]] || fail "$f has no expect-score line"
         run jq -r '"\(.sandbox) \(.score)/\(.max_score)"' "$rep"
         [[ $output == "uid+seccomp $want/20" ]] || fail "$name: $output, its header says $want/20"
         (($(jq .execution_time "$rep") <= BOUND)) || fail "$name took $(jq .execution_time "$rep") s"
-        rx=$(sed -n 's/^ \* expect-reason: //p' "$f")
+        rx=$(hostile_want "$f" reason uninspected)
         if [[ -n $rx ]]; then
             run jq -r '.tests[] | select(.status == "failed") | .reason' "$rep"
             [[ $output =~ $rx ]] || fail "$name: no reason matches '$rx': $output"

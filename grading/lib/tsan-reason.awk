@@ -44,7 +44,12 @@ want && /^$/ { want = 0 }
 END {
     if (warning ~ /data race/ && n == 2) {
         for (i = 1; i <= 2; i++) if (where[i] == "") where[i] = first[i]
-        printf "ThreadSanitizer: data race: %s %s %s, while %s %s in another thread %s\n", where[1], kind[1], held[1], where[2], kind[2], held[2]
+        # TSan keeps an earlier access's stack for a while only; without it
+        # ("[failed to restore the stack]") the other thread is named alone.
+        if (where[2] == "") who = "another thread " substr(kind[2], 1, index(kind[2], " it") - 1) " it earlier (TSan no longer had its stack: run the replay again to see it)"
+        else who = where[2] " " kind[2] " in another thread"
+        if (where[2] == "") printf "ThreadSanitizer: data race: %s %s %s, while %s, %s\n", where[1], kind[1], held[1], who, held[2]
+        else printf "ThreadSanitizer: data race: %s %s %s, while %s %s\n", where[1], kind[1], held[1], who, held[2]
     } else if (summary != "") {
         s = summary
         # "... labs/01-race-counter/broken.c:21 in counter_inc": no folders

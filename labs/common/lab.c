@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -445,19 +446,44 @@ int lab_main(int argc, char **argv, const lab_check_t *checks, size_t n) {
     /* The grader's proof that the check ran to its end: a token only it and
      * this driver know, printed after the check returned. A submission that
      * calls exit(0) half-way through an API call never gets here, so its
-     * status 0 alone earns nothing. Taken out of the environment before any
-     * submitted code runs. */
-    static char token[128];
-    const char *t = getenv("LAB_PASS_TOKEN");
+     * status 0 alone earns nothing. Nothing of the submission has run yet
+     * (grading/lib/inspect refuses constructors): the token is moved out of
+     * the environment, its bytes there overwritten (/proc/self/environ
+     * shows that memory, not what unsetenv leaves), and kept in a page of
+     * its own that is unreadable while the check runs, so that scanning
+     * memory faults instead of finding it. */
+    /* The environment is walked here, not through getenv() and the string
+     * functions: a submission that defined those (the inspection refuses
+     * it) would otherwise be handed the token. */
+    char *token = NULL, *t = NULL;
+    static const char key[] = "LAB_PASS_TOKEN=";
+    for (char **e = environ; e != NULL && *e != NULL && t == NULL; e++) {
+        size_t k = 0;
+        while (key[k] != '\0' && (*e)[k] == key[k])
+            k++;
+        if (key[k] == '\0')
+            t = *e + k;
+    }
+    long page = sysconf(_SC_PAGESIZE);
     if (t != NULL) {
-        snprintf(token, sizeof token, "%s", t);
+        token = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (token == MAP_FAILED)
+            fprintf(stderr, "lab: cannot map a page for the pass token\n"), exit(2);
+        size_t n = 0;
+        for (; t[n] != '\0' && n + 1 < (size_t)page; n++) {
+            token[n] = t[n];
+            t[n] = 'x';
+        }
+        token[n] = '\0';
         unsetenv("LAB_PASS_TOKEN");
+        if (mprotect(token, (size_t)page, PROT_NONE) != 0)
+            fprintf(stderr, "lab: cannot protect the pass token\n"), exit(2);
     }
 
     lab_watchdog_arm(o.timeout, "timed out: a deadlock, a lost wakeup or an endless loop");
     c->run(&o);
     lab_watchdog_disarm();
-    if (token[0] != '\0') {
+    if (token != NULL && mprotect(token, (size_t)page, PROT_READ) == 0 && token[0] != '\0') {
         printf("pass-token: %s\n", token);
         fflush(stdout);
     }

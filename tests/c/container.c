@@ -7,9 +7,11 @@
  * project can be moved out of other users' reach (the hosts keep it in a
  * folder of root's, as Gradescope's /autograder).
  *
- * usage: container [--move SRC DST] -- PROGRAM [ARG ...]
+ * usage: container [--move SRC DST] [--cover DIR]... -- PROGRAM [ARG ...]
  *   --move SRC DST   SRC is seen at DST (an existing folder), and SRC
  *                    itself is covered by an empty folder
+ *   --cover DIR      DIR is covered by an empty folder (a container holds
+ *                    only what its image put there: no other checkout)
  * The filter, as Docker's default profile has it for a container without
  * CAP_SYS_ADMIN: unshare, setns, mount, umount2, pivot_root and clone with
  * any namespace flag fail with EPERM; clone3 with ENOSYS. It is installed
@@ -85,16 +87,20 @@ static void drop_sys_admin(void)
 int main(int argc, char **argv)
 {
     const char *src = NULL, *dst = NULL;
+    const char *cover[16];
+    int ncover = 0;
     int i = 1;
     for (; i < argc; i++) {
         if (strcmp(argv[i], "--move") == 0 && i + 2 < argc) {
             src = argv[++i];
             dst = argv[++i];
+        } else if (strcmp(argv[i], "--cover") == 0 && i + 1 < argc && ncover < 16) {
+            cover[ncover++] = argv[++i];
         } else if (strcmp(argv[i], "--") == 0) {
             i++;
             break;
         } else {
-            fprintf(stderr, "container: unknown option '%s' (usage: container [--move SRC DST] -- PROGRAM [ARG ...])\n",
+            fprintf(stderr, "container: unknown option '%s' (usage: container [--move SRC DST] [--cover DIR]... -- PROGRAM [ARG ...])\n",
                     argv[i]);
             return 2;
         }
@@ -113,6 +119,9 @@ int main(int argc, char **argv)
         if (mount("tmpfs", src, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m") != 0)
             die("covering the moved folder");
     }
+    for (int k = 0; k < ncover; k++)
+        if (mount("tmpfs", cover[k], "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m") != 0)
+            die("covering a folder");
     filter_load();
     drop_sys_admin();
     execvp(argv[i], argv + i);

@@ -2,7 +2,12 @@
  * its own, detached from the check, that would live on and keep working.
  * The counter itself is right, so the daemon costs no points; the test
  * checks that it is gone when grading ends.
- * expect-score: 20
+ * Refused by the inspection before it runs; graded without it (LAB_INSPECT=0,
+ * what the sandbox alone must contain):
+ * expect-score: 0
+ * expect-reason: refused before anything ran
+ * expect-output: refused: calls _exit()
+ * uninspected-score: 20
  */
 #include "counter.h"
 

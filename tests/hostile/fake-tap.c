@@ -2,8 +2,13 @@
  * looks like: TAP lines, the driver's "ok:" lines, guessed pass tokens and
  * a total, on stdout, stderr and every descriptor up to 20 (Bats reports
  * on descriptor 3).
+ * Refused by the inspection before it runs; graded without it (LAB_INSPECT=0,
+ * what the sandbox alone must contain):
  * expect-score: 0
- * expect-reason: == [0-9]+ / got 0
+ * expect-reason: refused before anything ran
+ * expect-output: refused: calls write()
+ * uninspected-score: 0
+ * uninspected-reason: == [0-9]+ / got 0
  */
 #include "counter.h"
 

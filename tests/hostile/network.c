@@ -4,9 +4,14 @@
  * loopback nobody listens on, so the connection is refused and the host's
  * listener never hears of it. It counts nothing, so the checks show its
  * output.
+ * Refused by the inspection before it runs; graded without it (LAB_INSPECT=0,
+ * what the sandbox alone must contain):
  * expect-score: 0
- * expect-reason: == [0-9]+ / got 0
- * expect-output: network: connect: Connection refused
+ * expect-reason: refused before anything ran
+ * expect-output: calls connect()
+ * uninspected-score: 0
+ * uninspected-reason: == [0-9]+ / got 0
+ * uninspected-output: network: connect: Connection refused
  * refuse-output: network: connected
  */
 #include "counter.h"

@@ -2,9 +2,14 @@
  * relative paths, the usual checkouts, the sandbox's own folders. It counts
  * nothing, so every check fails and shows what it printed: proof that it
  * found nothing.
+ * Refused by the inspection before it runs; graded without it (LAB_INSPECT=0,
+ * what the sandbox alone must contain):
  * expect-score: 0
- * expect-reason: == [0-9]+ / got 0
- * expect-output: read-fixed: tried 
+ * expect-reason: refused before anything ran
+ * expect-output: refused: calls fclose()
+ * uninspected-score: 0
+ * uninspected-reason: == [0-9]+ / got 0
+ * uninspected-output: read-fixed: tried 
  * refuse-output: read-fixed: found
  */
 #include "counter.h"

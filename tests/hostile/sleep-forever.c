@@ -1,7 +1,12 @@
 /* A lab 01 submission that goes to sleep in its first increment and never
  * wakes: no CPU used, so only a wall-clock watchdog can see it.
+ * Refused by the inspection before it runs; graded without it (LAB_INSPECT=0,
+ * what the sandbox alone must contain):
  * expect-score: 0
- * expect-reason: timed out: a deadlock, a lost wakeup or an endless loop
+ * expect-reason: refused before anything ran
+ * expect-output: refused: calls pause()
+ * uninspected-score: 0
+ * uninspected-reason: timed out: a deadlock, a lost wakeup or an endless loop
  */
 #include "counter.h"
 

@@ -2,7 +2,12 @@
  * writes a full-marks report wherever one might be read, and changes the
  * lab's files. Its counter is right, so it earns full marks, and the test
  * checks that nothing outside the sandbox changed.
- * expect-score: 20
+ * Refused by the inspection before it runs; graded without it (LAB_INSPECT=0,
+ * what the sandbox alone must contain):
+ * expect-score: 0
+ * expect-reason: refused before anything ran
+ * expect-output: calls fopen()
+ * uninspected-score: 20
  */
 #include "counter.h"
 

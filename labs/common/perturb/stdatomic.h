@@ -1,8 +1,9 @@
 /* The grader's <stdatomic.h> for implementations (see labs/common/perturb.c).
  *
  * The system header first; then each generic atomic operation is defined
- * again, the same operation through the same GCC builtin, preceded by a
- * call to lab_perturb_point(). A read-modify-write split into
+ * again, the same operation through the same GCC builtin; its operands are
+ * evaluated first and lab_perturb_point() is called between them and the
+ * operation itself. A read-modify-write split into
  * atomic_load() and atomic_store() then has a place between the two where
  * another thread can get in, as it does on a real machine now and then. Only
  * implementations are built with this folder first on the include path, and
@@ -38,9 +39,9 @@ void lab_perturb_point(void);
 
 #define atomic_store_explicit(PTR, VAL, MO)                                    \
     __extension__({                                                            \
-        lab_perturb_point();                                                   \
         __auto_type lab_sp_ = (PTR);                                           \
         __typeof__((void)0, *lab_sp_) lab_sv_ = (VAL);                         \
+        lab_perturb_point();                                                   \
         __atomic_store(lab_sp_, &lab_sv_, (MO));                               \
     })
 #define atomic_store(PTR, VAL) atomic_store_explicit(PTR, VAL, __ATOMIC_SEQ_CST)
@@ -57,9 +58,9 @@ void lab_perturb_point(void);
 
 #define atomic_exchange_explicit(PTR, VAL, MO)                                 \
     __extension__({                                                            \
-        lab_perturb_point();                                                   \
         __auto_type lab_xp_ = (PTR);                                           \
         __typeof__((void)0, *lab_xp_) lab_xv_ = (VAL), lab_xr_;                \
+        lab_perturb_point();                                                   \
         __atomic_exchange(lab_xp_, &lab_xv_, &lab_xr_, (MO));                  \
         lab_xr_;                                                               \
     })
@@ -67,9 +68,9 @@ void lab_perturb_point(void);
 
 #define lab_cmpxchg_(PTR, VAL, DES, WEAK, SUC, FAIL)                           \
     __extension__({                                                            \
-        lab_perturb_point();                                                   \
         __auto_type lab_cp_ = (PTR);                                           \
         __typeof__((void)0, *lab_cp_) lab_cd_ = (DES);                         \
+        lab_perturb_point();                                                   \
         __atomic_compare_exchange(lab_cp_, (VAL), &lab_cd_, WEAK, (SUC), (FAIL)); \
     })
 #define atomic_compare_exchange_strong_explicit(PTR, VAL, DES, SUC, FAIL)      \
@@ -81,7 +82,13 @@ void lab_perturb_point(void);
 #define atomic_compare_exchange_weak(PTR, VAL, DES)                            \
     lab_cmpxchg_(PTR, VAL, DES, 1, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
 
-#define lab_fetch_(OP, PTR, VAL, MO) __extension__({ lab_perturb_point(); OP((PTR), (VAL), (MO)); })
+#define lab_fetch_(OP, PTR, VAL, MO)                                           \
+    __extension__({                                                            \
+        __auto_type lab_fp_ = (PTR);                                           \
+        __auto_type lab_fv_ = (VAL);                                           \
+        lab_perturb_point();                                                   \
+        OP(lab_fp_, lab_fv_, (MO));                                            \
+    })
 #define atomic_fetch_add_explicit(PTR, VAL, MO) lab_fetch_(__atomic_fetch_add, PTR, VAL, MO)
 #define atomic_fetch_add(PTR, VAL) lab_fetch_(__atomic_fetch_add, PTR, VAL, __ATOMIC_SEQ_CST)
 #define atomic_fetch_sub_explicit(PTR, VAL, MO) lab_fetch_(__atomic_fetch_sub, PTR, VAL, MO)
