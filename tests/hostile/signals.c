@@ -8,7 +8,7 @@
  * grader goes on to the next check and the next student.
  * expect-score: 0
  * expect-reason: refused before anything ran
- * expect-output: refused: calls kill()
+ * expect-output: calls kill()
  * uninspected-score: 0
  * uninspected-reason: crashed with SIG|killed after [0-9]+ s|exited with status|== [0-9]+ / got 0
  */
