@@ -138,3 +138,43 @@ setup() {
     run grading/grade 12 tests/fixtures/12/scan-lru.c
     assert_line --regexp "^          hit50 at 1 thread runs at 0\.0[0-9]+x the reference's throughput; full points from 0\.5x$"
 }
+
+@test "random numbers without SRANDOM (bash before 5.1): /dev/urandom, two draws differ and are not zero" {
+    # `unset SRANDOM` takes away its special meaning, as an old bash never
+    # gave it one. An od on PATH that leaves a mark proves the fallback ran.
+    mkdir -p "$BATS_TEST_TMPDIR/bin"
+    printf '#!/bin/sh\n: >>"%s/od-ran"\nexec /usr/bin/od "$@"\n' "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/bin/od"
+    chmod +x "$BATS_TEST_TMPDIR/bin/od"
+    run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" bash -c '
+        set -u
+        unset SRANDOM
+        [[ -z ${SRANDOM:-} ]] || { echo "SRANDOM still special"; exit 3; }
+        source grading/lib/random.bash
+        random_u32 a && random_u32 b && random_hex x 3 && random_hex y 3 || exit 4
+        echo "$a $b $x $y"'
+    assert_success
+    assert_file_exist "$BATS_TEST_TMPDIR/od-ran"
+    read -r a b x y <<<"$output"
+    [[ $a =~ ^[0-9]+$ && $b =~ ^[0-9]+$ ]] || fail "not numbers: $output"
+    ((a != 0 && b != 0)) || fail "a zero draw: $output"
+    ((a != b)) || fail "two draws alike: $output"
+    [[ $x =~ ^[0-9a-f]{24}$ && $y =~ ^[0-9a-f]{24}$ ]] || fail "not 24 hex digits: $output"
+    [[ $x != 000000000000000000000000 && $x != "$y" ]] || fail "a zero or repeated token: $output"
+    # With SRANDOM (bash 5.1+), no process at all.
+    rm -f "$BATS_TEST_TMPDIR/od-ran"
+    run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" bash -c 'source grading/lib/random.bash; random_u32 a; random_hex x 3; echo "$a $x"'
+    assert_success
+    assert_output --regexp '^[0-9]+ [0-9a-f]{24}$'
+    assert_file_not_exist "$BATS_TEST_TMPDIR/od-ran"
+    # The grader draws only through these.
+    run grep -n 'SRANDOM' grading/lib/lab.bash grading/lib/sandbox
+    assert_failure
+}
+
+@test "lab.bash's pass token and the sandbox's uid on a bash without SRANDOM" {
+    run bash -c 'unset SRANDOM; BATS_TEST_DIRNAME=labs/01-race-counter; run() { :; }
+        source grading/lib/lab.bash; lab__run /bin/true; t1=$lab__token; lab__run /bin/true; echo "$t1 $lab__token"'
+    assert_success
+    read -r t1 t2 <<<"$output"
+    [[ $t1 =~ ^[0-9a-f]{24}$ && $t1 != 000000000000000000000000 && $t1 != "$t2" ]] || fail "tokens: $output"
+}

@@ -23,6 +23,9 @@
 : "${LAB_CHECK_TIMEOUT:=30}"
 # The driver's own alarm: 2 s before the outer watchdog (half of it, when
 # that is 4 s or less). Worked out once: a check may run many times.
+# Pass tokens from random_hex: SRANDOM on bash 5.1+, /dev/urandom before.
+source "${BASH_SOURCE[0]%/*}/random.bash"
+
 lab__inner=$(awk -v t="$LAB_CHECK_TIMEOUT" 'BEGIN { print (t > 4 ? t - 2 : t / 2) }')
 
 # The driver's own watchdog fires first and names the reason; the outer
@@ -36,7 +39,10 @@ lab__run() {
         return 1
     fi
     local inner=$lab__inner
-    printf -v lab__token '%08x%08x%08x' "$SRANDOM" "$SRANDOM" "$SRANDOM"
+    if ! random_hex lab__token 3; then
+        echo "reason: grader error: no random source (SRANDOM or /dev/urandom) for the pass token"
+        return 1
+    fi
     if [[ ${LAB_SANDBOX:-1} == 0 ]]; then
         # Trusted code (the meta-test grading the suite's own files): no
         # sandbox, no output cap, no descriptor but 0-2 passed on.
@@ -166,7 +172,8 @@ lab_perf() {
             [[ $who == ref ]] && bin=$LAB_REF_BENCH
             # The run's label must carry this token: printed JSON of the
             # submission's own making cannot.
-            tok=$(printf 'perf%08x%08x' "$SRANDOM" "$SRANDOM")
+            random_hex tok 2 || { echo "reason: grader error: no random source (SRANDOM or /dev/urandom) for the benchmark's label"; return 1; }
+            tok=perf$tok
             json=$(mktemp "${TMPDIR:-/tmp}/locklab-perf.XXXXXX")
             timeout -k 2 60 "$BATS_TEST_DIRNAME/../../grading/lib/sandbox" --stage "$(dirname -- "$bin")" \
                 --out "$json" -- "/sandbox/$(basename -- "$bin")" --impl "$tok" --pin none --threads "$threads" \
