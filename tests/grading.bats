@@ -167,7 +167,7 @@ setup() {
     assert_output --regexp '^[0-9]+ [0-9a-f]{24}$'
     assert_file_not_exist "$BATS_TEST_TMPDIR/od-ran"
     # The grader draws only through these.
-    run grep -n 'SRANDOM' grading/lib/lab.bash grading/lib/sandbox
+    run grep -nE '\$\{?SRANDOM' grading/lib/lab.bash grading/lib/sandbox
     assert_failure
 }
 
@@ -177,4 +177,14 @@ setup() {
     assert_success
     read -r t1 t2 <<<"$output"
     [[ $t1 =~ ^[0-9a-f]{24}$ && $t1 != 000000000000000000000000 && $t1 != "$t2" ]] || fail "tokens: $output"
+    ((EUID == 0)) || skip "the sandbox picks a uid of its own only as root"
+    # The sandbox sourced into a bash without SRANDOM: two runs, two uids.
+    local uids=()
+    for i in 1 2; do
+        run bash -c 'unset SRANDOM; set -- --out "$1" -- /bin/sh -c "id -u"; source grading/lib/sandbox' - "$BATS_TEST_TMPDIR/id$i"
+        assert_success
+        uids+=("$(cat "$BATS_TEST_TMPDIR/id$i")")
+    done
+    [[ ${uids[0]} =~ ^2[0-9]{5}$ && ${uids[1]} =~ ^2[0-9]{5}$ ]] || fail "not sandbox uids: ${uids[*]}"
+    [[ ${uids[0]} != "${uids[1]}" && ${uids[0]} != 200000 ]] || fail "the same uid twice, or the zero draw's: ${uids[*]}"
 }
