@@ -60,12 +60,18 @@ typedef struct {
     atomic_int producing;
     _Atomic long taken;
     atomic_int most; /* the longest queue a consumer saw */
+    int cap;
 } flow_t;
 
 static void produce(flow_t *f, int p) {
-    for (long i = 0; i < f->per_producer; i++)
+    for (long i = 0; i < f->per_producer; i++) {
         if (queue_put(f->q, p * f->per_producer + i) != 0)
             lab_fail("put on an open queue returns 0 / it returned -1");
+        int len = queue_len(f->q);
+        if (len > f->cap)
+            lab_fail("a put() returned with the queue over capacity: capacity %d / it held %d (look at put()'s wait)",
+                     f->cap, len);
+    }
     /* The last producer hands each consumer a sentinel, as the course does:
      * these checks judge put() and get() alone; close() has its own check,
      * whose waiters are surely asleep when it comes. */
@@ -83,7 +89,9 @@ static void consume(flow_t *f) {
         if (item < 0 || item >= total)
             lab_fail("every item taken was put / took %ld, never put", item);
         if (atomic_fetch_add(&f->seen[item], 1) != 0)
-            lab_fail("every item taken exactly once / item %ld taken twice", item);
+            lab_fail("every item taken exactly once / item %ld taken twice (a get() that took from an empty queue, "
+                     "or a put() into a full one that overwrote a slot)",
+                     item);
         int len = queue_len(f->q);
         for (int m = atomic_load(&f->most); len > m && !atomic_compare_exchange_weak(&f->most, &m, len);)
             ;
@@ -108,7 +116,8 @@ static void worker(const lab_worker_t *w) {
  * fails on the first wrong item, a stall, a loss, or an overfull queue. */
 static void flow(int producers, int consumers, long per, int cap) {
     long total = producers * per;
-    flow_t f = {.q = queue_create(cap), .producers = producers, .consumers = consumers, .per_producer = per};
+    flow_t f = {.q = queue_create(cap), .producers = producers, .consumers = consumers, .per_producer = per,
+                .cap = cap};
     f.seen = lab_calloc((size_t)total, sizeof *f.seen);
     atomic_init(&f.producing, producers);
     atomic_init(&f.taken, 0);
@@ -131,7 +140,8 @@ static void flow(int producers, int consumers, long per, int cap) {
                  missing);
     }
     if (atomic_load(&f.most) > cap)
-        lab_fail("the queue never holds more than its capacity %d / it held %d", cap, atomic_load(&f.most));
+        lab_fail("a put() returned with the queue over capacity: capacity %d / it held %d (look at put()'s wait)", cap,
+                 atomic_load(&f.most));
     free(f.seen);
     queue_destroy(f.q);
 }
