@@ -195,7 +195,7 @@ static void check_idle_wait(const lab_opts_t *o) {
 /* Short and unpaused, for the ThreadSanitizer build. */
 static void check_race_free(const lab_opts_t *o) {
     room_t r;
-    crowd(&r, lab_opt_threads(o, 4), lab_opt_iters(o, 300));
+    crowd(&r, lab_opt_threads(o, 8), lab_opt_iters(o, 2000));
     crowd_end(&r);
     lab_pass("users sharing the pool: all served");
 }
