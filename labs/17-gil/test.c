@@ -271,6 +271,16 @@ static void check_single(const lab_opts_t *o) {
         lab_fail("a thread waiting for the GIL sleeps (the interval is 1 s, the holder keeps it 0.1 s) / it "
                  "was runnable in %d of %d looks: it spins instead of waiting on a condition",
                  runnable, looks);
+    /* Nor may it ask for a drop yet: a timer fires late on a busy machine,
+     * never early, so a request within 0.1 s of a 1 s interval means a timed
+     * wait that ended at once (a deadline on one clock, a condition on
+     * another). */
+    gil_stats(g, &st);
+    if (st.drop_requests != 0)
+        lab_fail("a waiter asks for a drop only after the interval (1 s; the holder kept the GIL 0.1 s) / it "
+                 "asked %lu times: its timed wait ended early (is the condition variable on the clock its "
+                 "deadline is read from?)",
+                 st.drop_requests);
     lab_watchdog_arm(2.0, "a thread waiting in gil_acquire() never got the GIL after gil_release()");
     gil_release(g);
     lab_thread_join(t, NULL);
