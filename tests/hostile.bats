@@ -88,7 +88,7 @@ hostile_report() {
     want=$(hostile_want "$src" score $mode)
     [[ -n $want ]] || fail "$src has no ${mode:-expect}-score line"
     run jq -r '"\(.score)/\(.max_score) in \(.execution_time) s"' "$rep"
-    assert_output --regexp "^$want/20 in [0-9]+ s$"
+    assert_output --regexp "^($want)/20 in [0-9]+ s$"
     (($(jq .execution_time "$rep") <= BOUND)) || fail "took $(jq .execution_time "$rep") s, more than $BOUND s"
     rx=$(hostile_want "$src" reason $mode)
     if [[ -n $rx ]]; then
