@@ -1,4 +1,4 @@
-// Implements gbench.h on Google Benchmark 1.7.1: the only C++ in locklab, kept
+// Implements gbench.h on Google Benchmark 1.7.1 (and 1.6.1, Ubuntu 22.04's): the only C++ in locklab, kept
 // to one-line forwards so that every measuring decision stays Google
 // Benchmark's. Running is the exception: gb_run drives Google Benchmark's own
 // JSON writer through its flags and watches the results for a progress hook.
@@ -27,6 +27,16 @@ static benchmark::internal::Benchmark *bm_of(gb_bench_t *b) {
 static gb_bench_t *handle_of(benchmark::internal::Benchmark *b) {
     return reinterpret_cast<gb_bench_t *>(b);
 }
+
+// MinWarmUpTime came with Google Benchmark 1.7.1; Ubuntu 22.04 ships 1.6.1,
+// whose benchmarks start timing at once. The overload that names the member
+// exists only where the member does, so one source builds on both.
+template <typename B>
+static auto warm_up(B *b, double seconds, int) -> decltype(b->MinWarmUpTime(seconds)) {
+    return b->MinWarmUpTime(seconds);
+}
+template <typename B>
+static B *warm_up(B *b, double, long) { return b; }
 
 namespace {
 
@@ -170,7 +180,7 @@ gb_bench_t *gb_min_time(gb_bench_t *b, double seconds) {
     return handle_of(bm_of(b)->MinTime(seconds));
 }
 gb_bench_t *gb_min_warmup_time(gb_bench_t *b, double seconds) {
-    return handle_of(bm_of(b)->MinWarmUpTime(seconds));
+    return handle_of(warm_up(bm_of(b), seconds, 0));
 }
 gb_bench_t *gb_iterations(gb_bench_t *b, int64_t n) { return handle_of(bm_of(b)->Iterations(n)); }
 gb_bench_t *gb_unit(gb_bench_t *b, gb_unit_t u) {
