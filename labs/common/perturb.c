@@ -119,10 +119,41 @@ WRAP_TAKE(int, pthread_spin_trylock, (pthread_spinlock_t * l), (l))
 WRAP_GIVE(int, pthread_spin_unlock, (pthread_spinlock_t * l), (l))
 /* A wait gives the mutex back and takes it again: perturbed on the way in
  * (the state the caller just checked may change before it sleeps, if its
- * design lets it) and the wake-up is left to the scheduler. */
-WRAP_TAKE(int, pthread_cond_wait, (pthread_cond_t * c, pthread_mutex_t * m), (c, m))
-WRAP_TAKE(int, pthread_cond_timedwait,
-          (pthread_cond_t * c, pthread_mutex_t * m, const struct timespec *t), (c, m, t))
+ * design lets it), and one wait in four returns at once without a signal: a
+ * spurious wake-up, which POSIX allows and glibc almost never delivers. The
+ * mutex is still given back and taken again, so other threads may change
+ * the state in between; a caller that waits in a `while` checks it again
+ * and waits once more, one that waits under an `if` goes on as if it had
+ * been told. */
+static int spurious(pthread_mutex_t *m) {
+    if (draw() % 4 != 0)
+        return -1;
+    int rc = pthread_mutex_unlock(m);
+    if (rc != 0)
+        return rc;
+    jitter(1);
+    return pthread_mutex_lock(m);
+}
+int lab_wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+int lab_wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
+    if (PERTURBING()) {
+        jitter(2);
+        int rc = spurious(m);
+        if (rc >= 0)
+            return rc;
+    }
+    return pthread_cond_wait(c, m);
+}
+int lab_wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t);
+int lab_wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t) {
+    if (PERTURBING()) {
+        jitter(2);
+        int rc = spurious(m);
+        if (rc >= 0)
+            return rc;
+    }
+    return pthread_cond_timedwait(c, m, t);
+}
 WRAP_GIVE(int, pthread_cond_signal, (pthread_cond_t * c), (c))
 WRAP_GIVE(int, pthread_cond_broadcast, (pthread_cond_t * c), (c))
 WRAP_GIVE(int, pthread_barrier_wait, (pthread_barrier_t * b), (b))
