@@ -18,6 +18,7 @@
 typedef struct {
     const char *impl;   /* broken, fixed, alt-atomic, student, ... */
     int reference;      /* 1 in fixed's binary: register the lab's baselines there */
+    int floors;         /* 1 in the binary that leads a run (fixed's, or --floors) */
     const int *threads; /* thread counts to register, from --threads */
     int nthreads;
 } labbench_t;
@@ -27,6 +28,17 @@ void lab_bench_register(const labbench_t *lb);
 
 /* Register fn under `name` for every thread count of lb, in real time. */
 gb_bench_t *labbench_register(const labbench_t *lb, const char *name, gb_fn_t fn, void *arg);
+
+/* Register fn as a primitive floor: the C library's own primitive for the
+ * job an op of the lab does (a recursive mutex for a reentrant lock, sem_t
+ * for a pool, ...), timed by the same loop shape as the op. fn ends with
+ * labbench_thread_end(st, op, n) naming the lab's op it is the floor of; its
+ * rows carry impl=floor and floor=<primitive> (one word, no spaces), and the
+ * summary gives every implementation's ratio to it at each thread count
+ * ("x floor"). Registered only where lb->floors is set, so a run times each
+ * floor once; elsewhere it registers nothing and returns NULL. */
+gb_bench_t *labbench_register_floor(const labbench_t *lb, const char *name, const char *primitive, gb_fn_t fn,
+                                    void *arg);
 
 /* First call in a benchmark function, before the timing loop: pins the
  * calling Google Benchmark thread as --pin says and records where it runs. */

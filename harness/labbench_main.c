@@ -1,13 +1,15 @@
 /* main() of every lab bench binary.
  *
  *   build/labs/01-race-counter/fixed/bench [--impl NAME] [--pin none|compact|scatter]
- *       [--threads 1,2,4] [--topology FILE] [--plan FILE] [--no-run] [--benchmark_* ...]
+ *       [--threads 1,2,4] [--floors] [--topology FILE] [--plan FILE] [--no-run] [--benchmark_* ...]
  *
  * The locklab options come first and are taken out; everything else goes to
  * Google Benchmark (e.g. --benchmark_out=x.json --benchmark_min_time=0.1).
  * --topology writes the hwloc summary, --plan the pinning plan of every thread
  * count (which PU each worker gets, and which wrapped around), then the
- * benchmarks run as usual, unless --no-run. Bad input: one line on stderr, exit 2.
+ * benchmarks run as usual, unless --no-run. --floors registers the lab's
+ * primitive floors (fixed's binary always does; harness/lab-bench asks the
+ * run's leading binary for them when there is no fixed.c). Bad input: one line on stderr, exit 2.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -86,7 +88,7 @@ static void *nothing(void *arg) { return arg; }
 
 int main(int argc, char **argv) {
     const char *topology = NULL, *plan = NULL;
-    int no_run = 0;
+    int no_run = 0, floors = 0;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0;
     if (rest == NULL)
@@ -118,12 +120,14 @@ int main(int argc, char **argv) {
             topology = v;
         } else if ((v = opt_value(argc, argv, &i, "--plan"))) {
             plan = v;
+        } else if (strcmp(argv[i], "--floors") == 0) {
+            floors = 1;
         } else if (strcmp(argv[i], "--no-run") == 0) {
             no_run = 1;
         } else if (strncmp(argv[i], "--benchmark_", 12) == 0 || strcmp(argv[i], "--help") == 0) {
             rest[nrest++] = argv[i];
         } else {
-            bad_usage("unknown option '%s' (locklab: --impl --pin --threads --topology --plan --no-run; "
+            bad_usage("unknown option '%s' (locklab: --impl --pin --threads --floors --topology --plan --no-run; "
                       "the rest must be --benchmark_* options)",
                       argv[i]);
         }
@@ -156,7 +160,8 @@ int main(int argc, char **argv) {
         free(rest);
         return 0;
     }
-    labbench_t lb = {impl_name, strcmp(impl_name, "fixed") == 0, thread_counts, n_thread_counts};
+    int reference = strcmp(impl_name, "fixed") == 0;
+    labbench_t lb = {impl_name, reference, reference || floors, thread_counts, n_thread_counts};
     lab_bench_register(&lb);
     int rc = gb_main(nrest, rest);
     pin_fini();
@@ -170,6 +175,39 @@ gb_bench_t *labbench_register(const labbench_t *lb, const char *name, gb_fn_t fn
     for (int k = 0; k < lb->nthreads; k++)
         gb_threads(b, lb->threads[k]);
     return gb_use_real_time(b);
+}
+
+/* A floor's benchmark runs through floor_run, which tells labbench_thread_end
+ * on each of its threads which primitive it is timing: one indirect call per
+ * thread and run, none in the timing loop. */
+typedef struct {
+    gb_fn_t fn;
+    void *arg;
+    const char *primitive;
+} floor_t;
+
+static _Thread_local const char *floor_primitive;
+
+static void floor_run(gb_state_t *st, void *arg) {
+    const floor_t *f = arg;
+    floor_primitive = f->primitive;
+    f->fn(st, f->arg);
+    floor_primitive = NULL;
+}
+
+gb_bench_t *labbench_register_floor(const labbench_t *lb, const char *name, const char *primitive, gb_fn_t fn,
+                                    void *arg) {
+    if (!lb->floors)
+        return NULL;
+    if (!*primitive || strpbrk(primitive, " =,\"\t\n")) {
+        fprintf(stderr, "bench: a floor's primitive is one word without '=' or ',', not '%s'\n", primitive);
+        exit(2);
+    }
+    floor_t *f = malloc(sizeof *f); /* lives as long as the registration */
+    if (f == NULL)
+        bad_usage("out of memory");
+    *f = (floor_t){fn, arg, primitive};
+    return labbench_register(lb, name, floor_run, f);
 }
 
 void labbench_thread_begin(gb_state_t *st) {
@@ -189,8 +227,12 @@ void labbench_thread_begin(gb_state_t *st) {
 }
 
 void labbench_thread_end(gb_state_t *st, const char *op, int64_t ops) {
-    char label[160];
+    char label[200];
     gb_set_items_processed(st, ops);
-    snprintf(label, sizeof label, "impl=%s op=%s pin=%s", impl_name, op, pin_policy_name(pin_policy));
+    if (floor_primitive)
+        snprintf(label, sizeof label, "impl=floor op=%s pin=%s floor=%s", op, pin_policy_name(pin_policy),
+                 floor_primitive);
+    else
+        snprintf(label, sizeof label, "impl=%s op=%s pin=%s", impl_name, op, pin_policy_name(pin_policy));
     gb_set_label(st, label);
 }

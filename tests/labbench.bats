@@ -23,10 +23,11 @@ setup_file() {
 @test "gbench.json parses and holds every implementation x thread count x repetition" {
     run jq -r '.benchmarks[] | .label' "$OUT/latest/gbench.json"
     assert_success
-    # counter: 4 implementations x 3 thread counts x 2 reps; raw pair: 3 x 2
+    # counter: 4 implementations and the floor x 3 thread counts x 2 reps
     run jq '[.benchmarks[] | select(.label | test("op=counter"))] | length' "$OUT/latest/gbench.json"
-    assert_output 24
-    run jq '[.benchmarks[] | select(.label | test("op=raw-mutex-pair"))] | length' "$OUT/latest/gbench.json"
+    assert_output 30
+    run jq '[.benchmarks[] | select(.label | test("^impl=floor op=counter .* floor=[a-z_]+$"))] | length' \
+        "$OUT/latest/gbench.json"
     assert_output 6
     run jq -e '.context.num_cpus > 0 and .context.locklab_lab == "01-race-counter"' "$OUT/latest/gbench.json"
     assert_success
@@ -34,12 +35,27 @@ setup_file() {
 
 @test "tidy.csv: a header, the same column count on every row, no errors" {
     run head -n1 "$OUT/latest/tidy.csv"
-    assert_output "lab,impl,op,pin,threads,repetition,iterations,ops_per_s,ns_per_op,lost_updates,lost_fraction,wrapped,error"
+    assert_output "lab,impl,op,pin,threads,repetition,iterations,ops_per_s,ns_per_op,lost_updates,lost_fraction,wrapped,error,floor"
     run awk -F, '{ print NF }' "$OUT/latest/tidy.csv"
-    assert_equal "$(sort -u <<<"$output")" 13
+    assert_equal "$(sort -u <<<"$output")" 14
     assert_equal "${#lines[@]}" 31
     run awk -F, 'NR > 1 && ($13 != "" || $8 <= 0)' "$OUT/latest/tidy.csv"
     assert_output ""
+}
+
+@test "the floor: every implementation's ratio to it, per thread count, in summary.csv and the table" {
+    # each of the 5 rows of counter has the floor's primitive and a ratio at each thread count
+    run awk -F, 'NR == 1 { print $13 "," $14 } NR > 1 && $2 == "counter" && ($13 == "" || $14 <= 0) { print "bad: " $0 }' \
+        "$OUT/latest/summary.csv"
+    assert_output "floor,x_floor"
+    run awk -F, 'NR > 1 && $1 == "floor" { print $3 ":" $14 }' "$OUT/latest/summary.csv"
+    assert_output "$(printf '1:1\n2:1\n3:1')"
+    run grep -F '| x floor |' "$BATS_FILE_TMPDIR/stdout"
+    assert_success
+    run grep -E '^\| floor \([a-z_]+\) \| counter \| 2 \| .* \| 1\.00x \|' "$BATS_FILE_TMPDIR/stdout"
+    assert_success
+    run grep -E '^\| fixed \| counter \| 2 \| .*\| [0-9]+\.[0-9]{2}x \| [0-9.]+x \| [0-9.]+% \|$' "$BATS_FILE_TMPDIR/stdout"
+    assert_success
 }
 
 @test "the harness verifies the counts: the correct designs lose nothing, broken loses updates at 2 threads" {
@@ -172,4 +188,15 @@ fake_build() {
     [[ $stderr == *"the reference failed"* ]]
     run ls -A "$BATS_TEST_TMPDIR/r"
     assert_output ""
+}
+
+@test "the bench binary: floors are fixed's, or any implementation's with --floors (the student copy's leader)" {
+    b=$BUILD/labs/01-race-counter/broken/bench
+    need_bin "$b"
+    run "$b" --threads 1 --benchmark_list_tests=true
+    refute_line --partial floor
+    run "$b" --threads 1 --floors --benchmark_list_tests=true
+    assert_line --partial counter-floor
+    run "$BUILD/labs/01-race-counter/fixed/bench" --threads 1 --benchmark_list_tests=true
+    assert_line --partial counter-floor
 }

@@ -8,8 +8,15 @@
  * harness reports it as a run that did not finish. After the loop thread 0
  * checks the bank's total: every unit off would be money lost.
  *
+ * The floor of each size (impl=floor, floor=pthread_mutex_pair_ordered):
+ * pthreads has no call that locks two mutexes at once, so the nearest honest
+ * floor is the same loop on bare pthread mutexes, the pair taken in one
+ * global order (by index): the fewest lock calls any deadlock-free
+ * two-account transfer can make. The table gives each design's ratio to it.
+ *
  *   $ build/labs/04-deadlock/fixed/bench --threads 1,2
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +64,60 @@ static void bm_transfer(gb_state_t *st, void *arg) {
     labbench_thread_end(st, op, done);
 }
 
+typedef struct {
+    pthread_mutex_t lock;
+    long balance;
+} floor_account_t;
+
+static floor_account_t *floor_accounts;
+
+static void bm_floor(gb_state_t *st, void *arg) {
+    (void)arg;
+    labbench_thread_begin(st);
+    int t = gb_thread_index(st);
+    int n = (int)gb_range_arg(st, 0);
+    const char *op = "transfer";
+    for (int k = 0; k < 3; k++)
+        if (sizes[k] == n)
+            op = ops[k];
+    if (t == 0) {
+        floor_accounts = calloc((size_t)n, sizeof *floor_accounts);
+        if (floor_accounts == NULL)
+            abort();
+        for (int i = 0; i < n; i++) {
+            pthread_mutex_init(&floor_accounts[i].lock, NULL);
+            floor_accounts[i].balance = START;
+        }
+    }
+    uint64_t x = 0x9e3779b97f4a7c15ULL * (uint64_t)(t + 1);
+    while (gb_keep_running_batch(st, BATCH))
+        for (int i = 0; i < BATCH; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int from = (int)(x % (uint64_t)n), to = (int)((x >> 20) % (uint64_t)(n - 1));
+            to += to >= from;
+            floor_account_t *first = &floor_accounts[from < to ? from : to];
+            floor_account_t *second = &floor_accounts[from < to ? to : from];
+            pthread_mutex_lock(&first->lock);
+            pthread_mutex_lock(&second->lock);
+            floor_accounts[from].balance -= 1;
+            floor_accounts[to].balance += 1;
+            pthread_mutex_unlock(&second->lock);
+            pthread_mutex_unlock(&first->lock);
+            GB_CLOBBER_MEMORY();
+        }
+    labbench_thread_end(st, op, gb_iterations_done(st));
+    if (t == 0) { /* after the stop barrier */
+        for (int i = 0; i < n; i++)
+            pthread_mutex_destroy(&floor_accounts[i].lock);
+        free(floor_accounts);
+    }
+}
+
 void lab_bench_register(const labbench_t *lb) {
     for (int k = 0; k < 3; k++)
         snprintf(ops[k], sizeof ops[k], "%d-accounts", (int)sizes[k]);
     gb_args_list(labbench_register(lb, "transfer", bm_transfer, NULL), sizes, 3);
+    gb_bench_t *f = labbench_register_floor(lb, "transfer-floor", "pthread_mutex_pair_ordered", bm_floor, NULL);
+    if (f)
+        gb_args_list(f, sizes, 3);
 }
