@@ -9,6 +9,10 @@
  * off only when readers really overlap: many reads, a read section long
  * enough to be worth sharing, and more than one CPU.
  *
+ * The floor of each readNN (impl=floor, floor=pthread_rwlock_t): the same
+ * loop around the library's own reader-writer lock, default attributes
+ * (alt-pthread.c wraps the same primitive behind the lab's API).
+ *
  *   $ build/labs/11-rwlock/fixed/bench --threads 1,2 --benchmark_filter=read99
  */
 #include <pthread.h>
@@ -22,10 +26,10 @@ enum { TABLE = 4096, BATCH = 16 };
 
 typedef struct {
     int pct; /* reads per hundred operations */
-    char rw_name[16], mutex_name[24];
+    char rw_name[16], mutex_name[24], floor_name[24];
 } mix_t;
 
-static mix_t mixes[] = {{100, "", ""}, {99, "", ""}, {90, "", ""}, {50, "", ""}};
+static mix_t mixes[] = {{100, "", "", ""}, {99, "", "", ""}, {90, "", "", ""}, {50, "", "", ""}};
 
 static rwlock_t *rw;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -105,6 +109,31 @@ static void bm_mutex(gb_state_t *st, void *arg) {
     labbench_thread_end(st, m->mutex_name, done);
 }
 
+static pthread_rwlock_t floor_rw = PTHREAD_RWLOCK_INITIALIZER;
+
+static void bm_floor(gb_state_t *st, void *arg) {
+    const mix_t *m = arg;
+    labbench_thread_begin(st);
+    setup(st, 0);
+    uint32_t x = 2463534242u + 977u * (uint32_t)gb_thread_index(st);
+    long sink = 0;
+    while (gb_keep_running_batch(st, BATCH))
+        for (int i = 0; i < BATCH; i++) {
+            uint32_t r = next(&x);
+            if ((int)(r % 100) < m->pct) {
+                pthread_rwlock_rdlock(&floor_rw);
+                sink += lookup((int)(r >> 8) % 251);
+                pthread_rwlock_unlock(&floor_rw);
+            } else {
+                pthread_rwlock_wrlock(&floor_rw);
+                table[(r >> 8) % TABLE] = (int)(r >> 20) % 251;
+                pthread_rwlock_unlock(&floor_rw);
+            }
+        }
+    GB_DO_NOT_OPTIMIZE(sink);
+    labbench_thread_end(st, m->rw_name, gb_iterations_done(st));
+}
+
 void lab_bench_register(const labbench_t *lb) {
     for (size_t k = 0; k < sizeof mixes / sizeof mixes[0]; k++) {
         mix_t *m = &mixes[k];
@@ -113,5 +142,7 @@ void lab_bench_register(const labbench_t *lb) {
         labbench_register(lb, m->rw_name, bm_rwlock, m);
         if (lb->reference)
             labbench_register(lb, m->mutex_name, bm_mutex, m);
+        snprintf(m->floor_name, sizeof m->floor_name, "read%d-floor", m->pct);
+        labbench_register_floor(lb, m->floor_name, "pthread_rwlock_t", bm_floor, m);
     }
 }

@@ -10,9 +10,13 @@
  * read through a global pointer to a ready object with no check at all;
  * `locked-get` the design double-checked locking exists to avoid, a lock
  * and an unlock of one mutex, shared by all threads, around every call.
+ * The floor of `get` (impl=floor, floor=pthread_once): the library's own
+ * once-init, pthread_once() on a ready once-control, then the same read.
  *
  *   $ build/labs/13-once-init/fixed/bench --threads 1,2
  */
+#include <pthread.h>
+
 #include "config.h"
 #include "labbench.h"
 
@@ -77,6 +81,26 @@ static void bm_locked(gb_state_t *st, void *arg) {
     labbench_thread_end(st, "locked-get", gb_iterations_done(st));
 }
 
+static pthread_once_t floor_once = PTHREAD_ONCE_INIT;
+static const config_t *floor_instance;
+
+static void floor_build(void) { floor_instance = &ready; }
+
+static void bm_floor(gb_state_t *st, void *arg) {
+    (void)arg;
+    labbench_thread_begin(st);
+    pthread_once(&floor_once, floor_build); /* built before timing, as `get` is */
+    unsigned sum = (unsigned)floor_instance->workers;
+    while (gb_keep_running_batch(st, BATCH))
+        for (int i = 0; i < BATCH; i++) {
+            pthread_once(&floor_once, floor_build);
+            sum += (unsigned)floor_instance->workers;
+            GB_CLOBBER_MEMORY();
+        }
+    GB_DO_NOT_OPTIMIZE(sum);
+    labbench_thread_end(st, "get", gb_iterations_done(st));
+}
+
 void lab_bench_register(const labbench_t *lb) {
     labbench_register(lb, "get", bm_get, NULL);
     if (lb->reference) {
@@ -84,5 +108,9 @@ void lab_bench_register(const labbench_t *lb) {
         plain = &ready;
         labbench_register(lb, "plain-read", bm_plain, NULL);
         labbench_register(lb, "locked-get", bm_locked, NULL);
+    }
+    if (lb->floors) {
+        config_fill(&ready);
+        labbench_register_floor(lb, "get-floor", "pthread_once", bm_floor, NULL);
     }
 }
