@@ -14,6 +14,11 @@
  * step and ends up waiting for bytes that never come), so its binary
  * registers only the sizes it can carry.
  *
+ * The floor of each pipe-SIZE (impl=floor, floor=pipe_writev_read): a bare
+ * pipe(2) per pair, the frame (4-byte length, then the message) sent with
+ * writev() and received with read()s until it is whole, no lock and no
+ * checks: the system calls any framed pipe channel must make.
+ *
  *   $ build/labs/15-pipes/fixed/bench --threads 2
  */
 #define _GNU_SOURCE
@@ -25,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "chan.h"
 #include "labbench.h"
@@ -203,12 +210,89 @@ static void bm_shm(gb_state_t *st, void *arg) {
     labbench_thread_end(st, op_for(op_shm, (int64_t)size), gb_iterations_done(st));
 }
 
-static void register_sizes(const labbench_t *lb, const char *name, gb_fn_t fn, size_t max) {
+/* ---- the floor: a bare pipe -------------------------------------------- */
+static int floor_fds[MAXT / 2][2];
+
+static int floor_read_full(int fd, void *buf, size_t n) {
+    for (size_t got = 0; got < n;) {
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static int floor_send(int fd, const void *buf, size_t len) {
+    uint32_t hdr = (uint32_t)len;
+    struct iovec iov[2] = {{&hdr, sizeof hdr}, {(void *)buf, len}};
+    size_t left = sizeof hdr + len;
+    while (left > 0) {
+        ssize_t w = writev(fd, iov, 2);
+        if (w <= 0)
+            return -1;
+        left -= (size_t)w;
+        for (int k = 0; k < 2; k++) { /* skip what went out */
+            size_t d = (size_t)w < iov[k].iov_len ? (size_t)w : iov[k].iov_len;
+            iov[k].iov_base = (char *)iov[k].iov_base + d, iov[k].iov_len -= d, w -= (ssize_t)d;
+        }
+    }
+    return 0;
+}
+
+static void bm_floor(gb_state_t *st, void *arg) {
+    (void)arg;
+    labbench_thread_begin(st);
+    int t = gb_thread_index(st), n = gb_thread_count(st);
+    size_t size = (size_t)gb_range_arg(st, 0);
+    if (n > MAXT || n % 2 != 0) {
+        gb_skip_with_error(st, "pairs of threads only");
+        return;
+    }
+    if (t == 0)
+        for (int p = 0; p < n / 2; p++)
+            if (pipe(floor_fds[p]) != 0) {
+                gb_skip_with_error(st, "pipe failed");
+                return;
+            }
+    unsigned char *buf = malloc(size);
+    if (buf == NULL) {
+        gb_skip_with_error(st, "out of memory");
+        return;
+    }
+    memset(buf, t, size);
+    int sender = (t & 1) == 0, bad = 0, fd = -1;
+    while (gb_keep_running_batch(st, BATCH)) {
+        if (fd < 0)
+            fd = floor_fds[t / 2][sender ? 1 : 0];
+        for (int i = 0; i < BATCH; i++)
+            if (sender) {
+                bad |= floor_send(fd, buf, size) != 0;
+            } else {
+                uint32_t len = 0;
+                bad |= floor_read_full(fd, &len, sizeof len) != 0 || len != size ||
+                       floor_read_full(fd, buf, size) != 0;
+            }
+    }
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    if (bad)
+        gb_skip_with_error(st, "a message did not arrive whole");
+    labbench_thread_end(st, op_for(op_pipe, (int64_t)size), gb_iterations_done(st));
+}
+
+static void register_sizes(const labbench_t *lb, const char *name, gb_fn_t fn, size_t max, const char *floor) {
     gb_bench_t *b = NULL;
     for (int k = 0; k < lb->nthreads; k++)
         if (lb->threads[k] % 2 == 0) {
-            if (b == NULL)
-                b = gb_use_real_time(gb_register(name, fn, NULL));
+            if (b == NULL) {
+                /* a floor's registration with no thread counts: the pairs' counts follow */
+                labbench_t none = *lb;
+                none.nthreads = 0;
+                b = floor ? labbench_register_floor(&none, name, floor, fn, NULL)
+                          : gb_use_real_time(gb_register(name, fn, NULL));
+            }
             gb_threads(b, lb->threads[k]);
         }
     if (b == NULL)
@@ -225,7 +309,9 @@ void lab_bench_register(const labbench_t *lb) {
     }
     /* A frame is the message and its 4-byte length. */
     size_t max = strcmp(lb->impl, "broken") == 0 ? PIPE_BUF - 4 : SIZE_MAX;
-    register_sizes(lb, "pipe", bm_pipe, max);
+    register_sizes(lb, "pipe", bm_pipe, max, NULL);
     if (lb->reference)
-        register_sizes(lb, "shm", bm_shm, SIZE_MAX);
+        register_sizes(lb, "shm", bm_shm, SIZE_MAX, NULL);
+    if (lb->floors)
+        register_sizes(lb, "pipe-floor", bm_floor, SIZE_MAX, "pipe_writev_read");
 }
