@@ -12,8 +12,13 @@
  * but need not be the very oldest. LRU order is exact within a stripe and
  * approximate across stripes, as lru.h allows. A stripe never holds fewer
  * than LRU_STRIPE_MIN entries, so a cache of capacity below
- * 2 * LRU_STRIPE_MIN has one stripe and exact LRU order. Each stripe starts
- * on a cache line of its own, so two locks never share one. */
+ * 2 * LRU_STRIPE_MIN has one stripe and exact LRU order.
+ *
+ * Each stripe starts on a cache line of its own, so two locks never share
+ * one, and what every get and put of a stripe writes there, its mutex and
+ * the head and tail links of its list, sits in that one line: a thread
+ * that takes a stripe the other CPU used last waits for one line to come
+ * over, not two. */
 #include "lru.h"
 
 #include <stdarg.h>
@@ -26,17 +31,17 @@
 enum { MAX_STRIPES = 16, CACHE_LINE = 64 };
 
 typedef struct node node_t;
-struct node {
-    uint64_t key, value;
+struct node { /* links first: in the sentinel they follow the mutex in its line */
     node_t *prev, *next; /* the stripe's LRU list: most recently used first */
-    node_t *chain;       /* the next entry in the same hash bucket */
+    uint64_t key, value;
+    node_t *chain; /* the next entry in the same hash bucket */
 };
 
 typedef struct {
     pthread_mutex_t m; /* held by every operation on this stripe */
+    node_t list;       /* sentinel: list.next is the newest, list.prev the oldest */
     size_t capacity;
     size_t size;      /* nodes[0 .. size) are in use */
-    node_t list;      /* sentinel: list.next is the newest, list.prev the oldest */
     node_t **buckets; /* chains of entries */
     size_t mask;      /* buckets - 1 */
     node_t *nodes;    /* the stripe's entries, allocated once */
