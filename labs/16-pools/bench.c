@@ -11,12 +11,20 @@
  * harness workloads, pool-cpu and pool-io (workload.c), which
  * harness/lab-bench runs in the same run.
  *
+ * The floor of both ops (impl=floor, floor=pthread_create_join): the C
+ * library has no thread pool; its own way to run a function on another
+ * thread and get the result is pthread_create() and pthread_join(), one
+ * thread per task (for `map`, 64 started, then 64 joined). That is the cost
+ * a pool exists to save, so a pool is expected well under 1x of it.
+ *
  *   $ build/labs/16-pools/fixed/bench --threads 1,2,4
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "labbench.h"
 #include "pool.h"
@@ -82,8 +90,48 @@ static void bm_map(gb_state_t *st, void *arg) {
     labbench_thread_end(st, "map", done);
 }
 
+static void *nop_thread(void *arg) { return arg; }
+
+static void bm_floor_submit_get(gb_state_t *st, void *arg) {
+    (void)arg;
+    labbench_thread_begin(st);
+    long sink = 0;
+    while (gb_keep_running_batch(st, BATCH))
+        for (int i = 0; i < BATCH; i++) {
+            pthread_t t;
+            void *r = NULL;
+            if (pthread_create(&t, NULL, nop_thread, (void *)(intptr_t)i) != 0 || pthread_join(t, &r) != 0)
+                abort();
+            sink += (long)(intptr_t)r;
+        }
+    GB_DO_NOT_OPTIMIZE(sink);
+    labbench_thread_end(st, "submit-get", gb_iterations_done(st));
+}
+
+static void bm_floor_map(gb_state_t *st, void *arg) {
+    (void)arg;
+    labbench_thread_begin(st);
+    long sink = 0;
+    pthread_t t[MAP];
+    while (gb_keep_running_batch(st, MAP)) {
+        for (int i = 0; i < MAP; i++)
+            if (pthread_create(&t[i], NULL, nop_thread, (void *)(intptr_t)i) != 0)
+                abort();
+        for (int i = 0; i < MAP; i++) {
+            void *r = NULL;
+            if (pthread_join(t[i], &r) != 0)
+                abort();
+            sink += (long)(intptr_t)r;
+        }
+    }
+    GB_DO_NOT_OPTIMIZE(sink);
+    labbench_thread_end(st, "map", gb_iterations_done(st));
+}
+
 void lab_bench_register(const labbench_t *lb) {
     have_all_cpus = sched_getaffinity(0, sizeof all_cpus, &all_cpus) == 0;
     labbench_register(lb, "submit-get", bm_submit_get, NULL);
     labbench_register(lb, "map", bm_map, NULL);
+    labbench_register_floor(lb, "submit-get-floor", "pthread_create_join", bm_floor_submit_get, NULL);
+    labbench_register_floor(lb, "map-floor", "pthread_create_join", bm_floor_map, NULL);
 }

@@ -20,8 +20,16 @@
  * competing until the request is done, so that a starving I/O thread cannot
  * stall the benchmark for good: broken.c's figure is then a floor.
  *
+ * The floor of each op (impl=floor, floor=pthread_mutex_handover): there is
+ * no GIL in the C library; the nearest honest floor is the plainest one
+ * made of its primitives, inline here: one pthread mutex, and a checkpoint
+ * that, once the switch interval has passed since the holder took it,
+ * unlocks and locks it again (whoever the kernel lets in wins: no request
+ * to drop, no handing over to a waiter). Same loops as the lab's.
+ *
  *   $ build/labs/17-gil/fixed/bench --threads 1,2
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -146,10 +154,111 @@ static void bm_io(gb_state_t *st, void *arg) {
     labbench_thread_end(st, g == gil_1ms ? "io-1ms" : "io-5ms", gb_iterations_done(st));
 }
 
+/* ---- the floor: a plain mutex, given up at a checkpoint after the interval */
+typedef struct {
+    pthread_mutex_t m;
+    long interval_ns;
+    struct timespec since; /* when the holder took it */
+} mgil_t;
+
+static mgil_t mgil_5ms = {PTHREAD_MUTEX_INITIALIZER, 5000000L, {0, 0}};
+static mgil_t mgil_1ms = {PTHREAD_MUTEX_INITIALIZER, 1000000L, {0, 0}};
+
+static inline void mgil_acquire(mgil_t *g) {
+    pthread_mutex_lock(&g->m);
+    clock_gettime(CLOCK_MONOTONIC, &g->since);
+}
+
+static inline void mgil_release(mgil_t *g) { pthread_mutex_unlock(&g->m); }
+
+static inline void mgil_check(mgil_t *g) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - g->since.tv_sec) * 1000000000L + (now.tv_nsec - g->since.tv_nsec) >= g->interval_ns) {
+        mgil_release(g);
+        mgil_acquire(g);
+    }
+}
+
+static void bm_floor_cpu(gb_state_t *st, void *arg) {
+    (void)arg;
+    labbench_thread_begin(st);
+    mgil_t *g = &mgil_5ms;
+    int held = 0;
+    while (gb_keep_running_batch(st, BATCH)) {
+        if (!held) {
+            mgil_acquire(g);
+            held = 1;
+        }
+        for (int i = 0; i < BATCH; i++) {
+            GB_DO_NOT_OPTIMIZE(work(CHUNK_ITERS));
+            mgil_check(g);
+        }
+        if (gb_iterations_done(st) >= gb_max_iterations(st)) {
+            mgil_release(g);
+            held = 0;
+        }
+    }
+    if (held)
+        mgil_release(g);
+    labbench_thread_end(st, "cpu", gb_iterations_done(st));
+}
+
+static void bm_floor_io(gb_state_t *st, void *arg) {
+    mgil_t *g = arg;
+    labbench_thread_begin(st);
+    if (gb_thread_index(st) == 0) {
+        atomic_store(&served, 0);
+        atomic_store(&io_done, 0);
+        while (gb_keep_running(st)) {
+            sleep_us(IO_US);
+            mgil_acquire(g);
+            atomic_fetch_add(&served, 1);
+            mgil_release(g);
+        }
+        atomic_store(&io_done, 1);
+    } else {
+        long k = 0;
+        int held = 0;
+        while (gb_keep_running(st)) {
+            k++;
+            if (!held) {
+                mgil_acquire(g);
+                held = 1;
+            }
+            long chunks = 0;
+            while (atomic_load_explicit(&served, memory_order_relaxed) < k &&
+                   !atomic_load_explicit(&io_done, memory_order_relaxed) && chunks < CAP_CHUNKS) {
+                GB_DO_NOT_OPTIMIZE(work(IO_CHUNK_ITERS));
+                chunks++;
+                mgil_check(g);
+            }
+            if (atomic_load_explicit(&served, memory_order_relaxed) < k &&
+                !atomic_load_explicit(&io_done, memory_order_relaxed)) {
+                mgil_release(g);
+                held = 0;
+                while (atomic_load_explicit(&served, memory_order_relaxed) < k &&
+                       !atomic_load_explicit(&io_done, memory_order_relaxed))
+                    sleep_us(100);
+            }
+            if (held && gb_iterations_done(st) >= gb_max_iterations(st)) {
+                mgil_release(g);
+                held = 0;
+            }
+        }
+        if (held)
+            mgil_release(g);
+    }
+    labbench_thread_end(st, g == &mgil_1ms ? "io-1ms" : "io-5ms", gb_iterations_done(st));
+}
+
 void lab_bench_register(const labbench_t *lb) {
     gil_5ms = gil_create(5000);
     gil_1ms = gil_create(1000);
     labbench_register(lb, "cpu", bm_cpu, NULL);
     labbench_register(lb, "io-1ms", bm_io, gil_1ms);
     labbench_register(lb, "io-5ms", bm_io, gil_5ms);
+    labbench_register_floor(lb, "cpu-floor", "pthread_mutex_handover", bm_floor_cpu, NULL);
+    labbench_register_floor(lb, "io-1ms-floor", "pthread_mutex_handover", bm_floor_io, &mgil_1ms);
+    labbench_register_floor(lb, "io-5ms-floor", "pthread_mutex_handover", bm_floor_io, &mgil_5ms);
 }

@@ -18,6 +18,12 @@
  * rss_kib_per_conn and vm_kib_per_conn. The thread and process designs are
  * baselines, registered in fixed's binary only.
  *
+ * The floor of each NNN-loop (impl=floor, floor=poll): the bare system
+ * call an event loop stands on, a poll() over every connection in one
+ * thread, inline here: each readable connection read once, its complete
+ * lines upper-cased and sent back, closed at EOF. No timers, no idle
+ * timeout, no write buffering: what loop_serve() does above it is the lab.
+ *
  * The bench thread is pinned (labbench_thread_begin), and every thread and
  * process it starts inherits that, so all designs and the clients share
  * one CPU under --pin compact: a fair fight for work that mostly waits.
@@ -47,8 +53,9 @@
 enum { MAXN = 256, LINE = 64 };
 static const double THINK = 0.010; /* each client's pause between hello and request */
 
-typedef enum { DESIGN_LOOP, DESIGN_THREADS, DESIGN_PROCESSES } design_t;
-static const char *const design_name[] = {"loop", "threads", "procs"};
+typedef enum { DESIGN_LOOP, DESIGN_THREADS, DESIGN_PROCESSES, DESIGN_POLL } design_t;
+/* The poll floor's op is the loop's: it is the floor of that op. */
+static const char *const design_name[] = {"loop", "threads", "procs", "loop"};
 
 /* ---- the clients: one thread, its own poll() loop ------------------------ */
 typedef enum { C_HELLO, C_THINK, C_REQUEST, C_BYE, C_DONE } phase_t;
@@ -293,6 +300,58 @@ static void *session_thread(void *arg) {
     return NULL;
 }
 
+/* ---- the floor: a bare poll() loop ------------------------------------------ */
+static void poll_serve(batch_t *b) {
+    int n = b->n, open = n;
+    long requests = 0;
+    struct pollfd p[MAXN];
+    char buf[MAXN][LINE];
+    size_t len[MAXN];
+    for (int i = 0; i < n; i++)
+        p[i] = (struct pollfd){.fd = b->server[i], .events = POLLIN}, len[i] = 0;
+    while (open > 0) {
+        if (poll(p, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            batch_fail(b, "poll failed: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            if (p[i].fd < 0 || p[i].revents == 0)
+                continue;
+            ssize_t r = recv(p[i].fd, buf[i] + len[i], LINE - len[i], 0);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0 || len[i] + (size_t)r == LINE) { /* EOF, an error, or a line too long */
+                close(p[i].fd);
+                p[i].fd = -1;
+                open--;
+                continue;
+            }
+            size_t end = len[i] + (size_t)r, start = 0;
+            for (size_t k = len[i]; k < end; k++) {
+                char *c = &buf[i][k];
+                if (*c >= 'a' && *c <= 'z')
+                    *c = (char)(*c - 'a' + 'A');
+                if (*c != '\n')
+                    continue;
+                /* a line of a few bytes: one send takes it whole */
+                if (send(p[i].fd, buf[i] + start, k + 1 - start, MSG_NOSIGNAL) != (ssize_t)(k + 1 - start))
+                    batch_fail(b, "a short send to connection %d", i);
+                requests++;
+                start = k + 1;
+            }
+            memmove(buf[i], buf[i] + start, end - start);
+            len[i] = end - start;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (p[i].fd >= 0)
+            close(p[i].fd);
+    if (requests != 2L * n)
+        batch_fail(b, "the poll floor answered %ld requests (%d connections)", requests, n);
+}
+
 /* ---- one batch ---------------------------------------------------------------- */
 static int batch_open(batch_t *b) {
     for (int i = 0; i < b->n; i++) {
@@ -326,7 +385,9 @@ static void batch_close(batch_t *b) {
 /* Serves the batch's server ends with the design; they are closed after. */
 static void batch_serve(batch_t *b) {
     int n = b->n;
-    if (b->design == DESIGN_LOOP) {
+    if (b->design == DESIGN_POLL) {
+        poll_serve(b);
+    } else if (b->design == DESIGN_LOOP) {
         loop_stats_t st;
         if (loop_serve(b->server, n, 0, &st) != 0)
             batch_fail(b, "loop_serve failed: %s", strerror(errno));
@@ -430,10 +491,11 @@ static void bm_serve(gb_state_t *st, void *arg) {
     free(b);
 }
 
+static const int64_t conns[] = {16, 64, 256};
+
 static void register_design(design_t d) {
-    static const int64_t ns[] = {16, 64, 256};
     gb_bench_t *b = gb_register(design_name[d], bm_serve, (void *)(intptr_t)d);
-    gb_unit(gb_threads(gb_use_real_time(gb_args_list(b, ns, 3)), 1), GB_MS);
+    gb_unit(gb_threads(gb_use_real_time(gb_args_list(b, conns, 3)), 1), GB_MS);
 }
 
 void lab_bench_register(const labbench_t *lb) {
@@ -444,4 +506,9 @@ void lab_bench_register(const labbench_t *lb) {
         register_design(DESIGN_THREADS);
         register_design(DESIGN_PROCESSES);
     }
+    labbench_t one = *lb;
+    one.threads = (const int[]){1}, one.nthreads = 1;
+    gb_bench_t *f = labbench_register_floor(&one, "loop-floor", "poll", bm_serve, (void *)(intptr_t)DESIGN_POLL);
+    if (f)
+        gb_unit(gb_args_list(f, conns, 3), GB_MS);
 }
