@@ -1,6 +1,7 @@
 # The convoy effect: the I/O worker's response latency against the GIL's
 # switch interval (log-log), p50 and p99 under the GIL, and without it for
-# reference. harness/plot passes: data (summary rows of convoy), out, title,
+# reference, and CPython's own convoy (rows of regime cpython, from
+# harness/cpython) when the run has one. harness/plot passes: data (summary rows of convoy), out, title,
 # term (png or svg), nogil (p50 without the GIL, us).
 set datafile separator ","
 set grid lc rgb "#dddddd"
@@ -17,4 +18,6 @@ set rmargin 32
 plot data using 4:(strcol(2) eq "gil" ? $14 : NaN) with linespoints lw 2 pt 7 title "gil, p50", \
      data using 4:(strcol(2) eq "gil" ? $15 : NaN) with linespoints lw 2 pt 5 dt 3 title "gil, p99", \
      x with lines dt 2 lc rgb "#888888" title "one interval", \
-     nogil with lines lw 2 title "no GIL (object), p50"
+     nogil with lines lw 2 title "no GIL (object), p50", \
+     data using 4:(strcol(2) eq "cpython" ? $14 : NaN) with linespoints lw 2 pt 9 lc rgb "#2a9d8f" title "CPython, p50", \
+     data using 4:(strcol(2) eq "cpython" ? $15 : NaN) with linespoints lw 1 pt 8 dt 3 lc rgb "#2a9d8f" title "CPython, p99"

@@ -110,8 +110,10 @@ setup_file() {
 }
 
 @test "suite --quick: summary, claims table and every plot, PNG and SVG" {
-    run "$ROOT/harness/suite" --quick --out "$BATS_TEST_TMPDIR/s" --plots "$BATS_TEST_TMPDIR/p"
+    # a stand-in for python3.13t: the free-threaded code path, not its speed
+    LOCKLAB_PYTHON_FT=$(command -v python3 || true) run "$ROOT/harness/suite" --quick --out "$BATS_TEST_TMPDIR/s" --plots "$BATS_TEST_TMPDIR/p"
     assert_success
+    suite_lines=("${lines[@]}")
     assert_line --partial "| blocking I/O speeds up with threads even under the GIL"
     assert_line --partial "| one hot shared object stops per-object locking from scaling"
     for p in cpu io objects-share0 objects-share1 counter convoy; do
@@ -121,7 +123,27 @@ setup_file() {
         assert_success
     done
     run awk -F, '{ print NF }' "$BATS_TEST_TMPDIR/s/latest/summary.csv"
-    assert_equal "$(sort -u <<<"$output")" 17
+    assert_equal "$(sort -u <<<"$output")" 18
+    lines=("${suite_lines[@]}")
+    assert_line --regexp '^\| .* \| holds \|$'
+    if command -v python3 >/dev/null; then
+        # CPython beside the harness: the table, the rows, the interpreters
+        assert_line --partial "CPython beside the harness (CPython 3."
+        assert_line --regexp '^\| convoy \| I/O thread p50, interval 5000 us \| gil \| [0-9]+ us \| threads \(GIL\) \| [0-9]+ us \| [0-9.]+ \|$'
+        assert_line --regexp '^\| cpu \| speedup, 2 workers vs 1 \| process \| .* \| multiprocessing \|'
+        assert_line --regexp '^\| cpu \| speedup, 2 workers vs 1 \| object \| .* \| free threads \|'
+        s=$BATS_TEST_TMPDIR/s/latest
+        for r in cpython cpython-mp cpython-ft; do
+            run grep -c "^cpu,$r,[12],.*,cpython$" "$s/summary.csv"
+            assert_output 2
+        done
+        run grep -c '^convoy,cpython,2,.*,cpython$' "$s/summary.csv"
+        assert_output 5
+        assert_file_contains "$s/machine.txt" '^python: CPython 3\.'
+        assert_file_contains "$s/machine.txt" '^python free-threaded: CPython 3\.'
+        run grep -c ',harness$' "$s/summary.csv"
+        (( output > 40 ))
+    fi
 }
 
 @test "bad input: one line on stderr, exit 2" {
@@ -188,4 +210,102 @@ setup_file() {
     assert_output --regexp ",$((2 * $(nproc)))$"
     run "$ROOT/harness/counts" --times x
     assert_failure 2
+}
+
+# A crafted harness run for harness/claims: machine.txt and summary.csv with
+# the rows the claims read. CEIL is the sharded baseline's speedup at 2
+# workers; the rest are KEY=VALUE overrides of the measured figures.
+craft_run() {
+    local d=$1
+    shift
+    local ceil=2 unsafe=2 gil=1.0 obj=1.9 proc=1.9 own=1.9 hot=0.2 io_gil=7.8 io_obj=7.9 floor=90 cg5=5200 cg1=1200 kv
+    for kv in "$@"; do local "$kv"; done
+    mkdir -p "$d"
+    printf 'run: crafted\nkind: harness\ncpu: test CPU\ncpus online: 2, usable by this run: 2\npin: compact\nrepetitions: 5\ngil: labs/17-gil/fixed.c\n' >"$d/machine.txt"
+    {
+        echo "workload,regime,workers,interval_us,share,reps,seconds_median,ops_per_s_median,ops_per_s_min,ops_per_s_max,speedup_vs_1,lost_updates_median,lost_fraction_median,lat_p50_us_median,lat_p99_us_median,lat_max_us_median,wrapped,source"
+        echo "convoy,gil,2,1000,0,5,0.3,1,1,1,,0,0,$cg1,$((cg1 + 100)),$((cg1 + 200)),0,harness"
+        echo "convoy,gil,2,5000,0,5,0.7,1,1,1,,0,0,$cg5,$((cg5 + 100)),$((cg5 + 200)),0,harness"
+        echo "convoy,object,2,0,0,5,0.2,1,1,1,,0,0,$floor,$((floor + 60)),$((floor + 500)),0,harness"
+        local w r v
+        for r in "gil 5000 $gil" "object 0 $obj" "process 0 $proc"; do
+            set -- $r
+            echo "cpu,$1,1,$2,0,5,0.04,1000,1000,1000,1,0,0,,,,0,harness"
+            echo "cpu,$1,2,$2,0,5,0.04,1000,1000,1000,$3,0,0,,,,0,harness"
+        done
+        echo "io,gil,1,5000,0,5,0.02,900,900,900,1,0,0,,,,0,harness"
+        echo "io,gil,8,5000,0,5,0.02,7000,7000,7000,$io_gil,0,0,,,,0,harness"
+        echo "io,object,1,0,0,5,0.02,900,900,900,1,0,0,,,,0,harness"
+        echo "io,object,8,0,0,5,0.02,7000,7000,7000,$io_obj,0,0,,,,0,harness"
+        for r in "sharded 0 $ceil" "unsafe 0 $unsafe" "object 0 $own" "object 1 $hot"; do
+            set -- $r
+            echo "objects,$1,1,0,$2,5,0.01,1e8,1e8,1e8,1,0,0,,,,0,harness"
+            echo "objects,$1,2,0,$2,5,0.01,1e8,1e8,1e8,$3,0,0,,,,0,harness"
+        done
+        # CPython's rows must not be taken for the harness's
+        echo "cpu,cpython,2,5000,0,5,0.05,900,900,900,0.5,0,0,,,,0,cpython"
+    } >"$d/summary.csv"
+}
+
+@test "claims: a machine with a low ceiling still bears out the true claims, each threshold printed" {
+    # the fresh machine of issue 15: embarrassingly parallel work reached
+    # only 1.85x, per-object locks 1.73x, processes 1.64x
+    craft_run "$BATS_TEST_TMPDIR/low" ceil=1.85 unsafe=1.86 obj=1.73 proc=1.64 own=1.7 gil=0.95 io_gil=6.9 io_obj=7.2
+    run "$ROOT/harness/claims" "$BATS_TEST_TMPDIR/low"
+    assert_success
+    assert_line "| it does with a lock per object | cpu, object: 1.73x | >= 0.9 x ceiling 1.85x (sharded, 2 workers) = 1.67x | holds |"
+    assert_line "| and with processes (which pay start-up too) | cpu, process: 1.64x | >= 0.85 x ceiling 1.85x (sharded, 2 workers) = 1.57x | holds |"
+    assert_line --partial "| cpu, gil: 0.95x | <= 1 + 0.2 x (ceiling 1.85x (sharded) - 1) = 1.17x | holds |"
+    assert_line --partial "| io, gil: 6.9x | >= 0.9 x io without a GIL (object) 7.2x = 6.48x | holds |"
+    assert_line --partial "| floor 90 us + 0.5..2 x 5000 us = 2590..10090 us | holds |"
+    refute_line --partial "does not hold"
+    refute_line --partial "not measured"
+    # every claim row names its threshold (its third cell)
+    run awk -F' [|] ' '/^\| claim /, 0 { if (++n > 2 && $3 !~ /(>=|<=|\.\.)/) print }' <<<"$output"
+    assert_output ""
+    run awk '/^\| claim /, 0 { n++ } END { print n }' <<<"$("$ROOT/harness/claims" "$BATS_TEST_TMPDIR/low")"
+    assert_output 12
+}
+
+@test "claims: false claims do not hold (a GIL that excludes nobody, a GIL that starves the I/O thread)" {
+    # no exclusion: CPU-bound threads under "the GIL" scale to the ceiling
+    craft_run "$BATS_TEST_TMPDIR/nox" ceil=1.9 gil=1.85
+    run "$ROOT/harness/claims" "$BATS_TEST_TMPDIR/nox"
+    assert_line "| CPU-bound work does not speed up with threads under the GIL (2 workers) | cpu, gil: 1.85x | <= 1 + 0.2 x (ceiling 1.9x (sharded) - 1) = 1.18x | does not hold |"
+    # lab 17's broken.c: the holder wins the lock back at once, so the I/O
+    # thread waits far beyond the interval; a lock per object that no longer
+    # scales against the ceiling
+    craft_run "$BATS_TEST_TMPDIR/starve" cg5=48000 cg1=30000 obj=1.2 hot=1.9
+    run "$ROOT/harness/claims" "$BATS_TEST_TMPDIR/starve"
+    assert_line --regexp '^\| with the GIL it waits about one switch interval more \(5000 us\) \| .* 9\.58x the interval beyond the floor \| floor 90 us \+ 0\.5\.\.2 x 5000 us = 2590\.\.10090 us \| does not hold \|$'
+    assert_line --regexp '^\| with the GIL it waits about one switch interval more \(1000 us\) \| .* \| does not hold \|$'
+    assert_line --regexp '^\| it does with a lock per object \| cpu, object: 1\.2x \| >= 0\.9 x ceiling 2x .* = 1\.80x \| does not hold \|$'
+    assert_line --regexp '^\| one hot shared object .* \| objects share 1, object: 1\.9x \| .* = 1\.20x \| does not hold \|$'
+    # the CPython rows of the same run were not read as the gil regime's
+    refute_line --partial "cpu, gil: 0.5x"
+}
+
+@test "cpython: without python3, one line and the run is left as it was" {
+    craft_run "$BATS_TEST_TMPDIR/nopy"
+    cp "$BATS_TEST_TMPDIR/nopy/summary.csv" "$BATS_TEST_TMPDIR/before.csv"
+    LOCKLAB_PYTHON= run --separate-stderr "$ROOT/harness/cpython" "$BATS_TEST_TMPDIR/nopy"
+    assert_success
+    assert_equal "${#lines[@]}" 1
+    assert_output --partial "no python3"
+    run cmp "$BATS_TEST_TMPDIR/before.csv" "$BATS_TEST_TMPDIR/nopy/summary.csv"
+    assert_success
+}
+
+@test "course.py: the course's examples verify their totals and print tidy rows" {
+    command -v python3 >/dev/null || skip "no python3"
+    run --separate-stderr python3 "$ROOT/harness/python/course.py" cpython 3 cpu:2:20 io:2:3 convoy:1000:5
+    assert_success
+    assert_equal "${#lines[@]}" 3
+    assert_line --regexp '^cpu,cpython,2,none,5000,0,3,40,[0-9.]+,[0-9.]+,,0,,,,0,,,$'
+    assert_line --regexp '^io,cpython,2,none,5000,0,3,6,'
+    assert_line --regexp '^convoy,cpython,2,none,1000,0,3,5,[0-9.]+,[0-9.]+,,0,[0-9.]+,[0-9.]+,[0-9.]+,0,,,$'
+    run python3 "$ROOT/harness/python/course.py" cpython-mp 1 cpu:2:10
+    assert_line --regexp '^cpu,cpython-mp,2,none,0,0,1,20,'
+    run --separate-stderr python3 "$ROOT/harness/python/course.py" cpython 1 cpu:0:5
+    assert_failure
 }
