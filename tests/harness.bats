@@ -285,6 +285,16 @@ craft_run() {
     refute_line --partial "cpu, gil: 0.5x"
 }
 
+@test "claims: a ceiling under 1.3x (two workers never ran in parallel) decides no scaling claim" {
+    craft_run "$BATS_TEST_TMPDIR/busy" ceil=0.9 unsafe=0.95 gil=0.7 obj=0.9 proc=0.9 own=0.9 hot=0.8
+    run "$ROOT/harness/claims" "$BATS_TEST_TMPDIR/busy"
+    assert_line --regexp '^\| it does with a lock per object \| .* \| undecided: ceiling under 1\.3x, the machine was busy \|$'
+    run grep -c 'undecided' <<<"$output"
+    assert_output 5
+    # the claims measured against other floors are still judged
+    refute_line --regexp '^\| with the GIL .* undecided'
+}
+
 @test "cpython: without python3, one line and the run is left as it was" {
     craft_run "$BATS_TEST_TMPDIR/nopy"
     cp "$BATS_TEST_TMPDIR/nopy/summary.csv" "$BATS_TEST_TMPDIR/before.csv"
