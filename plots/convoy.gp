@@ -19,5 +19,5 @@ plot data using 4:(strcol(2) eq "gil" ? $14 : NaN) with linespoints lw 2 pt 7 ti
      data using 4:(strcol(2) eq "gil" ? $15 : NaN) with linespoints lw 2 pt 5 dt 3 title "gil, p99", \
      x with lines dt 2 lc rgb "#888888" title "one interval", \
      nogil with lines lw 2 title "no GIL (object), p50", \
-     data using 4:(strcol(2) eq "cpython" ? $14 : NaN) with linespoints lw 2 pt 9 lc rgb "#2a9d8f" title "CPython, p50", \
-     data using 4:(strcol(2) eq "cpython" ? $15 : NaN) with linespoints lw 1 pt 8 dt 3 lc rgb "#2a9d8f" title "CPython, p99"
+     data using 4:(strcol(2) eq "cpython" ? $14 : NaN) with linespoints lw 2 pt 9 lc rgb "#e76f51" title "CPython, p50", \
+     data using 4:(strcol(2) eq "cpython" ? $15 : NaN) with linespoints lw 1 pt 8 dt 3 lc rgb "#e76f51" title "CPython, p99"
