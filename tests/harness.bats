@@ -138,7 +138,9 @@ setup_file() {
             assert_output 2
         done
         run grep -c '^convoy,cpython,2,.*,cpython$' "$s/summary.csv"
-        assert_output 5
+        assert_output 2
+        run grep -c '^convoy,cpython-ft,2,0,.*,cpython$' "$s/summary.csv"
+        assert_output 1
         assert_file_contains "$s/machine.txt" '^python: CPython 3\.'
         assert_file_contains "$s/machine.txt" '^python free-threaded: CPython 3\.'
         run grep -c ',harness$' "$s/summary.csv"
