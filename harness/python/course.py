@@ -179,6 +179,10 @@ def main(argv):
     if len(argv) < 3 or argv[0] not in ("cpython", "cpython-mp", "cpython-ft") or not argv[1].isdigit():
         sys.exit("course.py: usage: course.py cpython|cpython-mp|cpython-ft REPETITION SPEC...")
     regime, rep = argv[0], int(argv[1])
+    # warm-up, as the harness has one: the first timed run should not pay
+    # for the interpreter's first specialisation of the loop
+    for i in range(50):
+        squares(i * SPAN)
     for spec in argv[2:]:
         parts = spec.split(":")
         if len(parts) != 3 or parts[0] not in ("cpu", "io", "convoy") or not all(p.isdigit() and int(p) > 0 for p in parts[1:]):
