@@ -6,7 +6,7 @@
  * into pthread_once(). broken.c's is a plain load and a test for NULL: as
  * fast as fixed.c on x86, and wrong.
  *
- * In fixed's binary, two baselines: `plain-read` times the floor, a field
+ * In fixed's binary, two baselines: `plain-read` times the lower bound, a field
  * read through a global pointer to a ready object with no check at all;
  * `locked-get` the design double-checked locking exists to avoid, a lock
  * and an unlock of one mutex, shared by all threads, around every call.
