@@ -215,9 +215,12 @@ $(BUILD)/harness/locklab_bench_main.o: harness/locklab_bench_main.c
 	$(CC) $(CFLAGS) $(HWLOC_CFLAGS) $(DEPFLAGS) -Iharness -Ilabs/17-gil \
 	    -DLOCKLAB_CFLAGS='"$(strip $(CFLAGS))"' -DLOCKLAB_GBENCH_VERSION='"$(GBENCH_VERSION)"' \
 	    -DLOCKLAB_HWLOC_VERSION='"$(HWLOC_VERSION)"' -DLOCKLAB_GIL_IMPL='"$(GIL_IMPL)"' -c $< -o $@
+# -z now: every symbol is bound once, at start, in the parent; bound lazily,
+# each forked worker looked its first calls up again and wrote the GOT, a
+# copy-on-write fault each (README: "What starting a worker process costs").
 $(BUILD)/harness/locklab-bench: $(BUILD)/harness/locklab_bench_main.o $(ENGINE_OBJ) $(HARNESS_OBJ) \
                                 $(BUILD)/labs/common/lab.o
-	$(CXX) -pthread $^ -o $@ $(HARNESS_LIBS)
+	$(CXX) -pthread -Wl,-z,now $^ -o $@ $(HARNESS_LIBS)
 $(BUILD)/harness/%.o: harness/%.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(DEPFLAGS) -Iharness -c $< -o $@

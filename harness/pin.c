@@ -173,7 +173,8 @@ int pin_plan(pin_policy_t p, int nworkers, pin_slot_t *slots) {
     return 0;
 }
 
-static int bind_self(pin_policy_t p, int worker, int nworkers, pin_slot_t *slot, int flags) {
+static int bind_self(pin_policy_t p, int worker, int nworkers, pin_slot_t *slot, int flags,
+                     int fresh_child) {
     if (!loaded || worker < 0 || worker >= nworkers || slot == NULL) {
         errno = EINVAL;
         return -1;
@@ -185,20 +186,34 @@ static int bind_self(pin_policy_t p, int worker, int nworkers, pin_slot_t *slot,
         errno = ENOTSUP;
         return -1;
     }
+    /* No sched_yield() after binding: Linux moves a running thread off a
+     * CPU its new mask excludes before sched_setaffinity() returns, and on a
+     * busy machine a yield only hands the CPU to someone else's work. */
+    if (fresh_child && slot->pu_os < CPU_SETSIZE) {
+        /* A just-forked single-threaded child: its one thread is the whole
+         * process, and a cpu_set_t on the stack binds it without what
+         * hwloc's process binding does here (list /proc/self/task, malloc),
+         * each page of it a copy-on-write fault in the child (see
+         * README, "What starting a worker process costs"). */
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(slot->pu_os, &set);
+        return sched_setaffinity(0, sizeof set, &set);
+    }
     hwloc_obj_t pu = hwloc_get_pu_obj_by_os_index(topo, (unsigned)slot->pu_os);
     if (pu == NULL || hwloc_set_cpubind(topo, pu->cpuset, flags | HWLOC_CPUBIND_STRICT) != 0)
         return -1;
-    /* Binding takes effect at the next scheduling point: get there now, so
-     * the first thing the worker measures already runs on its PU. */
-    sched_yield();
     return 0;
 }
 
 int pin_thread_self(pin_policy_t p, int worker, int nworkers, pin_slot_t *slot) {
-    return bind_self(p, worker, nworkers, slot, HWLOC_CPUBIND_THREAD);
+    return bind_self(p, worker, nworkers, slot, HWLOC_CPUBIND_THREAD, 0);
 }
 int pin_process_self(pin_policy_t p, int worker, int nworkers, pin_slot_t *slot) {
-    return bind_self(p, worker, nworkers, slot, HWLOC_CPUBIND_PROCESS);
+    return bind_self(p, worker, nworkers, slot, HWLOC_CPUBIND_PROCESS, 0);
+}
+int pin_child_self(pin_policy_t p, int worker, int nworkers, pin_slot_t *slot) {
+    return bind_self(p, worker, nworkers, slot, HWLOC_CPUBIND_PROCESS, 1);
 }
 
 void pin_slot_observe(pin_slot_t *slot) { slot->observed_pu = sched_getcpu(); }

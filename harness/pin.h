@@ -41,6 +41,11 @@ int pin_plan(pin_policy_t p, int nworkers, pin_slot_t *slots);
  * and fill *slot. 0, or -1 with errno (ENOTSUP on a synthetic topology). */
 int pin_thread_self(pin_policy_t p, int worker, int nworkers, pin_slot_t *slot);
 int pin_process_self(pin_policy_t p, int worker, int nworkers, pin_slot_t *slot);
+/* The same for a child just forked from this process and still single-
+ * threaded: binds without allocating or reading /proc, so it touches (and
+ * copies) no page of the parent's heap. Either way the caller is already on
+ * its PU when the call returns. */
+int pin_child_self(pin_policy_t p, int worker, int nworkers, pin_slot_t *slot);
 /* Record where the caller runs right now (sched_getcpu) into slot->observed_pu. */
 void pin_slot_observe(pin_slot_t *slot);
 

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,23 +231,28 @@ static int run_processes(run_ctx_t *c, thread_t *ts, double *seconds) {
             exit(1);
         }
         if (pid == 0) {
+            /* Every page the child writes is copied from the parent's at a
+             * fault (about 17 us each under this project's VM), so the child
+             * keeps its own figures on its stack, in the frame it sends,
+             * rather than in the parent's arrays. */
             close(fds[0]);
-            thread_t *t = &ts[i];
-            if (pin_process_self(c->pin, i, n, &t->slot) != 0)
+            pin_slot_t slot;
+            if (pin_child_self(c->pin, i, n, &slot) != 0)
                 _exit(3);
-            pin_slot_observe(&t->slot);
-            t->done = work(&t->w, wl, NULL);
-            wl->result(&t->w, t->result);
+            pin_slot_observe(&slot);
+            long done = work(&ts[i].w, wl, NULL);
             /* One write per frame: all children share the pipe, and only a
              * single write of at most PIPE_BUF bytes is never interleaved
              * with another's. */
-            char frame[PIPE_BUF];
+            unsigned char frame[sizeof(int) + sizeof(long) + sizeof(pin_slot_t) + wl->result_size];
             size_t len = 0;
             int idx = i;
             memcpy(frame + len, &idx, sizeof idx), len += sizeof idx;
-            memcpy(frame + len, &t->done, sizeof t->done), len += sizeof t->done;
-            memcpy(frame + len, &t->slot, sizeof t->slot), len += sizeof t->slot;
-            memcpy(frame + len, t->result, wl->result_size), len += wl->result_size;
+            memcpy(frame + len, &done, sizeof done), len += sizeof done;
+            memcpy(frame + len, &slot, sizeof slot), len += sizeof slot;
+            max_align_t result[wl->result_size / sizeof(max_align_t) + 1]; /* aligned for any result */
+            wl->result(&ts[i].w, result);
+            memcpy(frame + len, result, wl->result_size), len += wl->result_size;
             _exit(write_all(fds[1], frame, len) == 0 ? 0 : 4);
         }
     }
