@@ -12,7 +12,8 @@
  *   --workload LIST    workloads (default: all; --list shows them)
  *   --regime LIST      gil, object, process, unsafe, atomic, sharded
  *                      (default: every regime each workload supports)
- *   --workers LIST     worker counts (default 1,2,4)
+ *   --workers LIST     worker counts (default 1, 2, 4, ... up to the usable PUs,
+ *                      then twice them, as harness/counts)
  *   --pin POLICY       none, compact or scatter (default compact)
  *   --interval LIST    GIL switch intervals in microseconds (default 5000)
  *   --share LIST       `objects`: fractions of updates to the hot object (default 0)
@@ -354,6 +355,8 @@ static void write_machine(const char *dir, const char *run) {
     const char *git = getenv("LOCKLAB_GIT");
     fprintf(f, "run: %s\nkind: harness\ndate: %s\nhost: %s\ncpu: %s\n", run, date, u.nodename, model);
     fprintf(f, "cpus online: %ld, usable by this run: %d\n", sysconf(_SC_NPROCESSORS_ONLN), pin_pu_count());
+    fprintf(f, "topology: %d packages, %d numa nodes, %d cores, %d pus\n", pin_package_count(),
+            pin_numa_count(), pin_core_count(), pin_pu_count());
     fprintf(f, "kernel: %s %s %s %s\n", u.sysname, u.release, u.version, u.machine);
     fprintf(f, "compiler: gcc %s\nflags: %s\n", __VERSION__, LOCKLAB_CFLAGS);
     fprintf(f, "google benchmark: %s\nhwloc: %s\n", LOCKLAB_GBENCH_VERSION, LOCKLAB_HWLOC_VERSION);
@@ -382,8 +385,12 @@ static void end_segment(void) {
         for (int i = 0; workload_at(i); i++)
             workloads[nworkloads++] = workload_at(i);
     if (nworkers == 0) {
-        workers[0] = 1, workers[1] = 2, workers[2] = 4;
-        nworkers = 3;
+        /* as harness/counts: 1, 2, 4, ... up to the usable PUs, then twice them */
+        int pus = pin_pu_count() > 0 ? pin_pu_count() : 1;
+        for (int c = 1; c < pus && nworkers < MAXLIST - 2; c *= 2)
+            workers[nworkers++] = c;
+        workers[nworkers++] = pus;
+        workers[nworkers++] = 2 * pus;
     }
     if (nintervals == 0)
         intervals[nintervals++] = 5000;
@@ -422,6 +429,8 @@ static void end_segment(void) {
 }
 
 int main(int argc, char **argv) {
+    /* before the options: the default worker counts come from the topology */
+    int pin_ok = pin_init() == 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -476,7 +485,7 @@ int main(int argc, char **argv) {
     if (stat(out_parent, &sb) != 0 || !S_ISDIR(sb.st_mode) || access(out_parent, W_OK) != 0)
         bad("--out: '%s' is not a folder this run can write into", out_parent);
 
-    if (pin_init() != 0)
+    if (!pin_ok)
         bad("hwloc could not load this machine's topology");
 
     /* results/<date>-<time>-<host>, written under a temporary name first */

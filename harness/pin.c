@@ -145,6 +145,22 @@ static int count_ancestors(hwloc_obj_type_t type) {
 }
 int pin_core_count(void) { return loaded ? count_ancestors(HWLOC_OBJ_CORE) : 0; }
 int pin_package_count(void) { return loaded ? count_ancestors(HWLOC_OBJ_PACKAGE) : 0; }
+int pin_numa_count(void) {
+    if (!loaded)
+        return 0;
+    /* NUMA nodes hang beside the CPU tree in hwloc 2: count those whose
+     * PUs include a usable one. */
+    int n = 0, total = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
+    for (int i = 0; i < total; i++) {
+        hwloc_obj_t node = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, (unsigned)i);
+        for (int k = 0; k < npu; k++)
+            if (hwloc_bitmap_isset(node->cpuset, compact_order[k]->os_index)) {
+                n++;
+                break;
+            }
+    }
+    return n;
+}
 
 static void fill_slot(pin_policy_t p, int worker, pin_slot_t *s) {
     s->worker = worker;
@@ -247,7 +263,7 @@ int pin_topology_write(FILE *f) {
             HWLOC_API_VERSION & 0xff);
     fprintf(f, "synthetic: %s\n", synthetic ? "yes" : "no");
     fprintf(f, "packages: %d\n", pin_package_count());
-    fprintf(f, "numa nodes: %d\n", hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE));
+    fprintf(f, "numa nodes: %d\n", pin_numa_count());
     fprintf(f, "cores: %d\n", pin_core_count());
     fprintf(f, "pus: %d\n", npu);
     int cores = pin_core_count();

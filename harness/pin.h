@@ -34,6 +34,7 @@ void pin_fini(void);                        /* free the topology */
 int pin_pu_count(void);                     /* PUs this process may use */
 int pin_core_count(void);                   /* cores holding those PUs */
 int pin_package_count(void);                /* packages holding those PUs */
+int pin_numa_count(void);                   /* NUMA nodes local to those PUs */
 
 /* Fill slots[0..nworkers-1] for policy p. 0, or -1 (not initialised, n < 1). */
 int pin_plan(pin_policy_t p, int nworkers, pin_slot_t *slots);

@@ -74,6 +74,39 @@ check_run() {
     assert_equal "$(cut -d, -f7 <<<"$output" | tail -n +2 | paste -sd' ')" "0 0 0 0 0 0 0 0 1 1"
 }
 
+# A bigger machine than this one: 2 packages x 2 NUMA nodes x 4 cores x 2 PUs
+# (PU os index = 16 * package + 8 * node + 2 * core + thread).
+BIG="pack:2 numa:2 core:4 pu:2"
+
+@test "scatter plan on $BIG: packages, then NUMA nodes, then cores, then PUs" {
+    run "$T" plan "$BIG" scatter 32
+    assert_success
+    pus=$(cut -d, -f4 <<<"$output" | tail -n +2 | paste -sd' ')
+    # one worker on each package, then on each node, then on each core ...
+    assert_equal "$(cut -d' ' -f1-4 <<<"$pus")" "0 16 8 24"
+    assert_equal "$(cut -d' ' -f1-16 <<<"$pus" | tr ' ' '\n' | awk '{print int($1 / 2)}' | sort -u | wc -l)" 16
+    # ... and the second hardware thread of a core only past 16 workers
+    assert_equal "$(cut -d' ' -f1-16 <<<"$pus" | tr ' ' '\n' | awk '$1 % 2' | wc -l)" 0
+    assert_equal "$(tr ' ' '\n' <<<"$pus" | sort -n | paste -sd' ')" "$(seq 0 31 | paste -sd' ')"
+}
+
+@test "compact plan on $BIG fills a core, a node, then a package" {
+    run "$T" plan "$BIG" compact 32
+    assert_success
+    assert_equal "$(cut -d, -f4 <<<"$output" | tail -n +2 | paste -sd' ')" "$(seq 0 31 | paste -sd' ')"
+    assert_equal "$(cut -d, -f6 <<<"$output" | tail -n +2 | uniq -c | awk '{print $1 "x" $2}' | paste -sd' ')" "16x0 16x1"
+}
+
+@test "the topology summary of $BIG counts packages, NUMA nodes, cores and PUs" {
+    run "$T" topology "$BIG"
+    assert_success
+    assert_line "packages: 2"
+    assert_line "numa nodes: 4"
+    assert_line "cores: 16"
+    assert_line "pus: 32"
+    assert_line "scatter order: 0,16,8,24,2,18,10,26,4,20,12,28,6,22,14,30,1,17,9,25,3,19,11,27,5,21,13,29,7,23,15,31"
+}
+
 @test "the topology summary agrees with the machine" {
     run "$T" topology
     assert_success

@@ -3,7 +3,7 @@
  *   test_pin threads POLICY N     N threads pin themselves and report where they ran
  *   test_pin procs POLICY N       the same with N forked processes
  *   test_pin plan SYNTH POLICY N  the plan on a synthetic topology ("pack:2 core:2 pu:2")
- *   test_pin topology             the topology summary
+ *   test_pin topology [SYNTH]     the topology summary (of a synthetic one)
  *
  * threads/procs print "worker,planned_pu,observed_pu,wrapped" rows and exit 0
  * only if, under compact or scatter, every worker ran on its planned PU.
@@ -129,8 +129,8 @@ static int run_procs(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 2 && strcmp(argv[1], "topology") == 0) {
-        if (pin_init() != 0)
+    if ((argc == 2 || argc == 3) && strcmp(argv[1], "topology") == 0) {
+        if ((argc == 3 ? pin_init_synthetic(argv[2]) : pin_init()) != 0)
             usage("hwloc could not load the topology");
         return pin_topology_write(stdout) == 0 ? 0 : 1;
     }
@@ -146,7 +146,7 @@ int main(int argc, char **argv) {
         return pin_plan_write_csv(stdout, policy, nworkers, 1) == 0 ? 0 : 1;
     }
     if (argc != 4 || (strcmp(argv[1], "threads") != 0 && strcmp(argv[1], "procs") != 0))
-        usage("usage: test_pin threads|procs POLICY N | plan SYNTH POLICY N | topology");
+        usage("usage: test_pin threads|procs POLICY N | plan SYNTH POLICY N | topology [SYNTH]");
     if (pin_policy_parse(argv[2], &policy) != 0)
         usage("policy wants none, compact or scatter");
     nworkers = parse_n(argv[3]);
