@@ -63,97 +63,6 @@ static void sleep_us(long us) {
  * every run (a GIL nobody holds is as good as new). */
 static gil_t *gil_5ms, *gil_1ms;
 
-/* The GIL is held across batches and let go before the last call into
- * Google Benchmark, whose end-of-run barrier must not be entered with it. */
-static void bm_cpu(gb_state_t *st, void *arg) {
-    (void)arg;
-    labbench_thread_begin(st);
-    gil_t *g = gil_5ms;
-    int held = 0;
-    while (gb_keep_running_batch(st, BATCH)) {
-        if (!held) {
-            gil_acquire(g);
-            held = 1;
-        }
-        for (int i = 0; i < BATCH; i++) {
-            GB_DO_NOT_OPTIMIZE(work(CHUNK_ITERS));
-            gil_check(g);
-        }
-        if (gb_iterations_done(st) >= gb_max_iterations(st)) {
-            gil_release(g);
-            held = 0;
-        }
-    }
-    if (held)
-        gil_release(g);
-    labbench_thread_end(st, "cpu", gb_iterations_done(st));
-}
-
-/* Requests served so far in the current run, and whether the I/O thread is
- * done; reset by thread 0 before its start barrier. */
-static _Atomic long served;
-static atomic_int io_done;
-
-static void io_thread(gb_state_t *st, gil_t *g) {
-    while (gb_keep_running(st)) {
-        sleep_us(IO_US); /* waiting for the data, without the GIL */
-        gil_acquire(g);
-        atomic_fetch_add(&served, 1); /* the answer, under the GIL */
-        gil_release(g);
-    }
-    atomic_store(&io_done, 1);
-}
-
-/* Iteration k of a CPU-bound thread lasts until request k has been served,
- * so every thread runs as many iterations as the I/O thread. The GIL is
- * held across iterations, as in `cpu`. */
-static void io_cpu_thread(gb_state_t *st, gil_t *g) {
-    long k = 0;
-    int held = 0;
-    while (gb_keep_running(st)) {
-        k++;
-        if (!held) {
-            gil_acquire(g);
-            held = 1;
-        }
-        long chunks = 0;
-        while (atomic_load_explicit(&served, memory_order_relaxed) < k &&
-               !atomic_load_explicit(&io_done, memory_order_relaxed) && chunks < CAP_CHUNKS) {
-            GB_DO_NOT_OPTIMIZE(work(IO_CHUNK_ITERS));
-            chunks++;
-            gil_check(g);
-        }
-        if (atomic_load_explicit(&served, memory_order_relaxed) < k &&
-            !atomic_load_explicit(&io_done, memory_order_relaxed)) {
-            /* The cap: stop competing until the starving request is through. */
-            gil_release(g);
-            held = 0;
-            while (atomic_load_explicit(&served, memory_order_relaxed) < k &&
-                   !atomic_load_explicit(&io_done, memory_order_relaxed))
-                sleep_us(100);
-        }
-        if (held && gb_iterations_done(st) >= gb_max_iterations(st)) {
-            gil_release(g);
-            held = 0;
-        }
-    }
-    if (held)
-        gil_release(g);
-}
-
-static void bm_io(gb_state_t *st, void *arg) {
-    gil_t *g = arg;
-    labbench_thread_begin(st);
-    if (gb_thread_index(st) == 0) {
-        atomic_store(&served, 0);
-        atomic_store(&io_done, 0);
-        io_thread(st, g);
-    } else {
-        io_cpu_thread(st, g);
-    }
-    labbench_thread_end(st, g == gil_1ms ? "io-1ms" : "io-5ms", gb_iterations_done(st));
-}
-
 /* ---- the floor: a plain mutex, given up at a checkpoint after the interval */
 typedef struct {
     pthread_mutex_t m;
@@ -180,76 +89,131 @@ static inline void mgil_check(mgil_t *g) {
     }
 }
 
-static void bm_floor_cpu(gb_state_t *st, void *arg) {
-    (void)arg;
+/* The loops below run the lab's GIL and the floor alike. Each benchmark
+ * passes one of these constant tables, and the loops are always inlined,
+ * so the calls through it are resolved and inlined at compile time: no
+ * indirect call in a timed loop. */
+typedef struct {
+    void (*acquire)(void *);
+    void (*release)(void *);
+    void (*check)(void *);
+} lock_ops_t;
+
+static void lab_acquire(void *g) { gil_acquire(g); }
+static void lab_release(void *g) { gil_release(g); }
+static void lab_check(void *g) { gil_check(g); }
+static void floor_acquire(void *g) { mgil_acquire(g); }
+static void floor_release(void *g) { mgil_release(g); }
+static void floor_check(void *g) { mgil_check(g); }
+static const lock_ops_t lab_ops = {lab_acquire, lab_release, lab_check};
+static const lock_ops_t floor_ops = {floor_acquire, floor_release, floor_check};
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* The lock is held across batches and let go before the last call into
+ * Google Benchmark, whose end-of-run barrier must not be entered with it. */
+INLINE void cpu_loop(gb_state_t *st, void *g, const lock_ops_t *ops) {
     labbench_thread_begin(st);
-    mgil_t *g = &mgil_5ms;
     int held = 0;
     while (gb_keep_running_batch(st, BATCH)) {
         if (!held) {
-            mgil_acquire(g);
+            ops->acquire(g);
             held = 1;
         }
         for (int i = 0; i < BATCH; i++) {
             GB_DO_NOT_OPTIMIZE(work(CHUNK_ITERS));
-            mgil_check(g);
+            ops->check(g);
         }
         if (gb_iterations_done(st) >= gb_max_iterations(st)) {
-            mgil_release(g);
+            ops->release(g);
             held = 0;
         }
     }
     if (held)
-        mgil_release(g);
+        ops->release(g);
     labbench_thread_end(st, "cpu", gb_iterations_done(st));
 }
 
-static void bm_floor_io(gb_state_t *st, void *arg) {
-    mgil_t *g = arg;
+/* Requests served so far in the current run, and whether the I/O thread is
+ * done; reset by thread 0 before its start barrier. */
+static _Atomic long served;
+static atomic_int io_done;
+
+INLINE void io_thread(gb_state_t *st, void *g, const lock_ops_t *ops) {
+    while (gb_keep_running(st)) {
+        sleep_us(IO_US); /* waiting for the data, without the lock */
+        ops->acquire(g);
+        atomic_fetch_add(&served, 1); /* the answer, under the lock */
+        ops->release(g);
+    }
+    atomic_store(&io_done, 1);
+}
+
+/* Iteration k of a CPU-bound thread lasts until request k has been served,
+ * so every thread runs as many iterations as the I/O thread. The lock is
+ * held across iterations, as in `cpu`. */
+INLINE void io_cpu_thread(gb_state_t *st, void *g, const lock_ops_t *ops) {
+    long k = 0;
+    int held = 0;
+    while (gb_keep_running(st)) {
+        k++;
+        if (!held) {
+            ops->acquire(g);
+            held = 1;
+        }
+        long chunks = 0;
+        while (atomic_load_explicit(&served, memory_order_relaxed) < k &&
+               !atomic_load_explicit(&io_done, memory_order_relaxed) && chunks < CAP_CHUNKS) {
+            GB_DO_NOT_OPTIMIZE(work(IO_CHUNK_ITERS));
+            chunks++;
+            ops->check(g);
+        }
+        if (atomic_load_explicit(&served, memory_order_relaxed) < k &&
+            !atomic_load_explicit(&io_done, memory_order_relaxed)) {
+            /* The cap: stop competing until the starving request is through. */
+            ops->release(g);
+            held = 0;
+            while (atomic_load_explicit(&served, memory_order_relaxed) < k &&
+                   !atomic_load_explicit(&io_done, memory_order_relaxed))
+                sleep_us(100);
+        }
+        if (held && gb_iterations_done(st) >= gb_max_iterations(st)) {
+            ops->release(g);
+            held = 0;
+        }
+    }
+    if (held)
+        ops->release(g);
+}
+
+INLINE void io_loop(gb_state_t *st, void *g, const lock_ops_t *ops, const char *op) {
     labbench_thread_begin(st);
     if (gb_thread_index(st) == 0) {
         atomic_store(&served, 0);
         atomic_store(&io_done, 0);
-        while (gb_keep_running(st)) {
-            sleep_us(IO_US);
-            mgil_acquire(g);
-            atomic_fetch_add(&served, 1);
-            mgil_release(g);
-        }
-        atomic_store(&io_done, 1);
+        io_thread(st, g, ops);
     } else {
-        long k = 0;
-        int held = 0;
-        while (gb_keep_running(st)) {
-            k++;
-            if (!held) {
-                mgil_acquire(g);
-                held = 1;
-            }
-            long chunks = 0;
-            while (atomic_load_explicit(&served, memory_order_relaxed) < k &&
-                   !atomic_load_explicit(&io_done, memory_order_relaxed) && chunks < CAP_CHUNKS) {
-                GB_DO_NOT_OPTIMIZE(work(IO_CHUNK_ITERS));
-                chunks++;
-                mgil_check(g);
-            }
-            if (atomic_load_explicit(&served, memory_order_relaxed) < k &&
-                !atomic_load_explicit(&io_done, memory_order_relaxed)) {
-                mgil_release(g);
-                held = 0;
-                while (atomic_load_explicit(&served, memory_order_relaxed) < k &&
-                       !atomic_load_explicit(&io_done, memory_order_relaxed))
-                    sleep_us(100);
-            }
-            if (held && gb_iterations_done(st) >= gb_max_iterations(st)) {
-                mgil_release(g);
-                held = 0;
-            }
-        }
-        if (held)
-            mgil_release(g);
+        io_cpu_thread(st, g, ops);
     }
-    labbench_thread_end(st, g == &mgil_1ms ? "io-1ms" : "io-5ms", gb_iterations_done(st));
+    labbench_thread_end(st, op, gb_iterations_done(st));
+}
+
+static void bm_cpu(gb_state_t *st, void *arg) {
+    (void)arg;
+    cpu_loop(st, gil_5ms, &lab_ops);
+}
+
+static void bm_io(gb_state_t *st, void *arg) {
+    io_loop(st, arg, &lab_ops, arg == gil_1ms ? "io-1ms" : "io-5ms");
+}
+
+static void bm_floor_cpu(gb_state_t *st, void *arg) {
+    (void)arg;
+    cpu_loop(st, &mgil_5ms, &floor_ops);
+}
+
+static void bm_floor_io(gb_state_t *st, void *arg) {
+    io_loop(st, arg, &floor_ops, arg == &mgil_1ms ? "io-1ms" : "io-5ms");
 }
 
 void lab_bench_register(const labbench_t *lb) {
