@@ -30,14 +30,19 @@ static atomic_long twice;
 static const int64_t sizes[] = {1, 2, 4, 8};
 static char ops[4][16];
 
+/* The op's name for a pool of `size` (ops[] is filled at registration). */
+static const char *op_for(int size) {
+    for (int k = 0; k < 4; k++)
+        if (sizes[k] == size)
+            return ops[k];
+    return "pool";
+}
+
 static void bm_pool(gb_state_t *st, void *arg) {
     (void)arg;
     labbench_thread_begin(st);
     int size = (int)gb_range_arg(st, 0);
-    const char *op = "pool";
-    for (int k = 0; k < 4; k++)
-        if (sizes[k] == size)
-            op = ops[k];
+    const char *op = op_for(size);
     if (gb_thread_index(st) == 0) {
         shared = pool_create(size);
         atomic_store(&twice, 0);
@@ -68,10 +73,7 @@ static void bm_floor(gb_state_t *st, void *arg) {
     (void)arg;
     labbench_thread_begin(st);
     int size = (int)gb_range_arg(st, 0);
-    const char *op = "pool";
-    for (int k = 0; k < 4; k++)
-        if (sizes[k] == size)
-            op = ops[k];
+    const char *op = op_for(size);
     if (gb_thread_index(st) == 0) {
         if (sem_init(&floor_sem, 0, (unsigned)size) != 0)
             abort();
