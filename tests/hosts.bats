@@ -26,6 +26,13 @@ print(json.dumps(parsed["scores"], sort_keys=True))
 PY
 }
 
+# tango_make JOB: `make` in the job's folder as Tango starts it: a make of
+# its own, not a sub-make of whatever runs these tests (`make test` exports
+# MAKELEVEL and MAKEFLAGS, and a sub-make prints "Leaving directory" last).
+tango_make() {
+    (cd "$1" && env -u BUILD -u LOCKLAB_BUILD -u MAKELEVEL -u MAKEFLAGS -u MFLAGS make)
+}
+
 @test "autolab: every lab's keys survive Autolab's rewrite of the last line, one per check" {
     local lab dir line keys
     for dir in labs/[0-9][0-9]-*/; do
@@ -55,7 +62,7 @@ PY
     cp labs/01-race-counter/broken.c "$job/student.c"
     cp "$pack/autograde-Makefile" "$job/Makefile"
     cp "$pack/autograde.tar" "$job/autograde.tar"
-    (cd "$job" && env -u BUILD -u LOCKLAB_BUILD make) >"$BATS_TEST_TMPDIR/output" 2>&1
+    tango_make "$job" >"$BATS_TEST_TMPDIR/output" 2>&1
     assert_equal "$?" 0
     run autolab_scores "$BATS_TEST_TMPDIR/output"
     assert_success
@@ -70,7 +77,7 @@ PY
 
     # A handin that is not one C file: still a scores line, every key 0.
     rm "$job/student.c"
-    (cd "$job" && env -u BUILD -u LOCKLAB_BUILD make) >"$BATS_TEST_TMPDIR/output" 2>&1
+    tango_make "$job" >"$BATS_TEST_TMPDIR/output" 2>&1
     assert_equal "$?" 0
     run autolab_scores "$BATS_TEST_TMPDIR/output"
     assert_success
