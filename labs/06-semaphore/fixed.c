@@ -1,28 +1,23 @@
 /* Lab 06, semaphore: the reference fix.
  *
  * A counting semaphore that starts at `size` is the admission check and act
- * in one indivisible step: a wait takes one unit, or sleeps until a release
- * gives one back. Waiting users sleep in the kernel, costing no CPU.
- *
- * Once admitted, a user is sure a connection is free, and picking it is
- * check-and-act again, made one step the same way: each connection has a
- * "taken" flag, and an atomic exchange reads the flag and sets it at once,
- * so of two users who reach a free connection together exactly one sees it
- * free. No mutex is needed, and none of the pool's users ever waits for
- * another's bookkeeping: the semaphore is the only place anyone sleeps. */
+ * in one indivisible step: sem_wait() takes one unit, or sleeps until a
+ * release gives one back. Once admitted, a user is sure a connection is
+ * free, and a mutex makes picking it one step too. Waiting users sleep in
+ * the kernel, costing no CPU. */
 #include "pool.h"
 
 #include <errno.h>
 #include <semaphore.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "lab.h"
 
 struct pool {
     int size;
-    sem_t room;         /* connections not taken */
-    atomic_bool *taken; /* taken[c]: connection c has a user */
+    sem_t room;        /* connections not taken */
+    pthread_mutex_t m; /* guards busy[] */
+    int *busy;
 };
 
 pool_t *pool_create(int size) {
@@ -30,9 +25,8 @@ pool_t *pool_create(int size) {
     p->size = size;
     if (sem_init(&p->room, 0, (unsigned)size) != 0)
         lab_pthread_die(errno, "sem_init(&p->room)", __FILE__, __LINE__);
-    p->taken = lab_calloc((size_t)size, sizeof *p->taken);
-    for (int c = 0; c < size; c++)
-        atomic_init(&p->taken[c], 0);
+    lab_mutex_init(&p->m, NULL);
+    p->busy = lab_calloc((size_t)size, sizeof *p->busy);
     return p;
 }
 
@@ -40,24 +34,29 @@ int pool_acquire(pool_t *p) {
     while (sem_wait(&p->room) != 0) /* sleeps while none is free */
         if (errno != EINTR)
             lab_pthread_die(errno, "sem_wait(&p->room)", __FILE__, __LINE__);
-    /* Admitted, so one is free; but a user admitted after us may claim the
-     * one we were about to reach, so go round until we win one. Acquire
-     * order: whatever its last user did with the connection is seen. */
-    for (int c = 0;; c = (c + 1) % p->size)
-        if (!atomic_exchange_explicit(&p->taken[c], 1, memory_order_acquire))
-            return c;
+    int conn = -1;
+    lab_mutex_lock(&p->m);
+    for (int c = 0; c < p->size && conn < 0; c++)
+        if (!p->busy[c]) {
+            lab_pause(); /* the same window: others wait at the mutex */
+            p->busy[c] = 1;
+            conn = c;
+        }
+    lab_mutex_unlock(&p->m);
+    return conn; /* admitted, so one was free */
 }
 
 void pool_release(pool_t *p, int conn) {
-    /* Release order: the next user of the connection sees what we did. The
-     * flag is cleared before the post, so an admitted user finds it free. */
-    atomic_store_explicit(&p->taken[conn], 0, memory_order_release);
+    lab_mutex_lock(&p->m);
+    p->busy[conn] = 0;
+    lab_mutex_unlock(&p->m);
     if (sem_post(&p->room) != 0)
         lab_pthread_die(errno, "sem_post(&p->room)", __FILE__, __LINE__);
 }
 
 void pool_destroy(pool_t *p) {
     sem_destroy(&p->room);
-    free(p->taken);
+    lab_mutex_destroy(&p->m);
+    free(p->busy);
     free(p);
 }
