@@ -163,7 +163,8 @@ build: build-notice
 build: $(foreach l,$(LABS),$(foreach i,$(call lab_impls,$(l)),\
          $(BUILD)/labs/$(l)/$(i)/test $(BUILD)/labs/$(l)/$(i)/test-tsan \
          $(if $(wildcard labs/$(l)/bench.c),$(BUILD)/labs/$(l)/$(i)/bench))) \
-       $(TEST_PROGS) $(BUILD)/harness/locklab-bench $(BUILD)/grading/seccomp-exec
+       $(TEST_PROGS) $(BUILD)/harness/locklab-bench $(BUILD)/harness/locklab-forkfloor \
+       $(BUILD)/grading/seccomp-exec
 
 # What `make bench LAB=NN` needs: that lab's benches (the student's too,
 # when there is a student.c) and the harness, nothing of the other labs.
@@ -221,6 +222,11 @@ $(BUILD)/harness/locklab_bench_main.o: harness/locklab_bench_main.c
 $(BUILD)/harness/locklab-bench: $(BUILD)/harness/locklab_bench_main.o $(ENGINE_OBJ) $(HARNESS_OBJ) \
                                 $(BUILD)/labs/common/lab.o
 	$(CXX) -pthread -Wl,-z,now $^ -o $@ $(HARNESS_LIBS)
+# The bare cost of starting a process here, which the spawn rows are set
+# beside (harness/forkfloor.c): plain C, no harness, nothing to bind.
+$(BUILD)/harness/locklab-forkfloor: harness/forkfloor.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@
 $(BUILD)/harness/%.o: harness/%.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(DEPFLAGS) -Iharness -c $< -o $@

@@ -126,6 +126,11 @@ setup_file() {
     assert_equal "$(sort -u <<<"$output")" 18
     lines=("${suite_lines[@]}")
     assert_line --regexp '^\| .* \| holds \|$'
+    # the bare process start beside the spawn rows' cost per worker
+    assert_line --regexp '^Starting a process on this machine, bare \(locklab-forkfloor, p50 of 20 each, spawn-floor.txt\): fork \+ `_exit` \+ `waitpid` [0-9]+ us, vfork [0-9]+ us, `posix_spawn` of /bin/true [0-9]+ us\. The process regime.s start-up and transfer per worker at [0-9]+ workers: -?[0-9]+ us, -?[0-9.]+x a bare fork\.$'
+    run awk '{ print $1 }' "$BATS_TEST_TMPDIR/s/latest/spawn-floor.txt"
+    assert_output $'starts:\nfork\nvfork\nspawn'
+    lines=("${suite_lines[@]}")
     if command -v python3 >/dev/null; then
         # CPython beside the harness: the table, the rows, the interpreters
         assert_line --partial "CPython beside the harness (CPython 3."
@@ -157,6 +162,13 @@ setup_file() {
         run --separate-stderr "$B" $args --out "$BATS_TEST_TMPDIR/r"
         assert_equal "$status" 2
         assert_equal "${#stderr_lines[@]}" 1
+    done
+    for args in x 5 20x "10 10"; do
+        # shellcheck disable=SC2086
+        run --separate-stderr "$(dirname "$B")/locklab-forkfloor" $args
+        assert_equal "$status" 2
+        assert_equal "${#stderr_lines[@]}" 1
+        assert_output ""
     done
     run --separate-stderr "$B" --out /nonexistent/dir
     assert_equal "$status" 2
