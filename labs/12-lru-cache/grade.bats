@@ -16,7 +16,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:8,catches-broken
-@test "8 rounds of 4 threads x 500 gets and puts with pauses: every hit right, size <= capacity, map and list agree" {
+@test "8 rounds of 4 threads x 500 gets and puts with pauses, then 16 of all 4 putting the same new keys: every hit right, size <= capacity, no key twice, map and list agree" {
     lab_check stress
 }
 

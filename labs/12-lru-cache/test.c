@@ -305,6 +305,8 @@ typedef struct {
     _Atomic long wrong;    /* hits that returned another key's value */
     _Atomic uint64_t wrong_key, wrong_value;
     _Atomic long oversize; /* the largest lru_size() above the capacity seen while the threads ran */
+    int herd_n;            /* a herd round: every thread puts herd[0 .. herd_n-1], in that order, twice */
+    uint64_t herd[STRESS_CAP];
     spin_watch_t spin;
 } stress_t;
 
@@ -322,8 +324,8 @@ static void stress_worker(const lab_worker_t *w) {
         atomic_fetch_add_explicit(&me->ops, 1, memory_order_relaxed);
     }
     for (long i = 0; !(s->size_reader && w->index == 0) && i < s->iters; i++) {
-        uint64_t r = lab_rand_next(&rs), key = r % s->keys, v;
-        if (r >> 40 & 1) {
+        uint64_t r = lab_rand_next(&rs), key = s->herd_n > 0 ? s->herd[i % s->herd_n] : r % s->keys, v;
+        if (s->herd_n > 0 || r >> 40 & 1) {
             lru_put(s->c, key, value_for(key, (unsigned)w->index, (unsigned)i));
         } else if (lru_get(s->c, key, &v) && key_of(v) != key) {
             if (atomic_fetch_add(&s->wrong, 1) == 0) {
@@ -366,6 +368,7 @@ static void stress_init(stress_t *s, const lab_opts_t *o, int size_every, int si
 static void stress_round(stress_t *s, int threads, int round) {
     s->round = round;
     s->keys = round % 2 == 0 ? 2 * STRESS_CAP : STRESS_CAP / 2;
+    s->herd_n = 0;
     spin_watch_start(&s->spin, threads);
     lab_threads_run(threads, stress_worker, s);
     spin_watch_stop(&s->spin);
@@ -409,6 +412,37 @@ static void stress_verify(stress_t *s, int threads, int round) {
     lab_pause_mode = mode;
 }
 
+/* A herd round: every thread puts the same keys, none of them cached, in
+ * the same order, all at once, so several threads miss the same key at the
+ * same moment. A put that looks its key up, lets go of the lock and takes
+ * it again to insert (or that inserts under another lock than the one it
+ * looked under) lets another thread insert that key in between, and the
+ * cache then holds the key twice. HERD_KEYS new entries and their doubles
+ * fit in the cache (and in a stripe of the smallest allowed), so a double
+ * stays until stress_verify() looks. */
+enum { HERD_ROUNDS = 16, HERD_KEYS = LRU_STRIPE_MIN / 2 };
+
+static void herd_round(stress_t *s, int threads, int round) {
+    lab_pause_mode_t mode = lab_pause_mode;
+    lab_pause_mode = LAB_PAUSE_OFF;
+    int n = 0;
+    for (uint64_t k = lab_seed_for(round) % STRESS_KEYS, seen = 0; n < HERD_KEYS && seen < STRESS_KEYS; seen++) {
+        uint64_t v, key = (k + seen) % STRESS_KEYS;
+        if (!lru_get(s->c, key, &v)) /* at most STRESS_CAP of the STRESS_KEYS keys are cached */
+            s->herd[n++] = key;
+    }
+    lab_pause_mode = mode;
+    long iters = s->iters;
+    s->round = round;
+    s->iters = 2 * n;
+    s->herd_n = n;
+    spin_watch_start(&s->spin, threads);
+    lab_threads_run(threads, stress_worker, s);
+    spin_watch_stop(&s->spin);
+    s->herd_n = 0;
+    s->iters = iters;
+}
+
 static lab_stall_t *stress_stall_watch(stress_t *s) {
     return lab_stall_watch(&s->progress, 1.0,
                            "no get or put finished in 1 s while every thread slept: a lock that is never unlocked?");
@@ -424,12 +458,16 @@ static void check_stress(const lab_opts_t *o) {
         stress_round(&s, threads, r);
         stress_verify(&s, threads, r);
     }
+    for (int r = ROUNDS; r < ROUNDS + HERD_ROUNDS; r++) {
+        herd_round(&s, threads, r);
+        stress_verify(&s, threads, r);
+    }
     lab_stall_stop(st);
     size_t size = lru_size(s.c);
     lru_destroy(s.c);
-    lab_pass("%d rounds of %d threads x %ld gets and puts, cache of %d: every hit right, map and list agree, "
-             "%zu entries at the end",
-             ROUNDS, threads, s.iters, STRESS_CAP, size);
+    lab_pass("%d rounds of %d threads x %ld gets and puts, then %d rounds of every thread putting the same %d new "
+             "keys, cache of %d: every hit right, no key twice, map and list agree, %zu entries at the end",
+             ROUNDS, threads, s.iters, HERD_ROUNDS, HERD_KEYS, STRESS_CAP, size);
 }
 
 /* For the ThreadSanitizer build: the same mix, no pauses, a new cache every
@@ -460,7 +498,7 @@ static const lab_check_t checks[] = {
      LAB_PAUSE_OFF},
     {"eviction", "one thread: a cache of 1024 keeps the newest, evicts the oldest, a get keeps an entry",
      check_eviction, LAB_PAUSE_OFF},
-    {"stress", "8 rounds of 4 threads mixing gets and puts with pauses, each round checked", 
+    {"stress", "8 rounds of 4 threads mixing gets and puts with pauses, 16 of all putting the same new keys, each round checked",
      check_stress, LAB_PAUSE_RANDOM},
     {"race-free", "3 threads get and put while 1 asks the size, for the ThreadSanitizer build", check_race_free,
      LAB_PAUSE_OFF},
