@@ -302,13 +302,25 @@ typedef struct {
     long iters;
     atomic_int holders, max_holders;
     long plain; /* a plain counter, touched only under the GIL */
+    int owner;  /* under the GIL: the thread whose acquire or check returned last */
+    long handed; /* under the GIL: checks during which another thread held the GIL */
     _Atomic long progress;
 } excl_t;
+
+/* A gil_acquire() or gil_check() of thread `me` has returned: the GIL is
+ * its. A check is a hand-over when another thread's call returned in the
+ * meantime, that is, when another thread held the GIL. */
+static void excl_mine(excl_t *x, int me, int from_check) {
+    if (from_check && x->owner != me)
+        x->handed++;
+    x->owner = me;
+}
 
 static void excl_worker(const lab_worker_t *w) {
     excl_t *x = w->arg;
     uint64_t rng = lab_seed_for(w->index);
     gil_acquire(x->g);
+    excl_mine(x, w->index, 0);
     for (long i = 0; i < x->iters; i++) {
         int in = atomic_fetch_add(&x->holders, 1) + 1;
         int m = atomic_load(&x->max_holders);
@@ -323,8 +335,10 @@ static void excl_worker(const lab_worker_t *w) {
             gil_release(x->g);
             lab_pause();
             gil_acquire(x->g);
+            excl_mine(x, w->index, 0);
         } else {
             gil_check(x->g);
+            excl_mine(x, w->index, 1);
         }
     }
     gil_release(x->g);
@@ -345,10 +359,18 @@ static void check_exclusion(const lab_opts_t *o) {
     if (atomic_load(&x.max_holders) != 1)
         lab_fail("never two holders / %d threads held the GIL at once", atomic_load(&x.max_holders));
     LAB_EXPECT_EQ((long)n * x.iters, x.plain, "a counter bumped only under the GIL");
+    /* gil.h: a check that finds a request hands the GIL over. A holder that
+     * drops it and takes it straight back (say, woken spuriously before
+     * anyone took it) counts a forced drop that nobody else profited from. */
+    if ((unsigned long)x.handed < st.forced_drops)
+        lab_fail("every forced drop hands the GIL to another thread / %lu forced drops, but another thread held "
+                 "the GIL during only %ld of the checks: a holder that gave the GIL up on request took it back "
+                 "before a waiter got it (a wait on the hand-over under `if` instead of `while`?)",
+                 st.forced_drops, x.handed);
     gil_destroy(x.g);
     lab_pass("%d threads x %ld turns with pauses inside, a 100 us interval: never two holders, no update "
-             "lost (%lu acquires, %lu forced drops)",
-             n, x.iters, st.acquires, st.forced_drops);
+             "lost, every forced drop handed over (%lu acquires, %lu forced drops, %ld checks that handed over)",
+             n, x.iters, st.acquires, st.forced_drops, x.handed);
 }
 
 /* ---- two CPU-bound threads ---------------------------------------------- */
