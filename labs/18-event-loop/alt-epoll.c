@@ -101,11 +101,14 @@ static void conn_answer(conn_t *c, loop_stats_t *st) {
     }
 }
 
-/* Take in what the client has sent so far (one recv) and answer it. */
-static void conn_read(conn_t *c, loop_stats_t *st) {
-    buf_reserve(&c->in, READ_CHUNK);
-    ssize_t r = recv(c->fd, c->in.p + c->in.len, READ_CHUNK, 0);
+/* Take in what the client has sent so far (one recv into the loop's
+ * scratch buffer) and answer it; only the bytes that came join the
+ * connection's buffer, which stays as small as its partial line. */
+static void conn_read(conn_t *c, loop_stats_t *st, char *scratch) {
+    ssize_t r = recv(c->fd, scratch, READ_CHUNK, 0);
     if (r > 0) {
+        buf_reserve(&c->in, (size_t)r);
+        memcpy(c->in.p + c->in.len, scratch, (size_t)r);
         c->in.len += (size_t)r;
         c->last_in = lab_now();
         conn_answer(c, st);
@@ -133,8 +136,8 @@ static void conn_flush(conn_t *c) {
 
 /* The client has something for us: take in what has come, answer the
  * whole lines in it, send what the socket takes, and go back to the loop. */
-static void conn_serve(conn_t *c, loop_stats_t *st) {
-    conn_read(c, st);
+static void conn_serve(conn_t *c, loop_stats_t *st, char *scratch) {
+    conn_read(c, st, scratch);
     conn_flush(c);
 }
 
@@ -251,6 +254,7 @@ int loop_serve(const int *fds, int n, double idle_timeout_s, loop_stats_t *out) 
         }
 
     struct epoll_event ready[EVENTS];
+    char scratch[READ_CHUNK];
     while (open > 0) {
         int r = epoll_wait(l.ep, ready, EVENTS, next_timeout_ms(&l, lab_now()));
         if (r < 0 && errno != EINTR) {
@@ -262,7 +266,7 @@ int loop_serve(const int *fds, int n, double idle_timeout_s, loop_stats_t *out) 
             uint32_t re = ready[j].events;
             double before = c->last_in;
             if ((c->events & EPOLLIN) && (re & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-                conn_serve(c, &l.st);
+                conn_serve(c, &l.st, scratch);
             else if (re & (EPOLLOUT | EPOLLHUP | EPOLLERR))
                 conn_flush(c);
             if (c->last_in != before) { /* heard from: to the back of the queue */
