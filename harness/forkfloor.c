@@ -3,7 +3,8 @@
  * and keeps its lines in the run folder (spawn-floor.txt); harness/claims
  * sets the `spawn` rows' per-worker cost beside them.
  *
- * usage: locklab-forkfloor [N]      (N starts per way, default 200)
+ * usage: locklab-forkfloor [N [WAY]]   (N starts per way, default 200; WAY
+ *        fork, vfork or spawn for that one alone, e.g. under `perf stat`)
  *
  * Three ways of starting a child that does nothing, each timed from the call
  * to the parent's waitpid() returning, N times, in turn (fork, vfork, spawn,
@@ -100,10 +101,17 @@ static double start_once(int way) {
 int main(int argc, char **argv) {
     long n = 200;
     char *end = NULL;
-    if (argc == 2)
+    int only = -1;
+    if (argc >= 2)
         n = strtol(argv[1], &end, 10);
-    if (argc > 2 || (end != NULL && (end == argv[1] || *end != '\0')) || n < 10 || n > 100000) {
-        fprintf(stderr, "locklab-forkfloor: usage: locklab-forkfloor [N], N starts per way from 10 to 100000\n");
+    if (argc == 3)
+        for (int w = 0; w < WAYS; w++)
+            if (strcmp(argv[2], way_name[w]) == 0)
+                only = w;
+    if (argc > 3 || (argc == 3 && only < 0) || (end != NULL && (end == argv[1] || *end != '\0')) || n < 10 ||
+        n > 100000) {
+        fprintf(stderr, "locklab-forkfloor: usage: locklab-forkfloor [N [fork|vfork|spawn]], N starts per way "
+                        "from 10 to 100000\n");
         return 2;
     }
     double *t[WAYS];
@@ -112,12 +120,16 @@ int main(int argc, char **argv) {
             fail("calloc");
     for (long i = 0; i < n; i++)
         for (int w = 0; w < WAYS; w++)
-            t[w][i] = start_once(w);
+            if (only < 0 || w == only)
+                t[w][i] = start_once(w);
     printf("starts: %ld\n", n);
     for (int w = 0; w < WAYS; w++) {
+        if (only >= 0 && w != only)
+            continue;
         qsort(t[w], (size_t)n, sizeof(double), by_value);
         printf("%s %.0f %.0f %.0f\n", way_name[w], t[w][n / 10], t[w][n / 2], t[w][n * 9 / 10]);
-        free(t[w]);
     }
+    for (int w = 0; w < WAYS; w++)
+        free(t[w]);
     return 0;
 }

@@ -163,7 +163,7 @@ setup_file() {
         assert_equal "$status" 2
         assert_equal "${#stderr_lines[@]}" 1
     done
-    for args in x 5 20x "10 10"; do
+    for args in x 5 20x "10 exec" "10 fork 1"; do
         # shellcheck disable=SC2086
         run --separate-stderr "$(dirname "$B")/locklab-forkfloor" $args
         assert_equal "$status" 2
