@@ -485,7 +485,9 @@ static void check_race_free(const lab_opts_t *o) {
     for (int r = 0; r < ROUNDS / 2; r++) {
         s.c = lru_create(STRESS_CAP);
         stress_round(&s, threads, r);
-        expect_ok(s.c, "after the threads stop");
+        /* No lru_check() here: this check is about data races alone, and a
+         * structure the stress check finds broken must not also cost this
+         * one's points now and then (a grade that varies from run to run). */
         lru_destroy(s.c);
     }
     lab_stall_stop(st);
