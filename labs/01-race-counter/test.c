@@ -107,29 +107,38 @@ static void check_race_free(const lab_opts_t *o) { hammer(o, 4, 2000); }
 typedef struct {
     counter_t *c[2];
     long iters;
+    _Atomic long done; /* turns, all threads: each adds 1 to both counters */
 } crowd_t;
 
 static void crowd_worker(const lab_worker_t *w) {
     crowd_t *r = w->arg;
-    for (long i = 0; i < r->iters; i++) {
+    /* On a machine busy with other work 96 threads can take 100 times as
+     * long as idle: they stop when 40% of the check's time is gone; the
+     * verdict holds for any number of turns. */
+    long i = 0;
+    for (; i < r->iters && !(i % 16 == 0 && lab_time_spent(0.4)); i++) {
         counter_inc(r->c[(w->index + i) & 1]);
         counter_inc(r->c[(w->index + i + 1) & 1]);
     }
+    atomic_fetch_add(&r->done, i);
 }
 
 static void check_crowd(const lab_opts_t *o) {
     int n = lab_opt_threads(o, 96);
     long iters = lab_opt_iters(o, 150);
     crowd_t r = {.c = {counter_create(), counter_create()}, .iters = iters};
+    atomic_init(&r.done, 0);
     lab_threads_run(n, crowd_worker, &r);
+    long done = atomic_load(&r.done);
     for (int k = 0; k < 2; k++) {
         long got = counter_get(r.c[k]);
-        if (got != n * iters)
+        if (got != done)
             lab_fail("%d threads x %ld increments on each of 2 counters == %ld / counter %d got %ld",
-                     n, iters, n * iters, k + 1, got);
+                     n, iters, done, k + 1, got);
         counter_destroy(r.c[k]);
     }
-    lab_pass("%d threads x %ld increments on each of 2 counters: none lost", n, iters);
+    lab_pass("%d threads x %ld increments%s on each of 2 counters: none lost", n, iters,
+             lab_cut_note(done, n * iters));
 }
 
 static const lab_check_t checks[] = {

@@ -58,11 +58,16 @@ typedef struct {
     atomic_int inside;  /* threads between acquire and release */
     atomic_int overlap; /* times two were inside at once */
     _Atomic long progress;
+    _Atomic long done; /* sections, all threads: fewer than asked when time ran short */
 } excl_t;
 
 static void nester(const lab_worker_t *w) {
     excl_t *e = w->arg;
-    for (long i = 0; i < e->rounds; i++) {
+    /* On a machine busy with other work the hand-overs can take 100 times
+     * as long as idle: the sections stop when 40% of the check's time is
+     * gone, and the verdict holds for any number of them. */
+    long i = 0;
+    for (; i < e->rounds && !(i % 16 == 0 && lab_time_spent(0.4)); i++) {
         int depth = 1 + (int)((i + w->index) % e->max_depth);
         for (int d = 0; d < depth; d++)
             rlock_acquire(e->l);
@@ -76,6 +81,7 @@ static void nester(const lab_worker_t *w) {
             rlock_release(e->l);
         atomic_fetch_add_explicit(&e->progress, 1, memory_order_relaxed);
     }
+    atomic_fetch_add(&e->done, i);
 }
 
 static void check_exclusion(const lab_opts_t *o) {
@@ -84,17 +90,18 @@ static void check_exclusion(const lab_opts_t *o) {
     atomic_init(&e.inside, 0);
     atomic_init(&e.overlap, 0);
     atomic_init(&e.progress, 0);
+    atomic_init(&e.done, 0);
     lab_stall_t *s = lab_stall_watch(&e.progress, HANG_S, "deadlock: no thread got through the lock in 1 s");
     lab_threads_run(threads, nester, &e);
     lab_stall_stop(s);
-    long want = threads * e.rounds;
+    long want = atomic_load(&e.done);
     if (e.counter != want || atomic_load(&e.overlap) != 0)
         lab_fail("%d threads x %ld nested sections: counter %ld, never two inside / counter %ld, two inside "
                  "%d times",
                  threads, e.rounds, want, e.counter, atomic_load(&e.overlap));
     rlock_destroy(e.l);
-    lab_pass("%d threads x %ld sections nested 1-3 deep: one inside at a time, counter exact", threads,
-             e.rounds);
+    lab_pass("%d threads x %ld sections%s nested 1-3 deep: one inside at a time, counter exact", threads,
+             e.rounds, lab_cut_note(want, threads * e.rounds));
 }
 
 typedef struct {

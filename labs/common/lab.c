@@ -335,6 +335,21 @@ static void print_help(const lab_check_t *checks, size_t n) {
         printf("  %-16s %s\n", checks[i].name, checks[i].about);
 }
 
+static double lab__check_start, lab__check_timeout;
+
+int lab_time_spent(double fraction) {
+    return lab__check_timeout > 0 && lab_now() - lab__check_start >= fraction * lab__check_timeout;
+}
+
+const char *lab_cut_note(long done, long asked) {
+    static char note[128];
+    note[0] = '\0';
+    if (done < asked)
+        snprintf(note, sizeof note, " (%ld of %ld done: the machine is busy, the check stopped at its time share)",
+                 done, asked);
+    return note;
+}
+
 int lab_main(int argc, char **argv, const lab_check_t *checks, size_t n) {
     const char *slash = strrchr(argv[0], '/');
     prog = slash ? slash + 1 : argv[0];
@@ -481,6 +496,8 @@ int lab_main(int argc, char **argv, const lab_check_t *checks, size_t n) {
     }
 
     lab_watchdog_arm(o.timeout, "timed out: a deadlock, a lost wakeup or an endless loop");
+    lab__check_timeout = o.timeout;
+    lab__check_start = lab_now();
     c->run(&o);
     lab_watchdog_disarm();
     if (token != NULL && mprotect(token, (size_t)page, PROT_READ) == 0 && token[0] != '\0') {

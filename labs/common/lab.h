@@ -143,6 +143,17 @@ __attribute__((format(printf, 1, 2))) void lab_pass(const char *fmt, ...);
             lab_fail("%s == %lld / got %lld", (what), lab_e_, lab_a_);         \
     } while (0)
 
+/* A check's share of its own time: true once `fraction` of the check's
+ * timeout has passed since it started. For a check whose turns slow down
+ * with the machine's load (each one a hand-over that waits for a CPU): it
+ * stops taking turns then, rather than run into the watchdog, and judges
+ * the turns it took. Its verdict must not depend on how many there were;
+ * its pass line should say when it stopped early. */
+int lab_time_spent(double fraction);
+/* For that pass line: "" when all `asked` were done, else
+ * " (D of A done: the machine is busy, ...)" (one static buffer). */
+const char *lab_cut_note(long done, long asked);
+
 /* ---- watchdog ----------------------------------------------------------
  * A hang must become a failing check with a reason, not a grader that waits.
  * The alarm is process-wide (SIGALRM), so it works in single-threaded parents
