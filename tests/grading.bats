@@ -18,6 +18,24 @@ setup() {
     assert_output "$(printf '4\t4\t3\t3\n0\t6\t0\t3\n0\t4\t0\t3\n0\t6\t0\t3')"
 }
 
+@test "a ThreadSanitizer check counts only when every other check passed, and says so" {
+    # fixed.c without its from == to test: transfer(a, a) deadlocks, and
+    # nothing else is wrong (the race check's own run passes)
+    sed '/if (from == to)/,+1d' labs/04-deadlock/fixed.c >"$BATS_TEST_TMPDIR/self.c"
+    run grading/grade --repeat 2 --results "$BATS_TEST_TMPDIR/r.tsv" 04 "$BATS_TEST_TMPDIR/self.c"
+    assert_equal "$status" 1
+    assert_line --regexp '^  \[ 0/ 2\] ThreadSanitizer finds no data race.*\(passed 0/2 runs\)$'
+    assert_line '          not counted: this check'"'"'s points need every other check passed, and "a transfer from an account to itself returns and changes nothing" failed (its own runs: 2 of 2 passed, no race found)'
+    # the row: no points, 0 runs that scored, its own 2 of 2, gated
+    run awk -F'\t' '/^ThreadSanitizer/ { print $2, $4, $7, $8 }' "$BATS_TEST_TMPDIR/r.tsv"
+    assert_output "0 0 2 gated"
+    # fixed.c itself: the check counts, its row is not gated
+    run grading/grade --results "$BATS_TEST_TMPDIR/f.tsv" 04 labs/04-deadlock/fixed.c
+    assert_equal "$status" 0
+    run awk -F'\t' '/^ThreadSanitizer/ { print $2, $4, $7, ($8 == "" ? "counted" : $8) }' "$BATS_TEST_TMPDIR/f.tsv"
+    assert_output "2 1 1 counted"
+}
+
 @test "the reason a check failed names the student's own file" {
     run grading/grade 01 labs/01-race-counter/broken.c
     assert_line --regexp '^          ThreadSanitizer: data race: counter_(inc|get) \(broken\.c:[0-9]+\) (reads|writes) holding no lock, while (counter_(inc|get) \(broken\.c:[0-9]+\) (read|wrote) it earlier in another thread|another thread (read|wrote) it earlier \(TSan no longer had its stack: run the replay again to see it\),) holding no lock$'

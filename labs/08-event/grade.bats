@@ -34,7 +34,7 @@ load ../../grading/lib/lab
     lab_check idle
 }
 
-# bats test_tags=points:3,catches-broken
+# bats test_tags=points:3,catches-broken,counts-if-correct
 @test "ThreadSanitizer finds no data race in set, clear, is_set and wait" {
     lab_check_tsan race-free
 }

@@ -19,7 +19,7 @@ load ../../grading/lib/lab
     lab_check serial
 }
 
-# bats test_tags=points:6,catches-broken
+# bats test_tags=points:6,catches-broken,counts-if-correct
 @test "ThreadSanitizer: the barrier orders writes before it and reads after it" {
     lab_check_tsan race-free
 }

@@ -24,7 +24,7 @@ load ../../grading/lib/lab
     lab_check freed
 }
 
-# bats test_tags=points:4,catches-broken
+# bats test_tags=points:4,catches-broken,counts-if-correct
 @test "ThreadSanitizer finds no data race in set, look-up and greeting" {
     lab_check_tsan race-free
 }

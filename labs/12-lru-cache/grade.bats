@@ -20,7 +20,7 @@ load ../../grading/lib/lab
     lab_check stress
 }
 
-# bats test_tags=points:5,catches-broken
+# bats test_tags=points:5,catches-broken,counts-if-correct
 @test "ThreadSanitizer finds no data race in a mix of gets and puts" {
     lab_check_tsan race-free
 }

@@ -40,7 +40,7 @@ load ../../grading/lib/lab
     lab_check sleeps
 }
 
-# bats test_tags=points:1
+# bats test_tags=points:1,counts-if-correct
 @test "ThreadSanitizer: the loop and 4 client threads share no memory unsafely" {
     lab_check_tsan pieces
 }
