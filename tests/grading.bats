@@ -152,7 +152,7 @@ setup() {
     run grading/grade --format json 12 tests/fixtures/12/scan-lru.c
     assert_equal "$status" 1
     run jq -r '.score, (.tests[] | "\(.score)/\(.max_score) \(.tags | join(","))")' <<<"$output"
-    assert_output "$(printf '20\n4/4 \n3/3 \n8/8 catches-broken\n5/5 catches-broken\n0/4 perf')"
+    assert_output "$(printf '20\n4/4 \n3/3 \n8/8 catches-broken\n5/5 catches-broken,counts-if-correct\n0/4 perf')"
     run grading/grade 12 tests/fixtures/12/scan-lru.c
     assert_line --regexp "^          hit50 at 1 thread runs at 0\.0[0-9]+x the reference's throughput; full points from 0\.5x$"
 }
