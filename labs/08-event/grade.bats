@@ -30,7 +30,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:2
-@test "a waiting thread burns (almost) no CPU" {
+@test "a waiting thread sleeps: running or waiting for a CPU under a quarter of the wait" {
     lab_check idle
 }
 

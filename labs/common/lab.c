@@ -256,6 +256,17 @@ double lab_thread_cpu(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double lab_thread_busy(void) {
+    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+    unsigned long long on_cpu = 0, waiting = 0;
+    int got = f ? fscanf(f, "%llu %llu", &on_cpu, &waiting) : 0;
+    if (f)
+        fclose(f);
+    if (got != 2)
+        return lab_thread_cpu();
+    return (double)(on_cpu + waiting) * 1e-9;
+}
+
 /* ---- threads ------------------------------------------------------------ */
 typedef struct {
     lab_worker_t w;
@@ -286,6 +297,80 @@ void lab_threads_run(int n, void (*fn)(const lab_worker_t *w), void *arg) {
     LAB_PTHREAD(pthread_barrier_destroy(&gate));
     free(starts);
     free(tids);
+}
+
+/* ---- turns -------------------------------------------------------------- */
+/* Every access here is relaxed: a turn handed over must not be a
+ * happens-before edge for ThreadSanitizer. Nothing depends on the order of
+ * these accesses beyond eventual visibility: a turn handed to a thread that
+ * has just left is passed on by whoever waits next. */
+struct lab_turns {
+    int n;
+    double fraction;
+    atomic_int turn; /* whose turn it is; -1 when nobody is left */
+    atomic_int ended;
+    atomic_long taken;
+    atomic_int *left; /* left[i]: thread i takes no more turns */
+};
+
+#define LAB_RELAXED memory_order_relaxed
+
+lab_turns_t *lab_turns_new(int n, double fraction) {
+    lab_turns_t *t = lab_calloc(1, sizeof *t);
+    t->n = n;
+    t->fraction = fraction;
+    t->left = lab_calloc((size_t)n, sizeof *t->left);
+    for (int i = 0; i < n; i++)
+        atomic_init(&t->left[i], 0);
+    atomic_init(&t->turn, 0);
+    atomic_init(&t->ended, 0);
+    atomic_init(&t->taken, 0);
+    return t;
+}
+
+/* The next thread after k that still takes turns, or -1. */
+static int turn_after(lab_turns_t *t, int k) {
+    for (int j = 1; j <= t->n; j++) {
+        int c = (k + j) % t->n;
+        if (!atomic_load_explicit(&t->left[c], LAB_RELAXED))
+            return c;
+    }
+    return -1;
+}
+
+int lab_turn_take(lab_turns_t *t, int who) {
+    for (;;) {
+        int cur = atomic_load_explicit(&t->turn, LAB_RELAXED);
+        if (atomic_load_explicit(&t->ended, LAB_RELAXED))
+            return 0;
+        if (cur == who) {
+            if (lab_time_spent(t->fraction)) {
+                atomic_store_explicit(&t->ended, 1, LAB_RELAXED);
+                return 0;
+            }
+            atomic_fetch_add_explicit(&t->taken, 1, LAB_RELAXED);
+            return 1;
+        }
+        if (cur >= 0 && atomic_load_explicit(&t->left[cur], LAB_RELAXED))
+            atomic_compare_exchange_strong_explicit(&t->turn, &cur, turn_after(t, cur), LAB_RELAXED,
+                                                    LAB_RELAXED);
+        sched_yield();
+    }
+}
+
+void lab_turn_give(lab_turns_t *t, int who) { atomic_store_explicit(&t->turn, turn_after(t, who), LAB_RELAXED); }
+
+void lab_turn_leave(lab_turns_t *t, int who) {
+    atomic_store_explicit(&t->left[who], 1, LAB_RELAXED);
+    int cur = who;
+    atomic_compare_exchange_strong_explicit(&t->turn, &cur, turn_after(t, who), LAB_RELAXED, LAB_RELAXED);
+}
+
+long lab_turns_taken(const lab_turns_t *t) { return atomic_load_explicit(&t->taken, LAB_RELAXED); }
+
+void lab_turns_free(lab_turns_t *t) {
+    free(t->left);
+    free(t);
 }
 
 /* ---- driver main -------------------------------------------------------- */

@@ -183,6 +183,14 @@ void lab_stall_stop(lab_stall_t *s); /* stops and frees the monitor */
  * thread around the wait, and allow a generous bound. */
 double lab_now(void);
 double lab_thread_cpu(void);
+/* lab_thread_busy: seconds the calling thread has spent on a CPU or waiting
+ * for one (runnable), from the scheduler's account of it
+ * (/proc/thread-self/schedstat). A thread asleep in a wait adds to neither;
+ * one that spins adds its whole wait, even when it calls sched_yield() on a
+ * machine busy with other work and so gets little CPU time. For "a waiting
+ * thread sleeps" checks that must hold under load; lab_thread_cpu() where
+ * the file cannot be read. */
+double lab_thread_busy(void);
 
 /* ---- threads -----------------------------------------------------------
  * Starts n threads that all wait at one gate and are released together, so
@@ -193,6 +201,34 @@ typedef struct {
     void *arg;
 } lab_worker_t;
 void lab_threads_run(int n, void (*fn)(const lab_worker_t *w), void *arg);
+
+/* ---- turns, for ThreadSanitizer scenarios ---------------------------------
+ * TSan reports two accesses that no synchronization orders. On a busy
+ * machine threads often run one after another, each for a whole time slice,
+ * and the submission's correct locks then order nearly everything it does:
+ * the one access it left unlocked is ordered too, and goes unseen. A
+ * turnstile makes n threads take turns, one operation per turn, round robin,
+ * whatever the scheduler does. It hands turns over through relaxed atomics
+ * only, which TSan does not count as synchronization, so what the submission
+ * leaves unordered stays unordered in TSan's eyes. A thread waits for its
+ * turn with sched_yield(). The turnstile ends (lab_turn_take returns 0 to
+ * everyone) once `fraction` of the check's time has gone.
+ *
+ *   for (i = 0; i < ops && lab_turn_take(t, me); i++) {
+ *       one_operation();
+ *       lab_turn_give(t, me);
+ *   }
+ *   lab_turn_leave(t, me);   (always, when it takes no more turns)
+ *
+ * An operation must not wait for another thread's operation (no thread
+ * moves while one has the turn). */
+typedef struct lab_turns lab_turns_t;
+lab_turns_t *lab_turns_new(int n, double fraction);
+int lab_turn_take(lab_turns_t *t, int who); /* 1: who has the turn; 0: the turnstile ended */
+void lab_turn_give(lab_turns_t *t, int who);
+void lab_turn_leave(lab_turns_t *t, int who);
+long lab_turns_taken(const lab_turns_t *t);
+void lab_turns_free(lab_turns_t *t);
 
 /* A small deterministic generator for drivers (splitmix64). */
 uint64_t lab_rand_next(uint64_t *state);
