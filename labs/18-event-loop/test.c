@@ -6,7 +6,9 @@
  * before the loop starts. Clients check every answer they get, byte for
  * byte, and fail the check from wherever they are. A loop that waits for
  * one client while the others need it is reported when the others' time
- * is up (well under 1 s), with that reason, never waited out.
+ * is up (well under 1 s), with that reason, never waited out; so is a
+ * loop whose idle timer does not fire while every client is silent (1.5 s
+ * after the loop started).
  *
  *   $ build/labs/18-event-loop/broken/test stagger
  *   FAIL: check finishes within 0.575 s / one slow client stalled the rest: ... (check stagger, seed 42)
@@ -829,8 +831,22 @@ static void check_slow_reader(const lab_opts_t *o) {
 }
 
 /* ---- idle-timeout: the timer --------------------------------------------------------- */
-enum { TICKS = 5 };
-static const double IDLE = 0.2, TICK = 0.05;
+/* Three phases, each its own loop_serve():
+ *  - mixed: a silent client among a busy one and one that pauses briefly;
+ *    the busy ones keep waking the loop.
+ *  - all quiet: no client says anything, so nothing but the timer itself
+ *    can wake the loop: it must still close them all, and loop_serve()
+ *    must return.
+ *  - trickle: one request longer than the timeout, sent a few bytes at a
+ *    time with short gaps: each byte that arrives restarts the timer, a
+ *    whole line or not.
+ * No verdict hangs on a timer being punctual: a close may come up to
+ * CLOSE_SLACK late, and a client the machine held up for a whole timeout
+ * (a loaded machine does that) may rightly be closed. */
+enum { TICKS = 5, QUIET_CONNS = 3, TRICKLE_PIECE = 3, TRICKLE_TRIES = 3 };
+static const double IDLE = 0.2, TICK = 0.05, CLOSE_SLACK = 1.3, QUIET_WATCH = 2.5;
+static const double TRICKLE_IDLE = 0.3, TRICKLE_GAP = 0.05;
+static const char trickle_req[] = "this request trickles in, 3 bytes at a time\n";
 
 typedef struct {
     double t0;             /* before the clients started, so before the loop's clock */
@@ -878,11 +894,11 @@ static void *idle_client(void *p) {
         double at = lab_now() - it->t0;
         if (ch >= 0)
             lab_fail("a silent client gets nothing, then EOF / it got byte 0x%02x", ch);
-        if (at < IDLE || at > IDLE + 1.3)
+        if (at < IDLE || at > IDLE + CLOSE_SLACK)
             lab_fail(
                 "a client silent from the start is closed %.2f to %.2f s after the loop started / it was "
                 "closed after %.3f s",
-                IDLE, IDLE + 1.3, at);
+                IDLE, IDLE + CLOSE_SLACK, at);
         return NULL;
     }
     if (c->conn == 1) { /* a pause well inside the timeout */
@@ -904,58 +920,286 @@ static void *idle_client(void *p) {
     return NULL;
 }
 
+/* Waits for the server to close the connection, until lab_now() reaches
+ * `by`: when the client saw EOF (lab_now()), or -1 if it was still open
+ * then. A byte from the server fails the check: it owes this client
+ * nothing. */
+static double eof_by(reader_t *r, double by) {
+    for (;;) {
+        if (r->off == r->len) {
+            /* Past `by`, one last look that does not wait: a client the
+             * machine held up must not miss an EOF that came in time. */
+            double left = by - lab_now();
+            struct pollfd pf = {r->fd, POLLIN, 0};
+            int k = poll(&pf, 1, left > 0 ? (int)(left * 1000) + 1 : 0);
+            if (k < 0 && errno != EINTR)
+                lab_fail("client %d can wait for its socket / poll: %s", r->conn, strerror(errno));
+            if (k == 0 && left <= 0)
+                return -1;
+            if (k <= 0)
+                continue;
+        }
+        int ch = reader_byte(r);
+        if (ch >= 0)
+            lab_fail("client %d, owed nothing, gets nothing more, then EOF / it got byte 0x%02x", r->conn,
+                     ch);
+        return lab_now();
+    }
+}
+
+/* All quiet: no client ever says a word, so nothing but the timer itself
+ * can wake the loop (traffic of any kind, even at the very start, could
+ * come late on a loaded machine and wake a loop that waits for it). */
+static void *quiet_client(void *p) {
+    client_t *c = p;
+    idle_t *it = c->shared;
+    reader_t r;
+    reader_init(&r, c->fd, c->conn);
+    double at = eof_by(&r, it->t0 + IDLE + CLOSE_SLACK);
+    if (at < 0)
+        lab_fail("with every client silent, the %.2f s idle timer still closes each one by %.2f s / "
+                 "client %d, silent from the start like all %d, was still open %.3f s in: nothing woke the "
+                 "loop, and its timer was never looked at (poll() must wait no longer than until the "
+                 "earliest deadline)",
+                 IDLE, IDLE + CLOSE_SLACK, c->conn, QUIET_CONNS, lab_now() - it->t0);
+    if (at - it->t0 < IDLE)
+        lab_fail("a silent client is closed no sooner than %.2f s after the loop started / client %d was "
+                 "closed after %.3f s",
+                 IDLE, c->conn, at - it->t0);
+    return NULL;
+}
+
+typedef struct {
+    double t0;
+    int excused; /* the machine held the client up for the timeout, and it was closed */
+} trickle_t;
+
+/* One request, TRICKLE_PIECE bytes every TRICKLE_GAP (a sixth of the
+ * timeout), longer in all than the timeout: the server hears from this
+ * client all the time, though a whole line only at the end. */
+static void *trickle_client(void *p) {
+    client_t *c = p;
+    trickle_t *tr = c->shared;
+    reader_t r;
+    reader_init(&r, c->fd, c->conn);
+    size_t len = strlen(trickle_req), off = 0;
+    double prev = tr->t0, most = 0; /* when the last piece started out; the longest quiet */
+    int closed = 0;
+    while (off < len && !closed) {
+        if (off > 0)
+            sleep_s(TRICKLE_GAP);
+        size_t piece = len - off < TRICKLE_PIECE ? len - off : TRICKLE_PIECE;
+        double start = lab_now();
+        ssize_t w;
+        do
+            w = send(c->fd, trickle_req + off, piece, MSG_NOSIGNAL);
+        while (w < 0 && errno == EINTR);
+        if (lab_now() - prev > most)
+            most = lab_now() - prev;
+        prev = start;
+        if (w > 0)
+            off += (size_t)w;
+        else
+            closed = 1;
+    }
+    if (!closed && reader_peek(&r) < 0) { /* closed before the answer */
+        closed = 1;
+        if (lab_now() - prev > most)
+            most = lab_now() - prev;
+    }
+    if (closed) {
+        if (most >= TRICKLE_IDLE) {
+            tr->excused = 1;
+            return NULL;
+        }
+        lab_fail("client %d, sending a %zu-byte request %d bytes every %.2f s (never quiet for as long as "
+                 "the %.2f s timeout), gets its answer / the server closed the connection by %.3f s in, "
+                 "after %zu of the %zu bytes, though the client had been quiet for at most %.3f s: the timer "
+                 "must restart at every byte heard, not at every whole request",
+                 c->conn, len, TRICKLE_PIECE, TRICKLE_GAP, TRICKLE_IDLE, lab_now() - tr->t0, off, len, most);
+    }
+    expect_answer(&r, trickle_req);
+    shut_wr(c->fd, c->conn);
+    expect_eof(&r);
+    return NULL;
+}
+
 static void check_idle_timeout(const lab_opts_t *o) {
-    (void)o;
+    /* Mixed: a silent client among talkers. */
     idle_t it = {.t0 = lab_now()};
     atomic_init(&it.answered, 0);
     atomic_init(&it.excused, 0);
-    int server[3];
-    client_t cl[3];
+    int server[MAXCONN];
+    client_t cl[MAXCONN];
     pairs_make(3, server, cl, &it);
     served_t s = serve_with_clients(3, server, cl, idle_client, IDLE);
     int excused = atomic_load(&it.excused);
     expect_stats(&s.st, atomic_load(&it.answered), 3, 1 + excused);
-    lab_pass("idle timeout %.2f s: the silent client was closed; one that paused %.2f s and one that sent "
-             "a request every %.2f s for %.2f s were served to the end%s",
-             IDLE, IDLE / 2, TICK, TICK * TICKS,
-             excused ? " (or held up by the machine for the timeout, and closed)" : "");
+
+    /* All quiet: the clients fail the check if not closed in time; the
+     * watchdog if loop_serve() still does not return. */
+    idle_t q = {.t0 = lab_now()};
+    pairs_make(QUIET_CONNS, server, cl, &q);
+    char reason[300];
+    snprintf(reason, sizeof reason,
+             "with all %d clients silent and a %.2f s idle timer, loop_serve() had not returned after "
+             "%.1f s: the timer did not close them (poll() must wait no longer than until the earliest "
+             "deadline)",
+             QUIET_CONNS, IDLE, QUIET_WATCH);
+    lab_watchdog_arm(QUIET_WATCH, reason);
+    served_t sq = serve_with_clients(QUIET_CONNS, server, cl, quiet_client, IDLE);
+    lab_watchdog_arm(o->timeout, "timed out: a deadlock, a lost wakeup or an endless loop");
+    expect_stats(&sq.st, 0, QUIET_CONNS, QUIET_CONNS);
+
+    /* Trickle: tried again if the machine held the client up for a whole
+     * timeout (then its close was right, and proves nothing). */
+    served_t st = {{0, 0, 0}, 0, 0};
+    int tries = 0;
+    trickle_t tr = {.excused = 1};
+    while (tr.excused && tries < TRICKLE_TRIES) {
+        tries++;
+        tr = (trickle_t){.t0 = lab_now()};
+        pairs_make(1, server, cl, &tr);
+        st = serve_with_clients(1, server, cl, trickle_client, TRICKLE_IDLE);
+        if (tr.excused)
+            expect_stats(&st.st, st.st.requests, 1, 1);
+        else
+            expect_stats(&st.st, 1, 1, 0);
+    }
+    char trickled[200], held[100] = "";
+    if (tr.excused)
+        snprintf(trickled, sizeof trickled,
+                 "the trickling client was held up by the machine for the whole timeout in each of %d tries, "
+                 "and closed (that proves nothing)",
+                 tries);
+    else
+        snprintf(trickled, sizeof trickled,
+                 "a request trickled in %d bytes every %.2f s for %.3f s was answered under a %.2f s timer%s",
+                 TRICKLE_PIECE, TRICKLE_GAP, st.took, TRICKLE_IDLE,
+                 tries > 1 ? " (once the machine no longer held the client up)" : "");
+    if (excused)
+        snprintf(held, sizeof held, " (%d client%s held up by the machine for the timeout, and closed)",
+                 excused, excused > 1 ? "s" : "");
+    lab_pass("idle timeout %.2f s: the silent client was closed; one that paused %.2f s and one that sent a "
+             "request every %.2f s for %.2f s were served to the end%s; with all %d clients silent, all were "
+             "closed and the loop returned in %.3f s; %s",
+             IDLE, IDLE / 2, TICK, TICK * TICKS, held, QUIET_CONNS, sq.took, trickled);
 }
 
 /* ---- sleeps: a loop with nothing to do burns no CPU ------------------------------------- */
-static const double QUIET = 0.25;
+/* Two phases: the clients say nothing for QUIET seconds with an idle timer
+ * far off (30 s), then for SHORT_QUIET with one under a second
+ * (SHORT_IDLE), well inside it: a loop must sleep while its timer runs,
+ * also when the next deadline is less than a second away. */
+static const double QUIET = 0.25, FAR_IDLE = 30.0, SHORT_QUIET = 0.3, SHORT_IDLE = 0.8;
+
+typedef struct {
+    double t0, quiet, idle;
+    atomic_int excused; /* clients held up by the machine for the timeout, and rightly closed */
+} sleepy_t;
 
 static void *late_client(void *p) {
     client_t *c = p;
+    sleepy_t *sl = c->shared;
     reader_t r;
     reader_init(&r, c->fd, c->conn);
-    sleep_s(QUIET);
+    sleep_s(sl->quiet);
     char req[64];
     snprintf(req, sizeof req, "late hello from client %d\n", c->conn);
-    send_str(c->fd, req, c->conn);
+    ssize_t w = send(c->fd, req, strlen(req), MSG_NOSIGNAL);
+    double quiet = lab_now() - sl->t0;
+    if (w != (ssize_t)strlen(req) || reader_peek(&r) < 0) {
+        if (quiet >= sl->idle) {
+            atomic_fetch_add(&sl->excused, 1);
+            return NULL;
+        }
+        lab_fail("client %d, quiet for %.2f s with a %.2f s idle timer, is served / the server closed the "
+                 "connection %.3f s in",
+                 c->conn, sl->quiet, sl->idle, lab_now() - sl->t0);
+    }
     expect_answer(&r, req);
     shut_wr(c->fd, c->conn);
     expect_eof(&r);
     return NULL;
 }
 
-/* The clients say nothing for QUIET seconds: measured on the loop's own
- * thread, a tenth of its wall time in CPU is a generous bound (a loop
- * asleep in poll() uses well under a millisecond). An idle timer is set, far
- * off, so that a loop must also sleep while it has a timer running. */
-static void check_sleeps(const lab_opts_t *o) {
-    int n = opt_conns(o, 8, 1);
+/* How many times the calling thread has blocked (given up its CPU to wait:
+ * voluntary context switches). A loop asleep in poll() blocks there; one
+ * that spins never blocks, however little CPU a loaded machine gives it, so
+ * this tells the two apart where its share of CPU alone may not. */
+static long thread_blocked(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) != 0)
+        lab_fail("getrusage(RUSAGE_THREAD) works / %s", strerror(errno));
+    return ru.ru_nvcsw;
+}
+
+typedef struct {
+    double cpu;   /* the loop thread's CPU seconds in loop_serve() */
+    double took;  /* loop_serve()'s wall time */
+    long blocked; /* times the loop thread blocked in it */
+} sleep_use_t;
+
+/* Serves n clients quiet for `quiet` s under an idle timer of `idle` s,
+ * and measures the loop thread around loop_serve() alone (not while it
+ * starts or joins the clients). */
+static sleep_use_t sleeps_phase(int n, double quiet, double idle, int *excused) {
     int server[MAXCONN];
     client_t cl[MAXCONN];
-    pairs_make(n, server, cl, NULL);
-    double c0 = lab_thread_cpu();
-    served_t s = serve_with_clients(n, server, cl, late_client, 30.0);
-    double cpu = lab_thread_cpu() - c0;
-    expect_stats(&s.st, n, n, 0);
-    if (cpu > 0.1 * s.took)
-        lab_fail(
-            "a loop with nothing to do sleeps (CPU < 10%% of its time) / it used %.3f s of CPU in %.3f s",
-            cpu, s.took);
-    lab_pass("%d clients quiet for %.2f s: the loop used %.4f s of CPU in %.3f s", n, QUIET, cpu, s.took);
+    sleepy_t sl = {.t0 = lab_now(), .quiet = quiet, .idle = idle};
+    atomic_init(&sl.excused, 0);
+    pairs_make(n, server, cl, &sl);
+    for (int i = 0; i < n; i++)
+        lab_thread_create(&cl[i].tid, NULL, late_client, &cl[i]);
+    loop_stats_t st;
+    sleep_use_t u;
+    long b0 = thread_blocked();
+    double c0 = lab_thread_cpu(), t0 = lab_now();
+    int rc = loop_serve(server, n, idle, &st);
+    u.took = lab_now() - t0;
+    u.cpu = lab_thread_cpu() - c0;
+    u.blocked = thread_blocked() - b0;
+    if (rc != 0)
+        lab_fail("loop_serve() returns 0 / it returned %d: %s", rc, strerror(errno));
+    for (int i = 0; i < n; i++) {
+        lab_thread_join(cl[i].tid, NULL);
+        close(cl[i].fd);
+    }
+    int ex = atomic_load(&sl.excused);
+    expect_stats(&st, n - ex, n, ex);
+    *excused += ex;
+    return u;
+}
+
+/* Measured on the loop's own thread: a tenth of its wall time in CPU is a
+ * generous bound (a loop asleep in poll() uses well under a millisecond),
+ * and while its clients are quiet for a good part of a second it must
+ * block at least once. */
+static void sleep_verdict(const sleep_use_t *u, const char *expected, const char *hint) {
+    if (u->cpu > 0.1 * u->took || u->blocked == 0)
+        lab_fail("%s (CPU < 10%% of its time, and it blocks) / it used %.3f s of CPU in %.3f s%s: %s",
+                 expected, u->cpu, u->took, u->blocked == 0 ? " and never once blocked (it never slept)" : "",
+                 hint);
+}
+
+static void check_sleeps(const lab_opts_t *o) {
+    int n = opt_conns(o, 8, 1), excused = 0;
+    char what[200];
+    sleep_use_t far = sleeps_phase(n, QUIET, FAR_IDLE, &excused);
+    snprintf(what, sizeof what, "with a %.0f s idle timer, a loop whose %d clients are quiet for %.2f s "
+             "sleeps", FAR_IDLE, n, QUIET);
+    sleep_verdict(&far, what, "it does not sleep while no client has anything for it");
+    sleep_use_t near = sleeps_phase(n, SHORT_QUIET, SHORT_IDLE, &excused);
+    snprintf(what, sizeof what, "with a %.2f s idle timer, a loop whose %d clients are quiet for %.2f s "
+             "sleeps", SHORT_IDLE, n, SHORT_QUIET);
+    sleep_verdict(&near, what,
+                  "it spins while the next deadline is under a second away (is poll()'s timeout rounded down "
+                  "to whole seconds, so 0?)");
+    lab_pass("%d clients quiet for %.2f s with a %.0f s timer: the loop used %.4f s of CPU in %.3f s "
+             "(sleeps: %ld); quiet for %.2f s with a %.2f s timer: %.4f s in %.3f s (sleeps: %ld)%s",
+             n, QUIET, FAR_IDLE, far.cpu, far.took, far.blocked, SHORT_QUIET, SHORT_IDLE, near.cpu,
+             near.took, near.blocked,
+             excused ? " (clients held up by the machine for the timeout, and closed)" : "");
 }
 
 static const lab_check_t checks[] = {
@@ -969,10 +1213,13 @@ static const lab_check_t checks[] = {
      LAB_PAUSE_OFF},
     {"slow-reader", "one client reads none of 1 MiB of answers: the other 19 are served meanwhile",
      check_slow_reader, LAB_PAUSE_OFF},
-    {"idle-timeout", "a silent client is closed after 0.2 s; busy or briefly quiet ones are not",
+    {"idle-timeout",
+     "a silent client is closed after 0.2 s, also when all are silent; busy, briefly quiet or trickling ones "
+     "are not",
      check_idle_timeout, LAB_PAUSE_OFF},
-    {"sleeps", "while no client has anything to say, the loop burns (almost) no CPU", check_sleeps,
-     LAB_PAUSE_OFF},
+    {"sleeps",
+     "while no client has anything to say, the loop burns (almost) no CPU, with a 30 s or a 0.8 s idle timer",
+     check_sleeps, LAB_PAUSE_OFF},
 };
 
 int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }
