@@ -100,6 +100,11 @@ typedef struct {
  * says; a check may set it itself, e.g. only while its workers are in
  * flight (a check that does so should say it in its --list line). */
 extern volatile int lab_perturb_on;
+/* Also every load, store and atomic operation of the implementation's own
+ * code, also inside its critical sections (perturb.c: the build is
+ * instrumented as for ThreadSanitizer, with our runtime in its place), while
+ * lab_perturb_on is set, unless a check clears this (on by default). */
+extern volatile int lab_perturb_mem;
 /* Seconds added to every wall-clock reading the implementation makes
  * (CLOCK_REALTIME, gettimeofday, time) in the grader's build: a check of a
  * timeout sets it to prove the timeout does not hang on the wall clock. */

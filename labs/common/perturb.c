@@ -5,7 +5,7 @@
  * load and the store that was meant to go with it, in a loop that polls. The
  * grader's build of an implementation (broken.c, fixed.c, alt-*.c,
  * student.c: see `make print-PERTURB_CFLAGS` and grading/grade) is therefore
- * compiled and linked so that three kinds of place call in here:
+ * compiled and linked so that four kinds of place call in here:
  *   - every synchronisation call it makes (pthread mutex, rwlock, condition,
  *     spin lock, barrier, once, thread creation, semaphores): objcopy
  *     renames its references, pthread_mutex_lock -> lab_wrap_pthread_mutex_lock
@@ -14,7 +14,10 @@
  *     functions: labs/common/perturb/stdatomic.h shadows the system header
  *     for that build and calls lab_perturb_point() before each;
  *   - the start of every basic block: -fsanitize-coverage=trace-pc calls
- *     __sanitizer_cov_trace_pc().
+ *     __sanitizer_cov_trace_pc();
+ *   - every load and store of memory that may be shared, and every atomic
+ *     builtin: -fsanitize=thread calls __tsan_read8() and the like, which
+ *     this file defines in place of ThreadSanitizer's runtime (below).
  * Each place draws from a per-thread stream seeded from the run's seed and,
  * now and then, yields, spins or sleeps a few microseconds. Nothing happens
  * unless the driver turned perturbation on (lab_perturb_on, set by lab_main
@@ -36,6 +39,8 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -87,36 +92,153 @@ void __sanitizer_cov_trace_pc(void) {
         jitter(128);
 }
 
+/* ---- objects in memory shared between processes ------------------------ */
+/* A mutex, condition, rwlock, barrier or semaphore placed in a MAP_SHARED
+ * mapping and used by more than one process must be made for it
+ * (PTHREAD_PROCESS_SHARED, sem_init's pshared): POSIX leaves anything else
+ * undefined, and glibc then keys its futexes to the one process, so a
+ * wake-up never reaches a waiter in another one. Whether that waiter
+ * sleeps forever depends on who happens to wait, so the checks that
+ * provoke it catch it in some runs only. Here it is caught every time,
+ * with its reason: an object set up private in a shared mapping is noted
+ * at its initialisation, and the first call on it from another process
+ * fails the check. A robust mutex is left alone: glibc makes every robust
+ * mutex process-shared (its lock and unlock never use a private futex). */
+enum { MAX_NOTED = 256 };
+static struct {
+    _Atomic(const void *) obj;
+    pid_t pid;
+    const char *what, *how;
+} noted[MAX_NOTED];
+static atomic_int n_noted;
+
+static int in_shared_mapping(const void *p) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (f == NULL)
+        return 0;
+    char line[512];
+    int shared = 0;
+    uintptr_t a = (uintptr_t)p;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && a >= lo && a < hi) {
+            shared = perms[3] == 's';
+            break;
+        }
+    }
+    fclose(f);
+    return shared;
+}
+
+/* At an initialisation: forgets what was noted at this address before (an
+ * object made again), and notes it if it is private in shared memory. */
+static void initialised(const void *obj, int pshared, const char *what, const char *how) {
+    int n = atomic_load(&n_noted);
+    for (int i = 0; i < n && i < MAX_NOTED; i++)
+        if (noted[i].obj == obj)
+            noted[i].obj = NULL;
+    if (pshared || !in_shared_mapping(obj))
+        return;
+    int i = atomic_fetch_add(&n_noted, 1);
+    if (i >= MAX_NOTED)
+        return;
+    noted[i].pid = getpid();
+    noted[i].what = what;
+    noted[i].how = how;
+    atomic_store(&noted[i].obj, obj); /* last: a reader sees it whole */
+}
+
+static void used(const void *obj) {
+    int n = atomic_load_explicit(&n_noted, memory_order_relaxed);
+    if (__builtin_expect(n == 0, 1) || obj == NULL)
+        return;
+    for (int i = 0; i < n && i < MAX_NOTED; i++) {
+        if (atomic_load(&noted[i].obj) != obj)
+            continue;
+        pid_t me = getpid();
+        if (me != noted[i].pid)
+            lab_fail("a %s used by more than one process is made for it / the %s at %p, in memory shared "
+                     "between processes (MAP_SHARED), was initialised by process %d %s, and process %d used "
+                     "it: POSIX leaves that undefined, and glibc's wake-ups then stay inside one process",
+                     noted[i].what, noted[i].what, obj, (int)noted[i].pid, noted[i].how, (int)me);
+        return;
+    }
+}
+
+int lab_wrap_pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a);
+int lab_wrap_pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a) {
+    int ps = PTHREAD_PROCESS_PRIVATE, robust = PTHREAD_MUTEX_STALLED;
+    if (a != NULL) {
+        pthread_mutexattr_getpshared(a, &ps);
+        pthread_mutexattr_getrobust(a, &robust);
+    }
+    initialised(m, ps == PTHREAD_PROCESS_SHARED || robust == PTHREAD_MUTEX_ROBUST, "mutex",
+                "without PTHREAD_PROCESS_SHARED");
+    return pthread_mutex_init(m, a);
+}
+int lab_wrap_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a);
+int lab_wrap_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a) {
+    int ps = PTHREAD_PROCESS_PRIVATE;
+    if (a != NULL)
+        pthread_condattr_getpshared(a, &ps);
+    initialised(c, ps == PTHREAD_PROCESS_SHARED, "condition variable", "without PTHREAD_PROCESS_SHARED");
+    return pthread_cond_init(c, a);
+}
+int lab_wrap_pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a);
+int lab_wrap_pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a) {
+    int ps = PTHREAD_PROCESS_PRIVATE;
+    if (a != NULL)
+        pthread_rwlockattr_getpshared(a, &ps);
+    initialised(l, ps == PTHREAD_PROCESS_SHARED, "rwlock", "without PTHREAD_PROCESS_SHARED");
+    return pthread_rwlock_init(l, a);
+}
+int lab_wrap_pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *a, unsigned n);
+int lab_wrap_pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *a, unsigned n) {
+    int ps = PTHREAD_PROCESS_PRIVATE;
+    if (a != NULL)
+        pthread_barrierattr_getpshared(a, &ps);
+    initialised(b, ps == PTHREAD_PROCESS_SHARED, "barrier", "without PTHREAD_PROCESS_SHARED");
+    return pthread_barrier_init(b, a, n);
+}
+int lab_wrap_sem_init(sem_t *s, int pshared, unsigned v);
+int lab_wrap_sem_init(sem_t *s, int pshared, unsigned v) {
+    initialised(s, pshared != 0, "semaphore", "with sem_init(..., 0, ...) (pshared 0)");
+    return sem_init(s, pshared, v);
+}
+
 /* Before taking: another thread may get there first. After giving back:
  * another thread may run between this section and the caller's next one. */
-#define WRAP_TAKE(ret, name, params, args)                                     \
+#define WRAP_TAKE(ret, name, params, args, obj)                                \
     ret lab_wrap_##name params;                                                \
     ret lab_wrap_##name params {                                               \
+        used((const void *)(obj));                                             \
         if (PERTURBING())                                                      \
             jitter(2);                                                         \
         return name args;                                                      \
     }
-#define WRAP_GIVE(ret, name, params, args)                                     \
+#define WRAP_GIVE(ret, name, params, args, obj)                                \
     ret lab_wrap_##name params;                                                \
     ret lab_wrap_##name params {                                               \
+        used((const void *)(obj));                                             \
         ret rc_ = name args;                                                   \
         if (PERTURBING())                                                      \
             jitter(2);                                                         \
         return rc_;                                                            \
     }
 
-WRAP_TAKE(int, pthread_mutex_lock, (pthread_mutex_t * m), (m))
-WRAP_TAKE(int, pthread_mutex_trylock, (pthread_mutex_t * m), (m))
-WRAP_TAKE(int, pthread_mutex_timedlock, (pthread_mutex_t * m, const struct timespec *t), (m, t))
-WRAP_GIVE(int, pthread_mutex_unlock, (pthread_mutex_t * m), (m))
-WRAP_TAKE(int, pthread_rwlock_rdlock, (pthread_rwlock_t * l), (l))
-WRAP_TAKE(int, pthread_rwlock_wrlock, (pthread_rwlock_t * l), (l))
-WRAP_TAKE(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t * l), (l))
-WRAP_TAKE(int, pthread_rwlock_trywrlock, (pthread_rwlock_t * l), (l))
-WRAP_GIVE(int, pthread_rwlock_unlock, (pthread_rwlock_t * l), (l))
-WRAP_TAKE(int, pthread_spin_lock, (pthread_spinlock_t * l), (l))
-WRAP_TAKE(int, pthread_spin_trylock, (pthread_spinlock_t * l), (l))
-WRAP_GIVE(int, pthread_spin_unlock, (pthread_spinlock_t * l), (l))
+WRAP_TAKE(int, pthread_mutex_lock, (pthread_mutex_t * m), (m), m)
+WRAP_TAKE(int, pthread_mutex_trylock, (pthread_mutex_t * m), (m), m)
+WRAP_TAKE(int, pthread_mutex_timedlock, (pthread_mutex_t * m, const struct timespec *t), (m, t), m)
+WRAP_GIVE(int, pthread_mutex_unlock, (pthread_mutex_t * m), (m), m)
+WRAP_TAKE(int, pthread_rwlock_rdlock, (pthread_rwlock_t * l), (l), l)
+WRAP_TAKE(int, pthread_rwlock_wrlock, (pthread_rwlock_t * l), (l), l)
+WRAP_TAKE(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t * l), (l), l)
+WRAP_TAKE(int, pthread_rwlock_trywrlock, (pthread_rwlock_t * l), (l), l)
+WRAP_GIVE(int, pthread_rwlock_unlock, (pthread_rwlock_t * l), (l), l)
+WRAP_TAKE(int, pthread_spin_lock, (pthread_spinlock_t * l), (l), l)
+WRAP_TAKE(int, pthread_spin_trylock, (pthread_spinlock_t * l), (l), l)
+WRAP_GIVE(int, pthread_spin_unlock, (pthread_spinlock_t * l), (l), l)
 /* A wait gives the mutex back and takes it again: perturbed on the way in
  * (the state the caller just checked may change before it sleeps, if its
  * design lets it), and one wait in four returns at once without a signal: a
@@ -136,6 +258,8 @@ static int spurious(pthread_mutex_t *m) {
 }
 int lab_wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
 int lab_wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
+    used(c);
+    used(m);
     if (PERTURBING()) {
         jitter(2);
         int rc = spurious(m);
@@ -146,6 +270,8 @@ int lab_wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
 }
 int lab_wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t);
 int lab_wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t) {
+    used(c);
+    used(m);
     if (PERTURBING()) {
         jitter(2);
         int rc = spurious(m);
@@ -154,16 +280,16 @@ int lab_wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const
     }
     return pthread_cond_timedwait(c, m, t);
 }
-WRAP_GIVE(int, pthread_cond_signal, (pthread_cond_t * c), (c))
-WRAP_GIVE(int, pthread_cond_broadcast, (pthread_cond_t * c), (c))
-WRAP_GIVE(int, pthread_barrier_wait, (pthread_barrier_t * b), (b))
-WRAP_TAKE(int, pthread_once, (pthread_once_t * o, void (*f)(void)), (o, f))
+WRAP_GIVE(int, pthread_cond_signal, (pthread_cond_t * c), (c), c)
+WRAP_GIVE(int, pthread_cond_broadcast, (pthread_cond_t * c), (c), c)
+WRAP_GIVE(int, pthread_barrier_wait, (pthread_barrier_t * b), (b), b)
+WRAP_TAKE(int, pthread_once, (pthread_once_t * o, void (*f)(void)), (o, f), NULL)
 WRAP_GIVE(int, pthread_create,
-          (pthread_t * t, const pthread_attr_t *a, void *(*f)(void *), void *arg), (t, a, f, arg))
-WRAP_TAKE(int, sem_wait, (sem_t * s), (s))
-WRAP_TAKE(int, sem_trywait, (sem_t * s), (s))
-WRAP_TAKE(int, sem_timedwait, (sem_t * s, const struct timespec *t), (s, t))
-WRAP_GIVE(int, sem_post, (sem_t * s), (s))
+          (pthread_t * t, const pthread_attr_t *a, void *(*f)(void *), void *arg), (t, a, f, arg), NULL)
+WRAP_TAKE(int, sem_wait, (sem_t * s), (s), s)
+WRAP_TAKE(int, sem_trywait, (sem_t * s), (s), s)
+WRAP_TAKE(int, sem_timedwait, (sem_t * s, const struct timespec *t), (s, t), s)
+WRAP_GIVE(int, sem_post, (sem_t * s), (s), s)
 
 /* ---- the wall clock, as the implementation sees it ----------------------- */
 static void shift(struct timespec *ts) {
@@ -253,4 +379,115 @@ void lab_wrap_free(void *p) {
     if (p != NULL)
         atomic_fetch_sub_explicit(&lab_impl_allocs, 1, memory_order_relaxed);
     free(p);
+}
+
+/* ---- every memory access of the implementation -------------------------- */
+/* The grader's build of an implementation is also compiled with
+ * -fsanitize=thread, but linked without ThreadSanitizer's runtime: the calls
+ * the compiler puts before each load and store of shared memory
+ * (__tsan_read8, __tsan_write4, ...) and in place of each atomic operation
+ * (__tsan_atomic64_fetch_add, ...) come here instead. While a check has
+ * lab_perturb_on set (and lab_perturb_mem, which a check may clear), one
+ * access in MEM_ODDS is held up as jitter() holds up a lock call. That is
+ * the only way into a window the submission made between two of its own
+ * instructions, with no call and no branch between them: a store to one
+ * account before the store to the other, the load and the store of `x++` on
+ * a plain or volatile variable. Unlike the other places, these can be
+ * inside a critical section, where holding up a correct design only delays
+ * the threads that wait for its lock. The atomic operations do what they
+ * are asked, at sequential consistency: the instrumentation passes the memory
+ * order as a value, and the strongest order is always a correct one. */
+enum { MEM_ODDS = 64 };
+
+static inline void mem_point(void) {
+    if (__builtin_expect(lab_perturb_mem != 0, 0) && PERTURBING())
+        jitter(MEM_ODDS);
+}
+
+void __tsan_init(void);
+void __tsan_init(void) {}
+void __tsan_func_entry(void *pc);
+void __tsan_func_entry(void *pc) { (void)pc; }
+void __tsan_func_exit(void);
+void __tsan_func_exit(void) {}
+void __tsan_read_range(void *p, unsigned long n);
+void __tsan_read_range(void *p, unsigned long n) { (void)p, (void)n, mem_point(); }
+void __tsan_write_range(void *p, unsigned long n);
+void __tsan_write_range(void *p, unsigned long n) { (void)p, (void)n, mem_point(); }
+void __tsan_vptr_update(void **p, void *v);
+void __tsan_vptr_update(void **p, void *v) { (void)p, (void)v; }
+void __tsan_vptr_read(void **p);
+void __tsan_vptr_read(void **p) { (void)p; }
+
+#define MEM_ACCESS(name)                                                       \
+    void name(void *p);                                                        \
+    void name(void *p) { (void)p, mem_point(); }
+#define MEM_SIZES(kind)                                                        \
+    MEM_ACCESS(__tsan_##kind##1) MEM_ACCESS(__tsan_##kind##2)                  \
+    MEM_ACCESS(__tsan_##kind##4) MEM_ACCESS(__tsan_##kind##8)                  \
+    MEM_ACCESS(__tsan_##kind##16)
+MEM_SIZES(read)
+MEM_SIZES(write)
+MEM_SIZES(unaligned_read)
+MEM_SIZES(unaligned_write)
+MEM_SIZES(volatile_read)
+MEM_SIZES(volatile_write)
+MEM_SIZES(unaligned_volatile_read)
+MEM_SIZES(unaligned_volatile_write)
+
+#define SC __ATOMIC_SEQ_CST
+#define ATOMICS(bits, T)                                                                      \
+    T __tsan_atomic##bits##_load(const volatile T *a, int mo);                                \
+    T __tsan_atomic##bits##_load(const volatile T *a, int mo) {                               \
+        (void)mo, mem_point();                                                                \
+        return __atomic_load_n(a, SC);                                                        \
+    }                                                                                         \
+    void __tsan_atomic##bits##_store(volatile T *a, T v, int mo);                             \
+    void __tsan_atomic##bits##_store(volatile T *a, T v, int mo) {                            \
+        (void)mo, mem_point();                                                                \
+        __atomic_store_n(a, v, SC);                                                           \
+    }                                                                                         \
+    ATOMIC_RMW(bits, T, exchange, __atomic_exchange_n)                                        \
+    ATOMIC_RMW(bits, T, fetch_add, __atomic_fetch_add)                                        \
+    ATOMIC_RMW(bits, T, fetch_sub, __atomic_fetch_sub)                                        \
+    ATOMIC_RMW(bits, T, fetch_and, __atomic_fetch_and)                                        \
+    ATOMIC_RMW(bits, T, fetch_or, __atomic_fetch_or)                                          \
+    ATOMIC_RMW(bits, T, fetch_xor, __atomic_fetch_xor)                                        \
+    ATOMIC_RMW(bits, T, fetch_nand, __atomic_fetch_nand)                                      \
+    int __tsan_atomic##bits##_compare_exchange_strong(volatile T *a, T *c, T v, int mo, int fmo); \
+    int __tsan_atomic##bits##_compare_exchange_strong(volatile T *a, T *c, T v, int mo, int fmo) { \
+        (void)mo, (void)fmo, mem_point();                                                     \
+        return __atomic_compare_exchange_n(a, c, v, 0, SC, SC);                               \
+    }                                                                                         \
+    int __tsan_atomic##bits##_compare_exchange_weak(volatile T *a, T *c, T v, int mo, int fmo); \
+    int __tsan_atomic##bits##_compare_exchange_weak(volatile T *a, T *c, T v, int mo, int fmo) { \
+        (void)mo, (void)fmo, mem_point();                                                     \
+        return __atomic_compare_exchange_n(a, c, v, 1, SC, SC);                               \
+    }                                                                                         \
+    T __tsan_atomic##bits##_compare_exchange_val(volatile T *a, T c, T v, int mo, int fmo);   \
+    T __tsan_atomic##bits##_compare_exchange_val(volatile T *a, T c, T v, int mo, int fmo) {  \
+        (void)mo, (void)fmo, mem_point();                                                     \
+        __atomic_compare_exchange_n(a, &c, v, 0, SC, SC);                                     \
+        return c;                                                                             \
+    }
+#define ATOMIC_RMW(bits, T, op, builtin)                                       \
+    T __tsan_atomic##bits##_##op(volatile T *a, T v, int mo);                  \
+    T __tsan_atomic##bits##_##op(volatile T *a, T v, int mo) {                 \
+        (void)mo, mem_point();                                                 \
+        return builtin(a, v, SC);                                              \
+    }
+ATOMICS(8, uint8_t)
+ATOMICS(16, uint16_t)
+ATOMICS(32, uint32_t)
+ATOMICS(64, uint64_t)
+
+void __tsan_atomic_thread_fence(int mo);
+void __tsan_atomic_thread_fence(int mo) {
+    (void)mo;
+    __atomic_thread_fence(SC);
+}
+void __tsan_atomic_signal_fence(int mo);
+void __tsan_atomic_signal_fence(int mo) {
+    (void)mo;
+    __atomic_signal_fence(SC);
 }
