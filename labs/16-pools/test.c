@@ -204,8 +204,15 @@ static void check_single(const lab_opts_t *o) {
     shutdown_watched(p, 1);
     future_free(fa); /* futures outlive their pool */
     future_free(fb);
-    shutdown_watched(pool_create(3), 1); /* pools that never saw a task, both ways */
-    shutdown_watched(pool_create(2), 0);
+    /* Pools that never saw a task, both ways, shut down once their workers
+     * sleep: each must then be woken (one wake-up for several sleepers
+     * leaves the others asleep, every run). */
+    pool_t *idle = pool_create(3);
+    lab_others_asleep(2.0);
+    shutdown_watched(idle, 1);
+    idle = pool_create(2);
+    lab_others_asleep(2.0);
+    shutdown_watched(idle, 0);
     gate_destroy(&g);
     free(it);
     lab_pass("one thread: RUNNING, PENDING, DONE, values read after future_done(), idle pools shut down");

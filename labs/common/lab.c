@@ -268,6 +268,21 @@ double lab_thread_busy(void) {
     return (double)(on_cpu + waiting) * 1e-9;
 }
 
+int lab_others_asleep(double most) {
+    double until = lab_now() + most;
+    int row = 0;
+    while (row < 5) {
+        row = others_asleep() ? row + 1 : 0;
+        if (row < 5) {
+            if (lab_now() > until)
+                return 0;
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return 1;
+}
+
 /* ---- threads ------------------------------------------------------------ */
 typedef struct {
     lab_worker_t w;

@@ -196,6 +196,14 @@ double lab_thread_cpu(void);
  * thread sleeps" checks that must hold under load; lab_thread_cpu() where
  * the file cannot be read. */
 double lab_thread_busy(void);
+/* lab_others_asleep: waits until every other thread of the process is
+ * asleep (state S or D in /proc/self/task/T/stat) in 5 samples in a row,
+ * 1 ms apart, or `most` seconds have gone; 1 if they were, 0 if not. For a
+ * check that must wake sleepers: a wake-up lost by a wrong design (a
+ * signal for a broadcast) then loses the same sleepers every run, instead
+ * of only when the threads happened to be asleep already. Only as a
+ * precondition: a verdict never rests on it. */
+int lab_others_asleep(double most);
 
 /* ---- threads -----------------------------------------------------------
  * Starts n threads that all wait at one gate and are released together, so
