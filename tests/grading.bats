@@ -81,8 +81,9 @@ setup() {
     assert_line "1..2"
     assert_line --regexp '^not ok 1 - 01-race-counter fixed\.c: not full marks in every run$'
     assert_line --regexp '^# no increment lost.*: passed 0/2 runs; '
-    assert_line --regexp '^not ok 2 - 01-race-counter broken\.c: not caught as it must be$'
+    assert_line --regexp '^not ok 2 - 01-race-counter broken\.c: not graded as grade\.bats and its README say$'
     assert_line --regexp '^# meant to catch it, but it passed 2/2 runs: no increment lost'
+    assert_line '# the README says broken.c scores 4/20; it got 20/20'
 }
 
 @test "grade --out writes every format, whole, and --format picks stdout" {
