@@ -180,10 +180,23 @@ struct client {
     void *shared; /* the check's own state */
 };
 
+/* How many times the calling thread has blocked (given up its CPU to wait:
+ * voluntary context switches). A loop asleep in poll() blocks there; one
+ * that spins never blocks, however little CPU a loaded machine gives it, so
+ * this tells the two apart where its share of CPU alone may not. */
+static long thread_blocked(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) != 0)
+        lab_fail("getrusage(RUSAGE_THREAD) works / %s", strerror(errno));
+    return ru.ru_nvcsw;
+}
+
 typedef struct {
     loop_stats_t st;
     double took; /* seconds loop_serve() ran */
     int rc;
+    double cpu;   /* the loop thread's CPU seconds in loop_serve() */
+    long blocked; /* times the loop thread blocked in it */
 } served_t;
 
 /* Starts a thread per client running fn, serves the server ends on this
@@ -192,9 +205,12 @@ static served_t serve_with_clients(int n, const int *server, client_t *cl, void 
     for (int i = 0; i < n; i++)
         lab_thread_create(&cl[i].tid, NULL, fn, &cl[i]);
     served_t s;
-    double t0 = lab_now();
+    long b0 = thread_blocked();
+    double c0 = lab_thread_cpu(), t0 = lab_now();
     s.rc = loop_serve(server, n, idle, &s.st);
     s.took = lab_now() - t0;
+    s.cpu = lab_thread_cpu() - c0;
+    s.blocked = thread_blocked() - b0;
     if (s.rc != 0)
         lab_fail("loop_serve() returns 0 / it returned %d: %s", s.rc, strerror(errno));
     for (int i = 0; i < n; i++) {
@@ -1053,7 +1069,7 @@ static void check_idle_timeout(const lab_opts_t *o) {
 
     /* Trickle: tried again if the machine held the client up for a whole
      * timeout (then its close was right, and proves nothing). */
-    served_t st = {{0, 0, 0}, 0, 0};
+    served_t st = {.took = 0};
     int tries = 0;
     trickle_t tr = {.excused = 1};
     while (tr.excused && tries < TRICKLE_TRIES) {
@@ -1123,50 +1139,18 @@ static void *late_client(void *p) {
     return NULL;
 }
 
-/* How many times the calling thread has blocked (given up its CPU to wait:
- * voluntary context switches). A loop asleep in poll() blocks there; one
- * that spins never blocks, however little CPU a loaded machine gives it, so
- * this tells the two apart where its share of CPU alone may not. */
-static long thread_blocked(void) {
-    struct rusage ru;
-    if (getrusage(RUSAGE_THREAD, &ru) != 0)
-        lab_fail("getrusage(RUSAGE_THREAD) works / %s", strerror(errno));
-    return ru.ru_nvcsw;
-}
-
-typedef struct {
-    double cpu;   /* the loop thread's CPU seconds in loop_serve() */
-    double took;  /* loop_serve()'s wall time */
-    long blocked; /* times the loop thread blocked in it */
-} sleep_use_t;
-
-/* Serves n clients quiet for `quiet` s under an idle timer of `idle` s,
- * and measures the loop thread around loop_serve() alone (not while it
- * starts or joins the clients). */
-static sleep_use_t sleeps_phase(int n, double quiet, double idle, int *excused) {
+/* Serves n clients quiet for `quiet` s under an idle timer of `idle` s;
+ * serve_with_clients() measures the loop thread around loop_serve() alone
+ * (not while it starts or joins the clients). */
+static served_t sleeps_phase(int n, double quiet, double idle, int *excused) {
     int server[MAXCONN];
     client_t cl[MAXCONN];
     sleepy_t sl = {.t0 = lab_now(), .quiet = quiet, .idle = idle};
     atomic_init(&sl.excused, 0);
     pairs_make(n, server, cl, &sl);
-    for (int i = 0; i < n; i++)
-        lab_thread_create(&cl[i].tid, NULL, late_client, &cl[i]);
-    loop_stats_t st;
-    sleep_use_t u;
-    long b0 = thread_blocked();
-    double c0 = lab_thread_cpu(), t0 = lab_now();
-    int rc = loop_serve(server, n, idle, &st);
-    u.took = lab_now() - t0;
-    u.cpu = lab_thread_cpu() - c0;
-    u.blocked = thread_blocked() - b0;
-    if (rc != 0)
-        lab_fail("loop_serve() returns 0 / it returned %d: %s", rc, strerror(errno));
-    for (int i = 0; i < n; i++) {
-        lab_thread_join(cl[i].tid, NULL);
-        close(cl[i].fd);
-    }
+    served_t u = serve_with_clients(n, server, cl, late_client, idle);
     int ex = atomic_load(&sl.excused);
-    expect_stats(&st, n - ex, n, ex);
+    expect_stats(&u.st, n - ex, n, ex);
     *excused += ex;
     return u;
 }
@@ -1175,7 +1159,7 @@ static sleep_use_t sleeps_phase(int n, double quiet, double idle, int *excused) 
  * generous bound (a loop asleep in poll() uses well under a millisecond),
  * and while its clients are quiet for a good part of a second it must
  * block at least once. */
-static void sleep_verdict(const sleep_use_t *u, const char *expected, const char *hint) {
+static void sleep_verdict(const served_t *u, const char *expected, const char *hint) {
     if (u->cpu > 0.1 * u->took || u->blocked == 0)
         lab_fail("%s (CPU < 10%% of its time, and it blocks) / it used %.3f s of CPU in %.3f s%s: %s",
                  expected, u->cpu, u->took, u->blocked == 0 ? " and never once blocked (it never slept)" : "",
@@ -1185,11 +1169,11 @@ static void sleep_verdict(const sleep_use_t *u, const char *expected, const char
 static void check_sleeps(const lab_opts_t *o) {
     int n = opt_conns(o, 8, 1), excused = 0;
     char what[200];
-    sleep_use_t far = sleeps_phase(n, QUIET, FAR_IDLE, &excused);
+    served_t far = sleeps_phase(n, QUIET, FAR_IDLE, &excused);
     snprintf(what, sizeof what, "with a %.0f s idle timer, a loop whose %d clients are quiet for %.2f s "
              "sleeps", FAR_IDLE, n, QUIET);
     sleep_verdict(&far, what, "it does not sleep while no client has anything for it");
-    sleep_use_t near = sleeps_phase(n, SHORT_QUIET, SHORT_IDLE, &excused);
+    served_t near = sleeps_phase(n, SHORT_QUIET, SHORT_IDLE, &excused);
     snprintf(what, sizeof what, "with a %.2f s idle timer, a loop whose %d clients are quiet for %.2f s "
              "sleeps", SHORT_IDLE, n, SHORT_QUIET);
     sleep_verdict(&near, what,
