@@ -5,7 +5,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one thread: task states, values read after future_done(), idle pools shut down" {
+@test "one thread: task states, values read after future_done(), tasks start in order, idle pools shut down" {
     lab_check single
 }
 

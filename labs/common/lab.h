@@ -204,6 +204,11 @@ double lab_thread_busy(void);
  * of only when the threads happened to be asleep already. Only as a
  * precondition: a verdict never rests on it. */
 int lab_others_asleep(double most);
+/* lab_thread_count: how many threads this process has now (the entries of
+ * /proc/self/task), or -1 without /proc. For "a pool of N keeps its N
+ * threads": counted once every thread sleeps (lab_others_asleep), a thread
+ * that has ended is gone from it. */
+int lab_thread_count(void);
 
 /* ---- threads -----------------------------------------------------------
  * Starts n threads that all wait at one gate and are released together, so
