@@ -109,6 +109,7 @@ static void hammer(const lab_opts_t *o, int dflt_threads, long dflt_iters, int t
 
 static void check_single(const lab_opts_t *o) {
     long n = lab_opt_iters(o, 100000);
+    long held = lab_impl_live_allocs();
     counter_t *a = counter_create();
     counter_t *b = counter_create();
     LAB_EXPECT_EQ(0, counter_get(a), "a new counter's value");
@@ -122,7 +123,8 @@ static void check_single(const lab_opts_t *o) {
     LAB_EXPECT_EQ(n, counter_get(a), "the first counter, after the second one moved");
     counter_destroy(a);
     counter_destroy(b);
-    lab_pass("one thread: %ld increments counted exactly, two counters independent", n);
+    lab_expect_freed(held, "counter_destroy() of both counters");
+    lab_pass("one thread: %ld increments counted exactly, two counters independent, both freed", n);
 }
 
 static void check_lost_updates(const lab_opts_t *o) { hammer(o, 4, 1500, 0); }

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,6 +29,14 @@ volatile double lab_clock_jump;
 _Atomic long lab_impl_allocs;
 extern const int lab_perturb_linked __attribute__((weak));
 long lab_impl_live_allocs(void) { return &lab_perturb_linked != NULL ? atomic_load(&lab_impl_allocs) : -1; }
+
+void lab_expect_freed(long before, const char *what) {
+    long now = lab_impl_live_allocs();
+    if (before >= 0 && now > before)
+        lab_fail("%s frees every block the implementation allocated / %ld still live afterwards (counted by the "
+                 "driver: the implementation's allocations less its frees)",
+                 what, now - before);
+}
 
 static uint64_t run_seed;
 static const char *run_check = "?";
@@ -570,6 +579,11 @@ int lab_main(int argc, char **argv, const lab_check_t *checks, size_t n) {
     run_seed = o.seed;
     lab_pause_mode = o.pause;
     lab_perturb_on = perturb >= 0 ? perturb : o.pause != LAB_PAUSE_OFF;
+    /* malloc() hands out bytes that are not zero, and free() overwrites
+     * what it takes back: a field never initialised, or memory read after
+     * it was freed, then holds garbage on every run instead of whatever a
+     * fresh process's heap happened to hold (zeros, mostly). */
+    mallopt(M_PERTURB, 0xa5);
 
     /* The grader's proof that the check ran to its end: a token only it and
      * this driver know, printed after the check returned. A submission that

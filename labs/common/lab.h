@@ -119,6 +119,11 @@ extern volatile double lab_clock_jump;
  * part of its verdict. Frees of memory the driver allocated count too: a
  * check compares the count before and after the calls it makes. */
 long lab_impl_live_allocs(void);
+/* Fails the check when the implementation holds more blocks than `before`
+ * (an earlier lab_impl_live_allocs()): `what` names the calls in between,
+ * e.g. "counter_create() then counter_destroy()". Nothing in the
+ * ThreadSanitizer build, where nothing counts. */
+void lab_expect_freed(long before, const char *what);
 
 /* The whole main() of a torture driver:
  *   test [--seed N] [--pause off|yield|random] [--perturb on|off]
