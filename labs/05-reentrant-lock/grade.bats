@@ -20,13 +20,18 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:3,catches-broken
-@test "releases by threads that do not hold the lock are refused with EPERM, free or at any depth" {
+@test "releases by threads that do not hold the lock (strangers and former owners) are refused with EPERM, free or at any depth" {
     lab_check non-owner
 }
 
 # bats test_tags=points:3,catches-broken
 @test "the lock passes to a waiter only after the owner's last release" {
     lab_check handoff
+}
+
+# bats test_tags=points:3,catches-broken
+@test "several locks held at once by one thread, nested in any order: each keeps its own owner and depth" {
+    lab_check several
 }
 
 # bats test_tags=points:3,counts-if-correct

@@ -5,10 +5,14 @@
  *   $ build/labs/05-reentrant-lock/broken/test nested
  *   FAIL: check finishes within 1 s / deadlock: the owner blocked on its own lock (acquire at depth 2) (check nested, seed 5)
  *   $ build/labs/05-reentrant-lock/fixed/test non-owner
- *   ok: non-owner: 4 strangers' releases got EPERM on a free lock and at every depth 1..4; the owner kept it
+ *   ok: non-owner: 4 strangers' releases got EPERM on a free lock and at every depth 1..4; the owner kept it; former owners got EPERM too, after nests of 1..4 and while another thread held the lock
+ *   $ build/labs/05-reentrant-lock/fixed/test several
+ *   ok: several: 8 scripts of 2 or 3 locks held at once by one or two threads: every release by an owner 0, by anyone else EPERM, each lock free for others after its own last release and not before
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "lab.h"
@@ -152,6 +156,21 @@ static int strangers_refused(rlock_t *l, int rc[STRANGERS]) {
     return wrong;
 }
 
+/* Former owners: a thread that gave the lock back as often as it took it
+ * holds it no more, and its next release is refused, however deep its nest
+ * was, with the lock free or held by another thread. A lock that only asks
+ * "was the last owner me?" and leaves the owner in place accepts it. */
+static const char *const former_scripts[] = {
+    "0A0a",
+    "0A0A0a0a",
+    "0A0A0A0a0a0a",
+    "0A0A0A0A0a0a0a0a",
+    "0A0a1A1A1A1a1a1a0A0a", /* T1 asked while T2 holds it 1..3 deep; then T2 once free */
+};
+
+enum { SCRIPT_FREED, SCRIPT_REFUSED, SCRIPT_WAITERS };
+static void run_script(const char *script, int mode);
+
 /* A refused release changes nothing, at whatever depth the owner holds the
  * lock: a lock that checks its owner only on the last release (or not at
  * all) lets a stranger unwind the owner's nest, and the owner's own releases
@@ -190,8 +209,273 @@ static void check_non_owner(const lab_opts_t *o) {
     lab_thread_join(u, NULL);
     lab_watchdog_disarm();
     rlock_destroy(x.l);
-    lab_pass("%d strangers' releases got EPERM on a free lock and at every depth 1..%d; the owner kept it",
-             STRANGERS, NON_OWNER_DEPTH);
+    int n = (int)(sizeof former_scripts / sizeof former_scripts[0]);
+    for (int i = 0; i < n; i++)
+        run_script(former_scripts[i], SCRIPT_REFUSED);
+    lab_pass("%d strangers' releases got EPERM on a free lock and at every depth 1..%d; the owner kept it; "
+             "former owners got EPERM too, after nests of 1..%d and while another thread held the lock",
+             STRANGERS, NON_OWNER_DEPTH, NON_OWNER_DEPTH);
+}
+
+/* ---- scripts: locks taken and given back by named threads, in order -----
+ * A script is a string of steps, two characters each: the thread (0 or 1,
+ * an "agent" that does what the driver tells it) and the lock, upper case
+ * to acquire it, lower case to release it: "0A0B0b0a" is thread 0 taking A,
+ * then B, then giving back B, then A (messages call the threads T1, T2).
+ * The driver keeps its own account of who holds which lock at what depth,
+ * never asks the lock, and after every step checks what that account says
+ * must be so. */
+enum { AGENTS = 2, MAX_LOCKS = 3, CMD_NONE = 0, CMD_ACQUIRE, CMD_RELEASE, CMD_QUIT };
+
+typedef struct {
+    pthread_t t;
+    pthread_mutex_t m;
+    pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+    int cmd, rc, done;
+    rlock_t *l;
+} agent_t;
+
+static void *agent_main(void *p) {
+    agent_t *a = p;
+    lab_mutex_lock(&a->m);
+    for (;;) {
+        while (a->cmd == CMD_NONE)
+            lab_cond_wait(&a->cv, &a->m);
+        int cmd = a->cmd;
+        if (cmd == CMD_QUIT)
+            break;
+        lab_mutex_unlock(&a->m);
+        int rc = 0;
+        if (cmd == CMD_ACQUIRE)
+            rlock_acquire(a->l);
+        else
+            rc = rlock_release(a->l);
+        lab_mutex_lock(&a->m);
+        a->rc = rc;
+        a->cmd = CMD_NONE;
+        a->done = 1;
+        lab_cond_broadcast(&a->cv);
+    }
+    lab_mutex_unlock(&a->m);
+    return NULL;
+}
+
+static void agent_start(agent_t *a) {
+    pthread_condattr_t ca;
+    LAB_PTHREAD(pthread_condattr_init(&ca));
+    LAB_PTHREAD(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
+    lab_mutex_init(&a->m, NULL);
+    lab_cond_init(&a->cv, &ca);
+    LAB_PTHREAD(pthread_condattr_destroy(&ca));
+    a->cmd = CMD_NONE;
+    lab_thread_create(&a->t, NULL, agent_main, a);
+}
+
+/* The agent does `cmd` on `l`: 1 and its result in *rc when it finished
+ * within HANG_S, 0 when it is still blocked. */
+static int agent_do(agent_t *a, int cmd, rlock_t *l, int *rc) {
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)HANG_S;
+    lab_mutex_lock(&a->m);
+    a->cmd = cmd;
+    a->l = l;
+    a->done = 0;
+    lab_cond_broadcast(&a->cv);
+    while (!a->done) {
+        int r = pthread_cond_timedwait(&a->cv, &a->m, &until);
+        if (r == ETIMEDOUT)
+            break;
+        if (r != 0)
+            lab_pthread_die(r, "pthread_cond_timedwait(&a->cv, &a->m, &until)", __FILE__, __LINE__);
+    }
+    int done = a->done;
+    *rc = a->rc;
+    lab_mutex_unlock(&a->m);
+    return done;
+}
+
+static void agent_stop(agent_t *a) {
+    lab_mutex_lock(&a->m);
+    a->cmd = CMD_QUIT;
+    lab_cond_broadcast(&a->cv);
+    lab_mutex_unlock(&a->m);
+    lab_thread_join(a->t, NULL);
+    lab_cond_destroy(&a->cv);
+    lab_mutex_destroy(&a->m);
+}
+
+/* Waits up to HANG_S for a taker to get in; `why` fails the check. */
+static void expect_in(peer_t *x, const char *why) {
+    for (double until = lab_now() + HANG_S; !atomic_load(&x->in);) {
+        if (lab_now() > until)
+            lab_fail("%s", why);
+        sleep_ms(1);
+    }
+}
+
+/* Another thread (not an agent) takes the lock and gives it back. */
+static void must_get(rlock_t *l, const char *why) {
+    peer_t x = {.l = l};
+    atomic_init(&x.in, 0);
+    pthread_t t;
+    lab_thread_create(&t, NULL, taker, &x);
+    expect_in(&x, why);
+    lab_thread_join(t, NULL);
+}
+
+/* The first n steps of a script, as words: "T1 acquire A, T1 release A". */
+static const char *steps_text(const char *script, int n) {
+    static char text[256];
+    size_t len = 0;
+    text[0] = '\0';
+    for (int k = 0; k < n; k++) {
+        char lock = script[2 * k + 1];
+        int up = lock >= 'A' && lock <= 'Z';
+        int w = snprintf(text + len, sizeof text - len, "%sT%d %s %c", k ? ", " : "", script[2 * k] - '0' + 1,
+                         up ? "acquire" : "release", up ? lock : lock - 'a' + 'A');
+        if (w < 0 || (size_t)w >= sizeof text - len)
+            break; /* cut short */
+        len += (size_t)w;
+    }
+    return text;
+}
+
+/* Runs one script on fresh locks, in one of three ways:
+ *   SCRIPT_FREED   after each step that gives a lock back as often as it was
+ *                  taken, a thread that never held it must get it within
+ *                  HANG_S; then, after every step, each agent that does not
+ *                  hold a lock by the driver's account releases it and must
+ *                  get EPERM, and the owner gets 0 from each of its releases;
+ *   SCRIPT_REFUSED the same, but the refused releases come first, before
+ *                  any other thread touches the lock: a thread that gave it
+ *                  back (a former owner) is asked while it was the last to
+ *                  hold it;
+ *   SCRIPT_WAITERS a thread waits for each lock from its first acquire on,
+ *                  and must stay out until the step that gives it back for
+ *                  the last time (checked once every thread sleeps, before
+ *                  that step), then get in within HANG_S. */
+static void run_script(const char *script, int mode) {
+    int steps = (int)strlen(script) / 2;
+    rlock_t *l[MAX_LOCKS];
+    int owner[MAX_LOCKS], depth[MAX_LOCKS], waiting[MAX_LOCKS];
+    peer_t wait[MAX_LOCKS];
+    pthread_t waiter[MAX_LOCKS];
+    for (int k = 0; k < MAX_LOCKS; k++) {
+        l[k] = rlock_create();
+        owner[k] = -1;
+        depth[k] = waiting[k] = 0;
+    }
+    agent_t a[AGENTS];
+    for (int i = 0; i < AGENTS; i++)
+        agent_start(&a[i]);
+    char why[512];
+    for (int s = 0; s < steps; s++) {
+        int who = script[2 * s] - '0', up = script[2 * s + 1] >= 'A' && script[2 * s + 1] <= 'Z';
+        int k = up ? script[2 * s + 1] - 'A' : script[2 * s + 1] - 'a';
+        char name = (char)('A' + k);
+        int rc, freed = 0;
+        if (up) {
+            if (!agent_do(&a[who], CMD_ACQUIRE, l[k], &rc))
+                lab_fail("a thread takes a lock that is free or its own within %g s / T%d blocked taking %c, "
+                         "after: %s",
+                         HANG_S, who + 1, name, steps_text(script, s));
+            owner[k] = who;
+            depth[k]++;
+            if (mode == SCRIPT_WAITERS && !waiting[k]) {
+                wait[k] = (peer_t){.l = l[k]};
+                atomic_init(&wait[k].in, 0);
+                lab_thread_create(&waiter[k], NULL, taker, &wait[k]);
+                waiting[k] = 1;
+            }
+        } else {
+            if (mode == SCRIPT_WAITERS && depth[k] == 1) {
+                lab_others_asleep(0.1); /* every waiter that could get in, has */
+                for (int j = 0; j < MAX_LOCKS; j++)
+                    if (waiting[j] && atomic_load(&wait[j].in))
+                        lab_fail("another thread waits while a lock is held, each lock on its own / it got %c "
+                                 "while T%d held it at depth %d, after: %s",
+                                 'A' + j, owner[j] + 1, depth[j], steps_text(script, s));
+            }
+            if (!agent_do(&a[who], CMD_RELEASE, l[k], &rc))
+                lab_fail("a release returns within %g s / T%d's release of %c blocked, after: %s", HANG_S,
+                         who + 1, name, steps_text(script, s));
+            if (rc != 0)
+                lab_fail("each release by the owner returns 0, for every lock it holds / T%d's release of %c "
+                         "(held at depth %d) returned %d, after: %s",
+                         who + 1, name, depth[k], rc, steps_text(script, s));
+            freed = --depth[k] == 0;
+            if (freed) {
+                owner[k] = -1;
+                snprintf(why, sizeof why,
+                         "another thread gets %c within %g s of its owner's last release (as many as its "
+                         "acquires) / it is still held, after: %s",
+                         name, HANG_S, steps_text(script, s + 1));
+            }
+        }
+        if (mode == SCRIPT_WAITERS) {
+            if (freed) {
+                expect_in(&wait[k], why);
+                lab_thread_join(waiter[k], NULL);
+                waiting[k] = 0;
+            }
+            continue;
+        }
+        if (freed && mode == SCRIPT_FREED)
+            must_get(l[k], why);
+        /* Every release by a thread that does not hold a lock is refused. */
+        for (int j = 0; j < MAX_LOCKS; j++)
+            for (int i = 0; i < AGENTS; i++) {
+                if (owner[j] == i)
+                    continue;
+                if (!agent_do(&a[i], CMD_RELEASE, l[j], &rc))
+                    lab_fail("a release returns within %g s / T%d's release of %c blocked, after: %s", HANG_S,
+                             i + 1, 'A' + j, steps_text(script, s + 1));
+                if (rc != EPERM) {
+                    char held[64];
+                    if (owner[j] < 0)
+                        snprintf(held, sizeof held, "nobody held it");
+                    else
+                        snprintf(held, sizeof held, "T%d held it at depth %d", owner[j] + 1, depth[j]);
+                    lab_fail("a release by a thread that does not hold the lock returns EPERM (%d) / T%d's "
+                             "release of %c returned %d when %s, after: %s",
+                             EPERM, i + 1, 'A' + j, rc, held, steps_text(script, s + 1));
+                }
+            }
+        if (freed && mode == SCRIPT_REFUSED)
+            must_get(l[k], why);
+    }
+    for (int i = 0; i < AGENTS; i++)
+        agent_stop(&a[i]);
+    for (int k = 0; k < MAX_LOCKS; k++)
+        rlock_destroy(l[k]);
+}
+
+/* One thread, several locks held at once and nested in different orders,
+ * then two threads each holding its own: a depth (or an owner) kept per
+ * thread, or in one variable for all locks, instead of in each lock, loses
+ * count of one lock while another is taken or given back. */
+static const char *const several_scripts[] = {
+    "0A0B0b0a",             /* take A, take B, release B, release A */
+    "0A0B0a0b",             /* released in the order taken */
+    "0A0B0A0a0b0a",         /* A again over B */
+    "0A0A0B0B0a0b0a0b",     /* two deep each, interleaved */
+    "0A0B0C0B0A0c0a0b0b0a", /* three locks */
+    "0C0A0B0C0c0c0A0b0a0a", /* C over A and B, then A again */
+    "0A1B0A1B1C0a1b1c1b0a", /* two threads, each nesting its own */
+    "0A1B0a1A1b0B1a0b",     /* the two swap locks */
+};
+
+static void check_several(const lab_opts_t *o) {
+    (void)o;
+    int n = (int)(sizeof several_scripts / sizeof several_scripts[0]);
+    for (int i = 0; i < n; i++) {
+        run_script(several_scripts[i], SCRIPT_FREED);
+        run_script(several_scripts[i], SCRIPT_WAITERS);
+    }
+    lab_pass("%d scripts of 2 or 3 locks held at once by one or two threads: every release by an owner 0, by "
+             "anyone else EPERM, each lock free for others after its own last release and not before",
+             n);
 }
 
 static void check_handoff(const lab_opts_t *o) {
@@ -233,9 +517,11 @@ static const lab_check_t checks[] = {
     {"nested", "the owner acquires to depth 100, then releases 100 times", check_nested, LAB_PAUSE_OFF},
     {"exclusion", "4 threads x 2000 sections nested 1-3 deep: one inside at a time", check_exclusion,
      LAB_PAUSE_YIELD},
-    {"non-owner", "4 strangers' releases get EPERM on a free lock and at every depth 1..4", check_non_owner,
-     LAB_PAUSE_OFF},
+    {"non-owner", "4 strangers' releases get EPERM on a free lock and at every depth 1..4; former owners too",
+     check_non_owner, LAB_PAUSE_OFF},
     {"handoff", "the lock passes on only after the owner's last release", check_handoff, LAB_PAUSE_OFF},
+    {"several", "several locks held at once, nested in different orders: owner and depth per lock",
+     check_several, LAB_PAUSE_OFF},
     {"race-free", "short concurrent run for the ThreadSanitizer build", check_race_free, LAB_PAUSE_OFF},
 };
 

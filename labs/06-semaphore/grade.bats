@@ -5,7 +5,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:4
-@test "one user: distinct connections, given back and taken again" {
+@test "one user, pools of 1, 3, 40 and 100: every connection once, given back and taken again" {
     lab_check single
 }
 
@@ -24,7 +24,12 @@ load ../../grading/lib/lab
     lab_check idle-wait
 }
 
+# bats test_tags=points:3
+@test "a user waiting for a full pool keeps waiting through signals, and gets the connection given back" {
+    lab_check interrupted
+}
+
 # bats test_tags=points:4,catches-broken,counts-if-correct
-@test "ThreadSanitizer finds no data race in the pool" {
+@test "ThreadSanitizer finds no data race in the pool, nor a connection handed on unordered" {
     lab_check_tsan race-free
 }

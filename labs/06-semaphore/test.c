@@ -6,6 +6,8 @@
  *   $ build/labs/06-semaphore/fixed/test idle-wait
  *   ok: idle-wait: 3 users waited for a busy pool; the busiest ran or was runnable 1% of its wait (0.000 s of CPU)
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -18,18 +20,70 @@
 
 enum { SIZE = 3, USERS = 10 };
 
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* One user takes `n` connections of a pool of `size`: each must be in
+ * 0..size-1 and not held already (held[], the driver's own account). */
+static void take(pool_t *p, int size, int n, int *conn, char *held, const char *when) {
+    for (int i = 0; i < n; i++) {
+        conn[i] = pool_acquire(p);
+        if (conn[i] < 0 || conn[i] >= size || held[conn[i]])
+            lab_fail("%d acquires on a pool of %d give distinct connections 0..%d (%s) / acquire %d gave %d", n,
+                     size, size - 1, when, i + 1, conn[i]);
+        held[conn[i]] = 1;
+    }
+}
+
+static void give(pool_t *p, int conn, char *held) {
+    held[conn] = 0;
+    pool_release(p, conn);
+}
+
+/* Pools past 32 and past 64 connections too: a pool that keeps its busy
+ * connections as the bits of one word has no bit for connection 32 (or
+ * 64), and hands out a wrong number or none once the lower ones are taken.
+ * Every size is filled, emptied and filled again, then refilled where
+ * chosen holes were made, so every number, the highest too, is given back
+ * and taken again. */
+static const int single_sizes[] = {1, SIZE, 40, 100};
+enum { SINGLE_MAX = 100, LAST_PAIRS = 100 };
+
+static void fill_and_refill(int size) {
+    pool_t *p = pool_create(size);
+    int conn[SINGLE_MAX], again[SINGLE_MAX];
+    char held[SINGLE_MAX] = {0};
+    take(p, size, size, conn, held, "a new pool");
+    for (int i = size - 1; i >= 0; i--)
+        give(p, conn[i], held);
+    take(p, size, size, conn, held, "every connection given back");
+    /* Holes at the odd numbers: exactly those must come back. */
+    int odd = 0;
+    for (int c = 1; c < size; c += 2, odd++)
+        give(p, c, held);
+    take(p, size, odd, again, held, "the odd-numbered ones given back");
+    /* The highest alone, many times. */
+    give(p, size - 1, held);
+    for (int i = 0; i < LAST_PAIRS; i++) {
+        int c = pool_acquire(p);
+        if (c != size - 1)
+            lab_fail("with connections 0..%d held, an acquire on a pool of %d gives %d, the one given back / "
+                     "acquire %d gave %d",
+                     size - 2, size, size - 1, i + 1, c);
+        pool_release(p, c);
+    }
+    for (int c = 0; c < size - 1; c++)
+        give(p, c, held);
+    pool_destroy(p);
+}
+
 static void check_single(const lab_opts_t *o) {
     (void)o;
+    for (size_t k = 0; k < sizeof single_sizes / sizeof single_sizes[0]; k++)
+        fill_and_refill(single_sizes[k]);
     pool_t *p = pool_create(SIZE);
-    int seen[SIZE] = {0}, conn[SIZE];
-    for (int i = 0; i < SIZE; i++) {
-        conn[i] = pool_acquire(p);
-        if (conn[i] < 0 || conn[i] >= SIZE || seen[conn[i]]++)
-            lab_fail("%d acquires give the connections 0..%d once each / acquire %d gave %d", SIZE, SIZE - 1,
-                     i + 1, conn[i]);
-    }
-    for (int i = 0; i < SIZE; i++)
-        pool_release(p, conn[i]);
     for (int round = 0; round < 1000; round++) {
         int c = pool_acquire(p);
         if (c < 0 || c >= SIZE)
@@ -37,7 +91,9 @@ static void check_single(const lab_opts_t *o) {
         pool_release(p, c);
     }
     pool_destroy(p);
-    lab_pass("one user: %d distinct connections, given back and taken again 1000 times", SIZE);
+    lab_pass("one user, pools of 1, %d, 40 and 100: every connection once, given back and taken again; 1000 "
+             "pairs on a pool of %d",
+             SIZE, SIZE);
 }
 
 /* Two pools of SIZE are used at once, half the users on each: a pool
@@ -205,22 +261,218 @@ static void check_idle_wait(const lab_opts_t *o) {
              users, 100 * worst, cpu);
 }
 
-/* Short and unpaused, for the ThreadSanitizer build. */
+/* A user waiting for a full pool is interrupted by signals. A handler
+ * installed without SA_RESTART (sigaction's default) makes a sleeping
+ * sem_wait() return -1 with EINTR, and a pool that takes that for "you are
+ * in" lets the user go without a unit: it returns no connection, or one
+ * that the semaphore never gave it. The waiter must stay waiting through
+ * every signal and come back only with the connection given back. Each
+ * signal is sent once the waiter sleeps (lab_others_asleep), so that it
+ * lands in the wait itself every run, and the handler counts them. Two
+ * rounds: the second proves the interrupted waits of the first left the
+ * pool's count as it was. */
+enum { SIGNALS = 5 };
+
+static atomic_int signals_seen;
+
+static void count_signal(int sig) {
+    (void)sig;
+    atomic_fetch_add(&signals_seen, 1); /* lock-free: safe in a handler */
+}
+
+typedef struct {
+    pool_t *p;
+    atomic_int got, back, go; /* its connection (-2: none yet); pool_acquire() returned; release it */
+} sig_waiter_t;
+
+static void *wait_through_signals(void *arg) {
+    sig_waiter_t *w = arg;
+    atomic_store(&w->got, pool_acquire(w->p));
+    atomic_store(&w->back, 1);
+    while (!atomic_load(&w->go))
+        sleep_ms(1);
+    int c = atomic_load(&w->got);
+    if (c >= 0 && c < SIZE)
+        pool_release(w->p, c);
+    return NULL;
+}
+
+static int interrupted_round(pool_t *p, int round) {
+    int conn[SIZE];
+    char held[SIZE] = {0};
+    /* A pool that lost a unit in an interrupted wait cannot give all SIZE. */
+    lab_watchdog_arm(STALL_S, "the driver takes every connection of a pool nobody else holds / an acquire "
+                              "still waited (a unit lost in an earlier interrupted wait?)");
+    take(p, SIZE, SIZE, conn, held, round == 1 ? "a new pool" : "after the interrupted waits");
+    lab_watchdog_disarm();
+    sig_waiter_t w = {.p = p};
+    atomic_init(&w.got, -2);
+    atomic_init(&w.back, 0);
+    atomic_init(&w.go, 0);
+    pthread_t t;
+    lab_thread_create(&t, NULL, wait_through_signals, &w);
+    /* Asleep in the wait before the first signal. A spinner never is
+     * (idle-wait's business): once seen, it gets its signals 20 ms apart. */
+    static int spins;
+    int asleep = !spins && lab_others_asleep(STALL_S);
+    spins = !asleep;
+    int before = atomic_load(&signals_seen);
+    for (int i = 1; i <= SIGNALS; i++) {
+        int seen = atomic_load(&signals_seen);
+        LAB_PTHREAD(pthread_kill(t, SIGUSR1));
+        for (double until = lab_now() + STALL_S; atomic_load(&signals_seen) == seen && lab_now() < until;)
+            sleep_ms(1);
+        if (asleep)
+            lab_others_asleep(STALL_S); /* handled, and back asleep in the wait, or returned */
+        else
+            sleep_ms(20);
+        if (atomic_load(&w.back))
+            lab_fail("a user waiting for a full pool waits until a connection is given back, signals or not / "
+                     "after signal %d (a handler without SA_RESTART), pool_acquire() returned %d while the "
+                     "driver held all %d connections (round %d)",
+                     i, atomic_load(&w.got), SIZE, round);
+    }
+    int freed = conn[round % SIZE], also = -1;
+    give(p, freed, held);
+    /* A release that loses its wake-up (at-most's business, caught there
+     * every run) would leave the user asleep here only when the timing
+     * falls that way: once every thread sleeps and the user has not come
+     * back, a second connection is given back, so this check's verdict is
+     * about signals alone. */
+    for (double until = lab_now() + STALL_S; !atomic_load(&w.back);) {
+        if (also < 0 && lab_others_asleep(0.05) && !atomic_load(&w.back)) {
+            also = conn[(round + 1) % SIZE];
+            give(p, also, held);
+        }
+        if (lab_now() > until)
+            lab_fail("a waiting user gets the connection given back within %g s / it was still waiting (round "
+                     "%d, after %d signals%s)",
+                     STALL_S, round, SIGNALS, also >= 0 ? ", and a second connection given back" : "");
+        sleep_ms(1);
+    }
+    int got = atomic_load(&w.got);
+    if (got != freed && got != also)
+        lab_fail("a user interrupted by signals while it waited gets a connection given back (%d) / it got %d "
+                 "(round %d)",
+                 freed, got, round);
+    atomic_store(&w.go, 1);
+    lab_thread_join(t, NULL);
+    for (int i = 0; i < SIZE; i++)
+        if (held[conn[i]])
+            give(p, conn[i], held);
+    return atomic_load(&signals_seen) - before;
+}
+
+static void check_interrupted(const lab_opts_t *o) {
+    (void)o;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = count_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a sleeping sem_wait() returns EINTR */
+    if (sigaction(SIGUSR1, &sa, NULL) != 0)
+        lab_pthread_die(errno, "sigaction(SIGUSR1)", __FILE__, __LINE__);
+    atomic_init(&signals_seen, 0);
+    pool_t *p = pool_create(SIZE);
+    int delivered = interrupted_round(p, 1);
+    delivered += interrupted_round(p, 2);
+    pool_destroy(p);
+    lab_pass("a user waited for a full pool of %d through %d signals in each of 2 rounds (%d handled), and got "
+             "the connection given back",
+             SIZE, SIGNALS, delivered);
+}
+
+/* A big pool, nearly all of it held by the driver: two users share the
+ * two connections left, and a user that looks for a free one passes the
+ * 998 held ones first. A pool that picks lock-free is then still looking
+ * long after its sem_wait() returned, and finds the connection the other
+ * user gives back meanwhile, before that user's sem_post(): only the pick
+ * itself (its flag, its lock) can order the two users' writes through the
+ * connection, and ThreadSanitizer sees it when it does not. Idle, a relaxed
+ * flag is reported within some 100 requests; 2000 leave a wide margin. */
+enum { BIG = 1000, LEFT = 2, BIG_USERS = 2, BIG_ROUNDS = 2000 };
+
+typedef struct {
+    pool_t *p;
+    long rounds;
+    atomic_int held[BIG];
+    long queries[BIG]; /* plain, as in room_t */
+    _Atomic long served;
+    atomic_int bad_conn, twice;
+} big_t;
+
+static void big_user(const lab_worker_t *w) {
+    big_t *b = w->arg;
+    /* On a loaded machine every hand-over waits for a CPU: the requests
+     * stop when 40% of the check's time is gone, and the verdict (a race
+     * report) holds for any number of them. */
+    for (long i = 0; i < b->rounds && !(i % 64 == 0 && lab_time_spent(0.4)); i++) {
+        int c = pool_acquire(b->p);
+        if (c < 0 || c >= BIG) {
+            atomic_store(&b->bad_conn, c == 0 ? -1 : c);
+            return;
+        }
+        if (atomic_exchange(&b->held[c], 1) != 0)
+            atomic_fetch_add(&b->twice, 1);
+        atomic_store(&b->held[c], 0);
+        b->queries[c]++; /* after the driver's atomics: only the pool orders it */
+        pool_release(b->p, c);
+        atomic_fetch_add_explicit(&b->served, 1, memory_order_relaxed);
+    }
+}
+
+/* Returns the requests served. */
+static long big_pool(void) {
+    static big_t b; /* 12 kB: off the stack */
+    memset(&b, 0, sizeof b);
+    b.p = pool_create(BIG);
+    b.rounds = BIG_ROUNDS;
+    int mine[BIG - LEFT];
+    char held[BIG] = {0};
+    take(b.p, BIG, BIG - LEFT, mine, held, "a new pool");
+    for (int i = 0; i < BIG - LEFT; i++)
+        atomic_store(&b.held[mine[i]], 1);
+    lab_stall_t *s = lab_stall_watch(&b.served, STALL_S, STALL_REASON);
+    lab_threads_run(BIG_USERS, big_user, &b);
+    lab_stall_stop(s);
+    if (atomic_load(&b.bad_conn) != 0)
+        lab_fail("connection numbers 0..%d / got %d", BIG - 1, atomic_load(&b.bad_conn));
+    if (atomic_load(&b.twice) != 0)
+        lab_fail("no connection held by two users at once (%d of a pool of %d held by the driver) / it "
+                 "happened %d times",
+                 BIG - LEFT, BIG, atomic_load(&b.twice));
+    for (int i = 0; i < BIG - LEFT; i++)
+        pool_release(b.p, mine[i]);
+    pool_destroy(b.p);
+    return atomic_load(&b.served);
+}
+
+/* Unpaused, for the ThreadSanitizer build: the big pool first (it has the
+ * check's time to itself), then the two pools of 3. */
 static void check_race_free(const lab_opts_t *o) {
+    long served = big_pool();
     room_t r;
-    crowd(&r, lab_opt_threads(o, 8), lab_opt_iters(o, 2000));
+    int users = lab_opt_threads(o, 8);
+    crowd(&r, users, lab_opt_iters(o, 2000));
     crowd_end(&r);
-    lab_pass("users sharing the pool: all served");
+    lab_pass("%d users x %d requests%s on the 2 free connections of a pool of %d, then %d users x %ld on 2 "
+             "pools of %d: all served",
+             BIG_USERS, BIG_ROUNDS, lab_cut_note(served, (long)BIG_USERS * BIG_ROUNDS), BIG, users, r.rounds,
+             SIZE);
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one user: distinct connections, taken and given back", check_single, LAB_PAUSE_OFF},
+    {"single", "one user, pools of 1, 3, 40 and 100: distinct connections, taken and given back", check_single,
+     LAB_PAUSE_OFF},
     {"at-most", "2 pools of 3, 10 users x 200 requests on each: at most 3 inside a pool", check_at_most,
      LAB_PAUSE_RANDOM},
     {"no-double", "2 pools of 3, 10 users x 200 requests on each: no connection held twice", check_no_double,
      LAB_PAUSE_RANDOM},
     {"idle-wait", "users waiting for a full pool sleep instead of spinning", check_idle_wait, LAB_PAUSE_OFF},
-    {"race-free", "short concurrent run for the ThreadSanitizer build", check_race_free, LAB_PAUSE_OFF},
+    {"interrupted", "a user waiting for a full pool keeps waiting through signals (no SA_RESTART)",
+     check_interrupted, LAB_PAUSE_OFF},
+    {"race-free", "for the ThreadSanitizer build: a pool of 1000 with 998 held, then 2 pools of 3",
+     check_race_free, LAB_PAUSE_OFF},
 };
 
 int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }

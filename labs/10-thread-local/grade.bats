@@ -20,7 +20,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:5,catches-broken
-@test "a session per thread while it runs, freed when the thread exits (20 rounds of 32, counted by the driver)" {
+@test "a session per thread while it runs, freed with every name it copied when the thread exits (48 rounds of 32, counted by the driver)" {
     lab_check freed
 }
 

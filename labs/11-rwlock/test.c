@@ -8,7 +8,9 @@
  *   ok: starvation: 3 writers x 3 requests each got in within 0.107 s of asking, while 4 readers took turns (readers that left alone after 0.1 s: 5)
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "lab.h"
@@ -102,10 +104,186 @@ static void overlap_reader(const lab_worker_t *w) {
                  w->count, most, OVERLAP_S);
 }
 
+/* ---- who is woken when a lock comes free ----------------------------------
+ * An actor is a thread that takes one lock in one mode, says it is in, and
+ * holds the lock, asleep on the driver's condition, until the driver lets it
+ * go. Whether it was woken is judged by what happened, not by a clock: once
+ * the lock it waits for is free, the actor must get in, and the driver fails
+ * the check if it finds every other thread of the process asleep (five
+ * samples 1 ms apart, lab_others_asleep) while an actor is still not in: it
+ * sleeps in the lock with nothing left to wake it. A correct actor that was
+ * woken is runnable until it is in (or waits for the lock's own mutex,
+ * held by a thread that runs), so it is never seen asleep there. */
+typedef struct {
+    pthread_mutex_t m;
+    pthread_cond_t c; /* broadcast on every change below */
+} stage_t;
+
+typedef struct {
+    stage_t *st;
+    rwlock_t *l;
+    int write;
+    pthread_t t;
+    atomic_int asked, in, out; /* about to lock, locked, unlocked */
+    int release;               /* under st->m: the driver lets it go */
+} actor_t;
+
+static void *actor_main(void *p) {
+    actor_t *a = p;
+    atomic_store(&a->asked, 1);
+    if (a->write)
+        rwlock_wrlock(a->l);
+    else
+        rwlock_rdlock(a->l);
+    atomic_store(&a->in, 1);
+    lab_mutex_lock(&a->st->m);
+    lab_cond_broadcast(&a->st->c);
+    while (!a->release)
+        lab_cond_wait(&a->st->c, &a->st->m);
+    lab_mutex_unlock(&a->st->m);
+    if (a->write)
+        rwlock_wrunlock(a->l);
+    else
+        rwlock_rdunlock(a->l);
+    atomic_store(&a->out, 1);
+    return NULL;
+}
+
+static void actor_start(actor_t *a, stage_t *st, rwlock_t *l, int write) {
+    *a = (actor_t){.st = st, .l = l, .write = write};
+    atomic_init(&a->asked, 0);
+    atomic_init(&a->in, 0);
+    atomic_init(&a->out, 0);
+    lab_thread_create(&a->t, NULL, actor_main, a);
+}
+
+/* Lets the actor go and joins it: it unlocks on its way out. */
+static void actor_finish(actor_t *a) {
+    lab_mutex_lock(&a->st->m);
+    a->release = 1;
+    lab_cond_broadcast(&a->st->c);
+    lab_mutex_unlock(&a->st->m);
+    lab_thread_join(a->t, NULL);
+}
+
+/* The actors have asked and, as far as can be seen, sleep in the lock: the
+ * precondition of a hand-over, so that a lock that forgets to wake them is
+ * caught every time rather than only when they were quick to sleep. */
+static void actors_blocked(actor_t *a, int n) {
+    for (int i = 0; i < n; i++)
+        while (!atomic_load(&a[i].asked))
+            sched_yield();
+    (void)lab_others_asleep(1.0);
+}
+
+#define WOKEN_S 10.0 /* a bound for a lock that lets them in only after a long while, far beyond any wake-up */
+
+/* Every one of the n actors gets in, which they may now: fails if all the
+ * process's other threads are seen asleep while one of them is not in
+ * (nothing left to wake it), or, failing that, after WOKEN_S. */
+static void actors_get_in(actor_t *a, int n, const char *expected, const char *situation) {
+    double deadline = lab_now() + WOKEN_S;
+    for (;;) {
+        int in = 0;
+        for (int i = 0; i < n; i++)
+            in += atomic_load(&a[i].in);
+        if (in == n)
+            return;
+        int asleep = lab_others_asleep(0.25);
+        in = 0;
+        for (int i = 0; i < n; i++)
+            in += atomic_load(&a[i].in);
+        if (in == n)
+            return;
+        if (asleep)
+            lab_fail("%s / %d of %d still asleep in the lock %s, and no thread left awake to wake them", expected,
+                     n - in, n, situation);
+        if (lab_now() > deadline)
+            lab_fail("%s / %d of %d still not in %g s %s", expected, n - in, n, WOKEN_S, situation);
+    }
+}
+
+/* Readers asleep behind a writer are woken when it leaves, every one of
+ * them, each time. A lock whose leaving writer wakes nobody and lets readers
+ * look again on a timer of their own is seen here with its readers asleep on
+ * a free lock. For the length of this part the implementation's wall clock
+ * (lab_clock_jump) is an hour ahead: a timer computed from it on
+ * CLOCK_REALTIME never runs out, so such readers stay asleep for good and
+ * are caught in every round; a correct lock wakes them and reads no clock. */
+enum { HANDOVERS = 8 };
+
+static void check_handover(int n) {
+    stage_t st;
+    lab_mutex_init(&st.m, NULL);
+    lab_cond_init(&st.c, NULL);
+    rwlock_t *l = rwlock_create();
+    actor_t a[16];
+    lab_clock_jump = 3600;
+    for (int round = 0; round < HANDOVERS; round++) {
+        rwlock_wrlock(l);
+        for (int i = 0; i < n; i++)
+            actor_start(&a[i], &st, l, 0);
+        actors_blocked(a, n);
+        for (int i = 0; i < n; i++)
+            if (atomic_load(&a[i].in))
+                lab_fail("no reader with a writer / a reader got in while the driver held the write lock");
+        rwlock_wrunlock(l);
+        char when[96];
+        snprintf(when, sizeof when, "after the writer left, in hand-over %d of %d", round + 1, HANDOVERS);
+        actors_get_in(a, n, "readers asleep behind a writer all get in when it leaves (woken by its unlock)", when);
+        for (int i = 0; i < n; i++)
+            actor_finish(&a[i]);
+    }
+    lab_clock_jump = 0;
+    rwlock_destroy(l);
+    lab_cond_destroy(&st.c);
+    lab_mutex_destroy(&st.m);
+}
+
+/* Two locks are two locks: while a writer waits for lock A (held by a
+ * reader), lock B serves its readers and writers as if A did not exist,
+ * and a writer leaving B wakes B's readers. A lock that keeps part of its
+ * state in one place for every lock (a static count of waiting writers,
+ * say) holds B's callers back for A's writer, and nothing on B wakes them. */
+static void check_two_locks(void) {
+    stage_t st;
+    lab_mutex_init(&st.m, NULL);
+    lab_cond_init(&st.c, NULL);
+    rwlock_t *A = rwlock_create(), *B = rwlock_create();
+    actor_t w, r1, x, r2;
+    const char *why = "while a writer waits for another lock A";
+    rwlock_rdlock(A);
+    actor_start(&w, &st, A, 1); /* waits: the driver reads A */
+    actors_blocked(&w, 1);
+    if (atomic_load(&w.in))
+        lab_fail("no writer with a reader / a writer got lock A while the driver held it for reading");
+    actor_start(&r1, &st, B, 0);
+    actors_get_in(&r1, 1, "a reader of a free lock B gets in at once", why);
+    actor_finish(&r1);
+    actor_start(&x, &st, B, 1);
+    actors_get_in(&x, 1, "a writer of a free lock B gets in at once", why);
+    actor_start(&r2, &st, B, 0); /* waits behind B's writer */
+    actors_blocked(&r2, 1);
+    if (atomic_load(&r2.in))
+        lab_fail("no reader with a writer / a reader got lock B while a writer held it");
+    actor_finish(&x);
+    actors_get_in(&r2, 1, "a reader asleep behind B's writer gets in when it leaves", why);
+    actor_finish(&r2);
+    if (atomic_load(&w.in))
+        lab_fail("no writer with a reader / a writer got lock A while the driver held it for reading");
+    rwlock_rdunlock(A);
+    actors_get_in(&w, 1, "the writer waiting for A gets in when A's last reader leaves", "after it left");
+    actor_finish(&w);
+    rwlock_destroy(B);
+    rwlock_destroy(A);
+    lab_cond_destroy(&st.c);
+    lab_mutex_destroy(&st.m);
+}
+
 static void check_overlap(const lab_opts_t *o) {
     int n = lab_opt_threads(o, 4);
-    if (n < 2)
-        lab_fail("--threads for overlap is 2 or more / got %d", n);
+    if (n < 2 || n > 16)
+        lab_fail("--threads for overlap is 2 to 16 / got %d", n);
     room_t r = {.l = rwlock_create()};
     lab_mutex_init(&r.m, NULL);
     cond_init_mono(&r.c);
@@ -113,7 +291,11 @@ static void check_overlap(const lab_opts_t *o) {
     lab_cond_destroy(&r.c);
     lab_mutex_destroy(&r.m);
     rwlock_destroy(r.l);
-    lab_pass("%d readers held the read lock at the same time", n);
+    check_handover(n);
+    check_two_locks();
+    lab_pass("%d readers held the read lock at the same time; %d times %d readers asleep behind a writer all got "
+             "in when it left; a writer waiting for one lock held back nobody on another",
+             n, HANDOVERS, n);
 }
 
 /* ---- exclusion: never a reader with a writer, never two writers ----------- */
@@ -408,7 +590,10 @@ static void check_race_free(const lab_opts_t *o) {
 
 static const lab_check_t checks[] = {
     {"single", "one thread: read, write, write, read, 1000 times", check_single, LAB_PAUSE_OFF},
-    {"overlap", "4 readers hold the read lock at the same time", check_overlap, LAB_PAUSE_OFF},
+    {"overlap",
+     "4 readers hold the read lock at once; readers behind a writer are woken when it leaves (the implementation's "
+     "wall clock an hour ahead meanwhile); two locks are independent",
+     check_overlap, LAB_PAUSE_OFF},
     {"exclusion", "6 threads x 1000 sections, 1 in 4 a write: never a reader with a writer, never two writers",
      check_exclusion, LAB_PAUSE_RANDOM},
     {"starvation", "3 writers x 3 requests each get in within 1 s while 4 readers keep the read lock in turns",

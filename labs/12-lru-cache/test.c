@@ -83,6 +83,59 @@ static void model_put(model_t *m, uint64_t key, uint64_t value) {
     m->e[model_touch(m, i)].value = value;
 }
 
+/* One step of a cache against its model: a put, or a get whose hit or miss
+ * and value must be the model's; the size must be the model's after it. */
+static void model_step(lru_t *c, model_t *m, int put, uint64_t key, long s) {
+    uint64_t v = 12345;
+    if (put) {
+        lru_put(c, key, value_for(key, 0, (unsigned)s));
+        model_put(m, key, value_for(key, 0, (unsigned)s));
+    } else {
+        int want = model_find(m, key);
+        int hit = lru_get(c, key, &v);
+        if (hit != (want >= 0))
+            lab_fail("cache of %d, step %ld: get(%llu) %s (exact LRU: the cache holds the %d most recently used "
+                     "keys, %d now) / it %s",
+                     m->cap, s, (unsigned long long)key, want >= 0 ? "hits" : "misses", m->cap, m->n,
+                     hit ? "hit" : "missed");
+        if (hit && v != m->e[want].value)
+            lab_fail("cache of %d, step %ld: get(%llu) returns the value last put for it (%#llx) / got %#llx", m->cap,
+                     s, (unsigned long long)key, (unsigned long long)m->e[want].value, (unsigned long long)v);
+        if (!hit && v != 12345)
+            lab_fail("cache of %d, step %ld: a miss leaves *value alone / get(%llu) missed and wrote %#llx", m->cap, s,
+                     (unsigned long long)key, (unsigned long long)v);
+        if (hit)
+            model_touch(m, want);
+    }
+    if (lru_size(c) != (size_t)m->n)
+        lab_fail("cache of %d, step %ld: lru_size() == %d / got %zu", m->cap, s, m->n, lru_size(c));
+}
+
+/* Every capacity below 2 * LRU_STRIPE_MIN: a new cache is filled with as
+ * many distinct keys as it holds (none may go: it is not full until the
+ * last), each is read back, oldest first, then `steps` random gets and puts
+ * on keys from one and a half times the capacity, every one against the
+ * model. A cache split into stripes evicts from a full stripe before the
+ * cache is full, which exact LRU never does. */
+static void model_run(int cap, long steps) {
+    lru_t *c = lru_create((size_t)cap);
+    model_t m = {.cap = cap};
+    long s = 0;
+    for (uint64_t k = 0; k < (uint64_t)cap; k++)
+        model_step(c, &m, 1, 1000 + k, s++);
+    for (uint64_t k = 0; k < (uint64_t)cap; k++)
+        model_step(c, &m, 0, 1000 + k, s++);
+    uint64_t rs = lab_seed_for(100 + cap), keys = (uint64_t)(cap + cap / 2 + 2);
+    for (long i = 0; i < steps; i++) {
+        uint64_t r = lab_rand_next(&rs);
+        model_step(c, &m, r >> 40 & 1, 1000 + r % keys, s++);
+    }
+    expect_ok(c, "after the fill and the random run");
+    lru_destroy(c);
+}
+
+enum { EXACT_CAP_STEPS = 400 };
+
 /* A cache below 2 * LRU_STRIPE_MIN entries is never striped (lru.h), so
  * every implementation owes it exact LRU order. */
 static void check_lru_order(const lab_opts_t *o) {
@@ -150,11 +203,121 @@ static void check_lru_order(const lab_opts_t *o) {
         lab_fail("a cache of capacity 1 holds only the last key put / it does not");
     expect_ok(c, "on a cache of capacity 1");
     lru_destroy(c);
-    lab_pass("%ld gets and puts on a cache of %d matched an exact LRU model; capacity 1 holds the last key",
-             steps, CAP);
+
+    /* Every capacity that lru.h never lets be split. */
+    for (int cap = 1; cap < 2 * LRU_STRIPE_MIN; cap++)
+        model_run(cap, EXACT_CAP_STEPS);
+    lab_pass("%ld gets and puts on a cache of %d matched an exact LRU model; capacity 1 holds the last key; "
+             "capacities 1 to %d filled to the brim and %d random steps each, exact LRU",
+             steps, CAP, 2 * LRU_STRIPE_MIN - 1, EXACT_CAP_STEPS);
 }
 
 /* ---- one thread: eviction at scale ------------------------------------------------ */
+
+/* ---- capacities that a striped cache must still keep ---------------------
+ * The capacity is a bound on the whole cache, however it is split: shares
+ * rounded up add up to more than it whenever the stripe count does not
+ * divide it (a cache of 1000 in 16 stripes of 63 holds 1008). Each of these
+ * capacities is divided evenly by no stripe count above 1 that lru.h
+ * allows (stripes of at least LRU_STRIPE_MIN); ten times the capacity in
+ * distinct keys fills every stripe of any split. */
+static const size_t odd_caps[] = {33, 47, 63, 65, 100, 127, 129, 250, 333, 1000, 1023};
+
+static void check_capacity_bound(void) {
+    for (size_t i = 0; i < sizeof odd_caps / sizeof odd_caps[0]; i++) {
+        size_t cap = odd_caps[i];
+        lru_t *c = lru_create(cap);
+        uint64_t v;
+        for (uint64_t k = 0; k < 10 * cap; k++) {
+            lru_put(c, k, value_for(k, 3, 0));
+            size_t size = lru_size(c);
+            if (size > cap)
+                lab_fail("a cache of capacity %zu holds at most %zu entries / lru_size() is %zu after putting keys "
+                         "0..%llu",
+                         cap, cap, size, (unsigned long long)k);
+        }
+        size_t hits = 0;
+        for (uint64_t k = 0; k < 10 * cap; k++)
+            hits += (size_t)lru_get(c, k, &v);
+        if (hits > cap)
+            lab_fail("a cache of capacity %zu holds at most %zu keys / after %zu distinct puts, %zu of them hit", cap,
+                     cap, 10 * cap, hits);
+        if (hits != lru_size(c))
+            lab_fail("gets find as many keys as lru_size() counts / a cache of %zu after %zu distinct puts: %zu "
+                     "found, %zu counted",
+                     cap, 10 * cap, hits, lru_size(c));
+        expect_ok(c, "after ten times its capacity in distinct puts");
+        lru_destroy(c);
+    }
+}
+
+/* ---- stripes of at least LRU_STRIPE_MIN -----------------------------------
+ * However a cache of 2 * LRU_STRIPE_MIN or more is split, each stripe holds
+ * at least LRU_STRIPE_MIN entries, and only a full cache or a full stripe
+ * evicts: so any LRU_STRIPE_MIN distinct keys put into a new cache all stay.
+ * The driver cannot see the stripes, but it can find a set of keys that one
+ * stripe cannot hold: it puts distinct keys into a new cache until the first
+ * put that does not grow it (a stripe overflowed), then takes keys out of
+ * that set, a chunk at a time, as long as the rest, put into a new cache,
+ * still lose one. What is left is one stripe's share and one key more. A
+ * cache whose smallest stripe holds fewer than LRU_STRIPE_MIN is found with
+ * that many keys or fewer, whatever its hash. */
+static const size_t split_caps[] = {32, 33, 48, 64, 100, 128, 256};
+
+/* How many of keys[0..n) miss after all were put into a new cache of `cap`. */
+static size_t misses_after_puts(size_t cap, const uint64_t *keys, size_t n) {
+    lru_t *c = lru_create(cap);
+    uint64_t v;
+    for (size_t i = 0; i < n; i++)
+        lru_put(c, keys[i], value_for(keys[i], 4, 0));
+    size_t missed = 0;
+    for (size_t i = 0; i < n; i++)
+        missed += !lru_get(c, keys[i], &v);
+    lru_destroy(c);
+    return missed;
+}
+
+static void check_stripe_min(void) {
+    static uint64_t set[1024], cand[1024];
+    for (size_t ci = 0; ci < sizeof split_caps / sizeof split_caps[0]; ci++) {
+        size_t cap = split_caps[ci], n = 0;
+        lru_t *c = lru_create(cap);
+        for (uint64_t k = 1; n < cap; k++) { /* until a put does not grow the cache */
+            set[n++] = k;
+            lru_put(c, k, value_for(k, 4, 0));
+            if (lru_size(c) < n)
+                break;
+        }
+        size_t grown = lru_size(c);
+        lru_destroy(c);
+        if (grown == n || misses_after_puts(cap, set, n) == 0)
+            continue; /* nothing evicted before the cache was full */
+        for (size_t chunk = n / 2; chunk >= 1; chunk /= 2)
+            for (size_t i = 0; i < n;) {
+                size_t len = chunk < n - i ? chunk : n - i, m = 0;
+                for (size_t j = 0; j < n; j++)
+                    if (j < i || j >= i + len)
+                        cand[m++] = set[j];
+                if (misses_after_puts(cap, cand, m) > 0) {
+                    memcpy(set, cand, m * sizeof *set);
+                    n = m;
+                } else {
+                    i += len;
+                }
+            }
+        if (n <= LRU_STRIPE_MIN) {
+            size_t missed = misses_after_puts(cap, set, n);
+            char keys[256] = "";
+            for (size_t i = 0, at = 0; i < n && at < sizeof keys - 24; i++)
+                at += (size_t)snprintf(keys + at, sizeof keys - at, "%s%llu", i ? " " : "",
+                                       (unsigned long long)set[i]);
+            if (missed > 0)
+                lab_fail("any %d distinct keys put into a new cache of %zu all stay (no stripe holds fewer than "
+                         "LRU_STRIPE_MIN) / after putting these %zu, %zu missed: %s",
+                         LRU_STRIPE_MIN, cap, n, missed, keys);
+        }
+    }
+}
 
 /* Large enough to be striped: the claims here hold for exact LRU and for an
  * LRU per stripe with well-spread keys alike. */
@@ -202,7 +365,14 @@ static void check_eviction(const lab_opts_t *o) {
         lab_fail("get(7) returns the last value put / it did not");
     expect_ok(c, "after the reads and updates");
     lru_destroy(c);
-    lab_pass("a cache of %d keeps the newest keys, evicts the oldest, and a get keeps an entry", CAP);
+
+    check_capacity_bound();
+    check_stripe_min();
+    lab_pass("a cache of %d keeps the newest keys, evicts the oldest, and a get keeps an entry; %zu capacities "
+             "from %zu to %zu never held more than their capacity; no set of %d keys or fewer lost one in a new "
+             "cache of %zu to %zu",
+             CAP, sizeof odd_caps / sizeof odd_caps[0], odd_caps[0], odd_caps[sizeof odd_caps / sizeof odd_caps[0] - 1],
+             LRU_STRIPE_MIN, split_caps[0], split_caps[sizeof split_caps / sizeof split_caps[0] - 1]);
 }
 
 /* ---- many threads ------------------------------------------------------------------ */
@@ -503,9 +673,11 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"lru-order", "one thread: exact LRU order on a cache of 8 against a model; capacity 1", check_lru_order,
-     LAB_PAUSE_OFF},
-    {"eviction", "one thread: a cache of 1024 keeps the newest, evicts the oldest, a get keeps an entry",
+    {"lru-order", "one thread: exact LRU order against a model on a cache of 8, and of every capacity below 32",
+     check_lru_order, LAB_PAUSE_OFF},
+    {"eviction",
+     "one thread: a cache of 1024 keeps the newest, evicts the oldest, a get keeps an entry; no cache holds more "
+     "than its capacity; any 16 keys fit in a new cache",
      check_eviction, LAB_PAUSE_OFF},
     {"stress", "8 rounds of 4 threads mixing gets and puts with pauses, 16 of all putting the same new keys, each round checked",
      check_stress, LAB_PAUSE_RANDOM},
