@@ -5,8 +5,13 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one thread: acquire, check and release; a waiter sleeps, and a release lets it in" {
+@test "one thread: acquire, check and release; a waiter sleeps, also through many intervals, asks only after its interval, and a release lets it in" {
     lab_check single
+}
+
+# bats test_tags=points:2,catches-broken
+@test "a checkpoint nobody asked for takes no lock: 10000 checks alone, 1000 beside a thread waiting within its interval" {
+    lab_check cheap-check
 }
 
 # bats test_tags=points:4

@@ -2,8 +2,9 @@
 # Lab 18, event loop: the grade. One @test per check of the torture driver;
 # points and `catches-broken` (broken.c must fail it every run) are Bats
 # tags. A loop that waits for one client while others need it fails its
-# check within 0.6 s, and an idle timer that does not fire while every
-# client is silent within 1.5 s; none is waited out.
+# check within 0.6 s, an idle timer that does not fire while every client
+# is silent within 1.5 s, and a loop that never returns after its clients
+# left with answers owed within 3 s; none is waited out.
 load ../../grading/lib/lab
 
 # bats test_tags=points:2
@@ -27,17 +28,17 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:2,catches-broken
-@test "one client reads none of 1 MiB of answers: the other 19 are served meanwhile" {
+@test "one client reads none of 1 MiB of answers: the other 19 are served meanwhile; clients that leave with answers owed are closed, and the loop returns" {
     lab_check slow-reader
 }
 
-# bats test_tags=points:2
-@test "idle timer: a silent client is closed after 0.2 s, also when every client is silent; a busy, briefly quiet or trickling one is not" {
+# bats test_tags=points:2,catches-broken
+@test "idle timer: a silent client is closed after 0.2 s, also when every client is silent, and one that only reads its answers; a busy, briefly quiet or trickling one is not" {
     lab_check idle-timeout
 }
 
 # bats test_tags=points:2
-@test "while no client has anything to say, the loop sleeps (almost no CPU), with an idle timer of 30 s or of 0.8 s" {
+@test "while no client has anything to say, the loop sleeps (almost no CPU), with an idle timer of 30 s or of 0.8 s, and while a half-closed client is slow to take its answers" {
     lab_check sleeps
 }
 

@@ -718,6 +718,7 @@ static void flood_line(char *line, int k) {
 
 typedef struct {
     int fd;
+    int conn;
     int sent;   /* requests sent whole */
     size_t off; /* bytes of request `sent` already sent */
     long got;   /* answer bytes received and checked */
@@ -748,21 +749,22 @@ static int flood_send(flood_t *f) {
     return moved;
 }
 
-/* Reads and checks what has arrived: -1 at EOF, else 0. */
+/* Reads and checks what has arrived: -1 at EOF, else the bytes read (0:
+ * nothing there). */
 static int flood_recv(flood_t *f) {
     char buf[16384];
     ssize_t r = recv(f->fd, buf, sizeof buf, 0);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
     if (r < 0)
-        lab_fail("client 0 can read its answers / recv: %s", strerror(errno));
+        lab_fail("client %d can read its answers / recv: %s", f->conn, strerror(errno));
     if (r == 0)
         return -1;
     for (ssize_t i = 0; i < r; i++, f->got++) {
         int k = (int)(f->got / FLOOD_LINE), at = (int)(f->got % FLOOD_LINE);
         if (k >= f->sent)
-            lab_fail("client 0 gets answers to whole requests only / got answer byte %ld after %d requests",
-                     f->got, f->sent);
+            lab_fail("client %d gets answers to whole requests only / got answer byte %ld after %d requests",
+                     f->conn, f->got, f->sent);
         if (k != f->want_k) {
             char line[FLOOD_LINE];
             flood_line(line, k);
@@ -770,10 +772,10 @@ static int flood_recv(flood_t *f) {
             f->want_k = k;
         }
         if (buf[i] != f->want[at])
-            lab_fail("client 0 gets its %d answers intact / answer %d differs at byte %d: 0x%02x, not 0x%02x",
-                     FLOOD_LINES, k, at, (unsigned char)buf[i], (unsigned char)f->want[at]);
+            lab_fail("client %d gets its %d answers intact / answer %d differs at byte %d: 0x%02x, not 0x%02x",
+                     f->conn, f->sent, k, at, (unsigned char)buf[i], (unsigned char)f->want[at]);
     }
-    return 0;
+    return (int)r;
 }
 
 static void *flood_client(void *p) {
@@ -824,6 +826,88 @@ static void *flood_or_other(void *p) {
     return c->conn == 0 ? flood_client(p) : other_client(p);
 }
 
+/* ---- clients that leave, or wait, with answers owed ---------------------------
+ * The server end's send buffer is set to its least (about 4.5 KiB on
+ * Linux), so OWED_LINES requests of 1 KiB leave the loop owing most of their
+ * answers to a client that does not read them: no megabyte of traffic is
+ * needed. 60 KiB also stays under what a loop with back-pressure (alt-epoll:
+ * 64 KiB) lets a client owe before it stops reading it, so every design
+ * reads all of them at once. */
+enum { OWED_LINES = 60 };
+static const double LEAVE_WATCH = 3.0; /* seconds: a loop that serves them returns in a few ms */
+
+static void sndbuf_least(int fd) {
+    int v = 1; /* the kernel raises it to its minimum */
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v) != 0)
+        lab_fail("setsockopt(SO_SNDBUF) works / %s", strerror(errno));
+}
+
+static void send_owed(int fd, int conn) {
+    char line[FLOOD_LINE];
+    for (int k = 0; k < OWED_LINES; k++) {
+        flood_line(line, k);
+        send_all(fd, line, FLOOD_LINE, conn);
+    }
+}
+
+typedef struct {
+    hold_t h;
+    atomic_int left; /* clients 0 and 1 that have closed their ends */
+} leave_t;
+
+/* Client 0 sends its requests, shuts down its writing side and closes its
+ * end; client 1 closes without the shutdown (its unread answers make the
+ * kernel report a reset). Neither reads an answer. The loop's send() then
+ * fails (EPIPE), or its recv() (ECONNRESET): the connection has ended, and
+ * must be closed. The others start once both have gone. */
+static void *leaver_client(void *p) {
+    client_t *c = p;
+    leave_t *lv = c->shared;
+    if (c->conn > 1)
+        return other_client(p);
+    send_owed(c->fd, c->conn);
+    if (c->conn == 0)
+        shut_wr(c->fd, 0);
+    close(c->fd);
+    c->fd = -1; /* serve_with_clients() closes it no more */
+    if (atomic_fetch_add(&lv->left, 1) + 1 == 2)
+        hold_go(&lv->h);
+    if (c->conn == 0)
+        hold_wait_others(&lv->h, lab_now());
+    return NULL;
+}
+
+/* A client that leaves with answers owed: the loop must end its connection
+ * (loop.h: "A connection that fails (the peer reset it) just ends"), serve
+ * the others meanwhile, and return once all have ended. A loop that takes
+ * every failed send() or recv() for EAGAIN keeps the dead connection for
+ * ever, woken at once on every turn (POLLHUP): it spins, and never returns. */
+static void slow_reader_leaves(int n) {
+    leave_t lv;
+    atomic_init(&lv.left, 0);
+    hold_init(&lv.h, n - 2, 1, 0.6, "clients 0 and 1 left with answers owed");
+    int server[MAXCONN];
+    client_t cl[MAXCONN];
+    pairs_make(n, server, cl, &lv);
+    sndbuf_least(server[0]);
+    sndbuf_least(server[1]);
+    char reason[400];
+    snprintf(reason, sizeof reason,
+             "loop_serve() returns once every connection has ended, and it had not: client 0 (after "
+             "shutdown(SHUT_WR)) and client 1 had closed their ends, owed %d answers each, and the other %d "
+             "were done: "
+             "a send() failing with EPIPE, or a recv() with ECONNRESET, taken for EAGAIN keeps a dead "
+             "connection for ever",
+             OWED_LINES, n - 2);
+    lab_watchdog_arm(LEAVE_WATCH, reason);
+    served_t s = serve_with_clients(n, server, cl, leaver_client, 0);
+    if (s.st.closed != n || s.st.timed_out != 0 || s.st.requests < 3L * (n - 2))
+        lab_fail("stats count %d connections closed, none by the timer, at least %ld requests / closed %ld, "
+                 "timed out %ld, requests %ld",
+                 n, 3L * (n - 2), s.st.closed, s.st.timed_out, s.st.requests);
+    hold_destroy(&lv.h);
+}
+
 static void check_slow_reader(const lab_opts_t *o) {
     int n = opt_conns(o, 20, 2);
     hold_t h;
@@ -841,8 +925,11 @@ static void check_slow_reader(const lab_opts_t *o) {
     served_t s = serve_with_clients(n, server, cl, flood_or_other, 0);
     expect_stats(&s.st, FLOOD_LINES + 3L * (n - 1), n, 0);
     hold_destroy(&h);
-    lab_pass("while client 0 read none of its 1 MiB of answers, the other %d clients were all served; "
-             "%.3f s in all",
+    slow_reader_leaves(n < 4 ? 4 : n);
+    lab_watchdog_arm(o->timeout, "timed out: a deadlock, a lost wakeup or an endless loop");
+    lab_pass("while client 0 read none of its 1 MiB of answers, the other %d clients were all served (%.3f s "
+             "in all); two clients that left with answers owed were closed, the others served, and the loop "
+             "returned",
              n - 1, s.took);
 }
 
@@ -1040,6 +1127,57 @@ static void *trickle_client(void *p) {
     return NULL;
 }
 
+/* Draining: a client sends OWED_LINES requests at once and from then on
+ * only reads its answers, slowly: one recv() every DRAIN_TICK (one, so that
+ * the loop's refills cannot keep pace with a reader that takes them as they
+ * come). The server end's send buffer is at its least, so each time the
+ * client has read, the loop can send it a few KiB more (4480 bytes here),
+ * and owes it the rest: all of it would take some 14 ticks (2.7 s). Nothing
+ * arrives from the client after its requests, so the timer must close it
+ * about DRAIN_IDLE after them, dropping the answers still owed (loop.h). A
+ * loop that restarts the timer whenever it sends (every tick, well inside
+ * the timeout) keeps the connection open until everything is delivered:
+ * past DRAIN_IDLE + CLOSE_SLACK, the same slack as for a silent client. */
+static const double DRAIN_IDLE = 0.5, DRAIN_TICK = 0.2;
+
+typedef struct {
+    double begun, sent, eof; /* the requests began to go out, were sent; EOF came */
+    long got;                /* answer bytes received before EOF */
+} drain_t;
+
+static void *drain_client(void *p) {
+    client_t *c = p;
+    drain_t *d = c->shared;
+    d->begun = lab_now();
+    send_owed(c->fd, c->conn);
+    d->sent = lab_now();
+    int fl = fcntl(c->fd, F_GETFL);
+    if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        lab_fail("client %d can make its socket non-blocking / %s", c->conn, strerror(errno));
+    flood_t f = {.fd = c->fd, .conn = c->conn, .sent = OWED_LINES, .want_k = -1};
+    double by = d->sent + DRAIN_IDLE + CLOSE_SLACK;
+    for (;;) {
+        sleep_s(DRAIN_TICK);
+        if (flood_recv(&f) < 0)
+            break;
+        if (lab_now() > by)
+            lab_fail("a client that sent %d requests at once and since only reads its answers, slowly, is closed "
+                     "by the %.2f s idle timer about then, the answers still owed dropped (by %.2f s after its "
+                     "last request) / it was still open %.3f s after its last request, and had got %ld of %ld "
+                     "bytes of answers: the timer must count from the last byte heard, not restart when answers "
+                     "are sent, and no send() may wait for the client to read",
+                     OWED_LINES, DRAIN_IDLE, DRAIN_IDLE + CLOSE_SLACK, lab_now() - d->sent, f.got,
+                     (long)OWED_LINES * FLOOD_LINE);
+    }
+    d->eof = lab_now();
+    d->got = f.got;
+    if (d->eof - d->begun < DRAIN_IDLE)
+        lab_fail("a client that sent its requests and only reads is closed no sooner than the %.2f s idle timer "
+                 "after its last byte / it was closed %.3f s after its requests began to go out",
+                 DRAIN_IDLE, d->eof - d->begun);
+    return NULL;
+}
+
 static void check_idle_timeout(const lab_opts_t *o) {
     /* Mixed: a silent client among talkers. */
     idle_t it = {.t0 = lab_now()};
@@ -1082,6 +1220,13 @@ static void check_idle_timeout(const lab_opts_t *o) {
         else
             expect_stats(&st.st, 1, 1, 0);
     }
+    /* Draining: answers sent do not restart the timer. */
+    drain_t dr = {0};
+    pairs_make(1, server, cl, &dr);
+    sndbuf_least(server[0]);
+    served_t sd = serve_with_clients(1, server, cl, drain_client, DRAIN_IDLE);
+    expect_stats(&sd.st, sd.st.requests, 1, 1);
+
     char trickled[200], held[100] = "";
     if (tr.excused)
         snprintf(trickled, sizeof trickled,
@@ -1098,8 +1243,10 @@ static void check_idle_timeout(const lab_opts_t *o) {
                  excused, excused > 1 ? "s" : "");
     lab_pass("idle timeout %.2f s: the silent client was closed; one that paused %.2f s and one that sent a "
              "request every %.2f s for %.2f s were served to the end%s; with all %d clients silent, all were "
-             "closed and the loop returned in %.3f s; %s",
-             IDLE, IDLE / 2, TICK, TICK * TICKS, held, QUIET_CONNS, sq.took, trickled);
+             "closed and the loop returned in %.3f s; %s; a client that only read its answers after its "
+             "requests was closed %.3f s after them under a %.2f s timer, with %ld of %ld bytes of answers",
+             IDLE, IDLE / 2, TICK, TICK * TICKS, held, QUIET_CONNS, sq.took, trickled, dr.eof - dr.sent,
+             DRAIN_IDLE, dr.got, (long)OWED_LINES * FLOOD_LINE);
 }
 
 /* ---- sleeps: a loop with nothing to do burns no CPU ------------------------------------- */
@@ -1166,6 +1313,72 @@ static void sleep_verdict(const served_t *u, const char *expected, const char *h
                  hint);
 }
 
+/* A client that has sent its requests and shut down its writing side, and
+ * takes its answers only after HALF_WAIT: the loop owes it most of them and
+ * can do nothing for it until it reads, so it must sleep meanwhile. A socket
+ * at EOF is always readable, so a loop that still asks poll() for POLLIN
+ * there is woken at once on every turn. The client watches the loop's
+ * thread through its wait: the thread's CPU clock (pthread_getcpuclockid),
+ * and its state in /proc every millisecond, where a thread that spins is
+ * runnable whether or not a loaded machine gives it a CPU. */
+static const double HALF_WAIT = 0.5;
+
+typedef struct {
+    pthread_t loop; /* the loop's thread */
+    int loop_tid;
+    double cpu, took; /* the loop's CPU seconds over the client's wait; the wait */
+    int looks, runnable;
+} halfclosed_t;
+
+static double thread_clock(pthread_t t) {
+    clockid_t id;
+    struct timespec ts;
+    if (pthread_getcpuclockid(t, &id) != 0 || clock_gettime(id, &ts) != 0)
+        lab_fail("the loop thread's CPU clock can be read / %s", strerror(errno));
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The state letter of one of this process's threads, or 0. */
+static char task_state(int tid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
+}
+
+static void *halfclosed_client(void *p) {
+    client_t *c = p;
+    halfclosed_t *hc = c->shared;
+    send_owed(c->fd, c->conn);
+    shut_wr(c->fd, c->conn);
+    double c0 = thread_clock(hc->loop), t0 = lab_now();
+    while (lab_now() - t0 < HALF_WAIT) {
+        char st = task_state(hc->loop_tid);
+        if (st != 0) {
+            hc->looks++;
+            hc->runnable += st == 'R';
+        }
+        sleep_s(0.001);
+    }
+    hc->took = lab_now() - t0;
+    hc->cpu = thread_clock(hc->loop) - c0;
+    flood_t f = {.fd = c->fd, .conn = c->conn, .sent = OWED_LINES, .want_k = -1};
+    while (flood_recv(&f) >= 0) {
+    }
+    if (f.got != (long)OWED_LINES * FLOOD_LINE)
+        lab_fail("client %d gets its %d answers, then EOF / got %ld bytes of %ld", c->conn, OWED_LINES, f.got,
+                 (long)OWED_LINES * FLOOD_LINE);
+    return NULL;
+}
+
 static void check_sleeps(const lab_opts_t *o) {
     int n = opt_conns(o, 8, 1), excused = 0;
     char what[200];
@@ -1179,11 +1392,26 @@ static void check_sleeps(const lab_opts_t *o) {
     sleep_verdict(&near, what,
                   "it spins while the next deadline is under a second away (is poll()'s timeout rounded down "
                   "to whole seconds, so 0?)");
+    halfclosed_t hc = {.loop = pthread_self(), .loop_tid = (int)gettid()};
+    int server[1];
+    client_t cl[1];
+    pairs_make(1, server, cl, &hc);
+    sndbuf_least(server[0]);
+    served_t half = serve_with_clients(1, server, cl, halfclosed_client, 0);
+    expect_stats(&half.st, OWED_LINES, 1, 0);
+    if (hc.cpu > 0.1 * hc.took || (hc.looks > 0 && 2 * hc.runnable > hc.looks))
+        lab_fail("while a client that has shut down its writing side is owed answers it takes only after %.1f s, "
+                 "the loop sleeps (CPU < 10%% of the time, asleep in most looks) / it used %.3f s of CPU in %.3f "
+                 "s and was runnable in %d of %d looks: it is woken at once on every turn (does it still ask "
+                 "poll() for POLLIN on a connection at EOF? a socket there is always readable)",
+                 HALF_WAIT, hc.cpu, hc.took, hc.runnable, hc.looks);
     lab_pass("%d clients quiet for %.2f s with a %.0f s timer: the loop used %.4f s of CPU in %.3f s "
-             "(sleeps: %ld); quiet for %.2f s with a %.2f s timer: %.4f s in %.3f s (sleeps: %ld)%s",
+             "(sleeps: %ld); quiet for %.2f s with a %.2f s timer: %.4f s in %.3f s (sleeps: %ld)%s; owing a "
+             "half-closed client that read only after %.1f s: %.4f s of CPU, runnable in %d of %d looks",
              n, QUIET, FAR_IDLE, far.cpu, far.took, far.blocked, SHORT_QUIET, SHORT_IDLE, near.cpu,
              near.took, near.blocked,
-             excused ? " (clients held up by the machine for the timeout, and closed)" : "");
+             excused ? " (clients held up by the machine for the timeout, and closed)" : "", HALF_WAIT, hc.cpu,
+             hc.runnable, hc.looks);
 }
 
 static const lab_check_t checks[] = {
