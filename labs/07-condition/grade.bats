@@ -10,21 +10,21 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:5,catches-broken
-@test "4 producers, 6 consumers, capacity 4: every item is taken exactly once" {
+@test "4 producers, 6 consumers, capacity 4, beside a second queue: every item is taken exactly once, and a put() wakes a consumer of its own queue" {
     lab_check exactly-once
 }
 
 # bats test_tags=points:4,catches-broken
-@test "capacity 1 with 6 producers: the queue is never overfull and nothing is lost" {
+@test "capacity 1 with 6 producers, beside a second queue: never overfull, nothing lost, and a get() wakes a producer of its own queue" {
     lab_check capacity
 }
 
 # bats test_tags=points:4,catches-broken
-@test "close() wakes every waiting consumer and every waiting producer" {
+@test "close() wakes every waiting consumer and every waiting producer; a producer woken after close() adds nothing" {
     lab_check close-wakes-all
 }
 
 # bats test_tags=points:3,catches-broken,counts-if-correct
-@test "ThreadSanitizer finds no data race between a producer and a consumer, or in close() while others wait" {
+@test "ThreadSanitizer finds no data race between a producer and a consumer, or in close() while others wait, put or get" {
     lab_check_tsan race-free
 }

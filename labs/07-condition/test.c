@@ -7,9 +7,12 @@
  *   $ build/labs/07-condition/fixed/test close-wakes-all
  *   ok: close-wakes-all: 6 consumers asleep on an empty queue got 0 and 6 producers asleep on a full one got -1 after close()
  */
+#include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "lab.h"
@@ -52,25 +55,38 @@ static void check_single(const lab_opts_t *o) {
     lab_pass("one thread: FIFO order, capacity, close drains then ends");
 }
 
+/* A lane: one queue with its own producers and consumers. Checks run two
+ * lanes at once, so that a queue that shares its mutex, conditions or
+ * ring with every other queue (statics) mixes items or wake-ups up. The
+ * items of lane L are L * LANE_SPAN + 0 .. producers * per - 1. */
+#define LANE_SPAN 1000000000L
+enum { LANES_MAX = 2 };
+
+typedef struct {
+    int producers, consumers;
+    long per; /* items asked of each producer */
+    int cap;
+} lane_spec_t;
+
 typedef struct {
     queue_t *q;
-    int producers, consumers;
-    long per_producer; /* items asked of each producer */
-    long *made;        /* made[p]: items producer p put (fewer when time ran short) */
-    atomic_int *seen;  /* seen[item]: times taken */
+    int lane, producers, consumers;
+    long per_producer;
+    long *made;       /* made[p]: items producer p put (fewer when time ran short) */
+    atomic_int *seen; /* seen[item - base]: times taken */
     atomic_int producing;
-    _Atomic long taken;
     atomic_int most; /* the longest queue a consumer saw */
     int cap;
+    _Atomic long *taken; /* every lane's, for the stall watchdog */
 } flow_t;
 
 static void produce(flow_t *f, int p) {
     /* Each item is a wake-up: on a machine busy with other work they can
      * take 100 times as long as idle, so producing stops when 40% of the
      * check's time is gone; every verdict holds for any number of items. */
-    long i = 0;
+    long i = 0, base = f->lane * LANE_SPAN;
     for (; i < f->per_producer && !(i % 32 == 0 && lab_time_spent(0.4)); i++) {
-        if (queue_put(f->q, p * f->per_producer + i) != 0)
+        if (queue_put(f->q, base + p * f->per_producer + i) != 0)
             lab_fail("put on an open queue returns 0 / it returned -1");
         int len = queue_len(f->q);
         if (len > f->cap)
@@ -88,91 +104,306 @@ static void produce(flow_t *f, int p) {
 }
 
 static void consume(flow_t *f) {
-    long item, total = (long)f->producers * f->per_producer;
+    long item, base = f->lane * LANE_SPAN, total = (long)f->producers * f->per_producer;
     while (queue_get(f->q, &item) == 1) {
         if (item == SENTINEL)
             return;
-        if (item < 0 || item >= total)
+        if (item < base || item >= base + total) {
+            long lane = item / LANE_SPAN;
+            if (item >= 0 && lane < LANES_MAX && lane != f->lane)
+                lab_fail("a consumer takes only what was put into its own queue / a consumer of queue %d took "
+                         "item %ld, put into queue %ld (queues share state?)",
+                         f->lane + 1, item, lane + 1);
             lab_fail("every item taken was put / took %ld, never put", item);
-        if (atomic_fetch_add(&f->seen[item], 1) != 0)
+        }
+        if (atomic_fetch_add(&f->seen[item - base], 1) != 0)
             lab_fail("every item taken exactly once / item %ld taken twice (a get() that took from an empty queue, "
                      "or a put() into a full one that overwrote a slot)",
                      item);
         int len = queue_len(f->q);
         for (int m = atomic_load(&f->most); len > m && !atomic_compare_exchange_weak(&f->most, &m, len);)
             ;
-        atomic_fetch_add_explicit(&f->taken, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(f->taken, 1, memory_order_relaxed);
     }
 }
 
 typedef struct {
     flow_t *f;
-    int producers;
+    int lanes;
 } roles_t;
 
 static void worker(const lab_worker_t *w) {
     roles_t *r = w->arg;
-    if (w->index < r->producers)
-        produce(r->f, w->index);
-    else
-        consume(r->f);
+    int i = w->index;
+    for (int l = 0; l < r->lanes; l++) {
+        flow_t *f = &r->f[l];
+        if (i < f->producers) {
+            produce(f, i);
+            return;
+        }
+        i -= f->producers;
+        if (i < f->consumers) {
+            consume(f);
+            return;
+        }
+        i -= f->consumers;
+    }
 }
 
-/* producers x per items through a queue of `cap`, consumers taking them;
- * fails on the first wrong item, a stall, a loss, or an overfull queue.
- * Returns how many items were put (producers * per unless time ran short). */
-static long flow(int producers, int consumers, long per, int cap) {
-    long total = producers * per;
-    flow_t f = {.q = queue_create(cap), .producers = producers, .consumers = consumers, .per_producer = per,
-                .cap = cap};
-    f.seen = lab_calloc((size_t)total, sizeof *f.seen);
-    f.made = lab_calloc((size_t)producers, sizeof *f.made);
-    atomic_init(&f.producing, producers);
-    atomic_init(&f.taken, 0);
-    atomic_init(&f.most, 0);
-    roles_t r = {&f, producers};
-    lab_stall_t *s = lab_stall_watch(&f.taken, STALL_S, "no item moved in 1 s: a producer or consumer never woke");
-    lab_threads_run(producers + consumers, worker, &r);
-    lab_stall_stop(s);
-    queue_close(f.q);
-    long left = 0;
-    if (queue_get(f.q, &left) != 0)
-        lab_fail("every item put was taken once, then close() leaves the queue empty / it still held %ld", left);
-    long taken = atomic_load(&f.taken), made = 0;
-    for (int p = 0; p < producers; p++)
-        made += f.made[p];
-    if (taken != made) {
-        long missing = -1;
-        for (int p = 0; p < producers && missing < 0; p++)
-            for (long i = p * per; i < p * per + f.made[p] && missing < 0; i++)
-                if (atomic_load(&f.seen[i]) == 0)
-                    missing = i;
-        lab_fail("all %ld items taken before the consumers ended / %ld taken, item %ld never", made, taken,
-                 missing);
+/* Items through `lanes` queues at once, each with its producers and
+ * consumers; fails on the first wrong item, a stall, a loss, or an
+ * overfull queue. Returns how many items were put into the first queue
+ * (producers * per unless time ran short). */
+static long flow(const lane_spec_t *spec, int lanes) {
+    flow_t f[LANES_MAX];
+    _Atomic long taken;
+    atomic_init(&taken, 0);
+    int threads = 0;
+    for (int l = 0; l < lanes; l++) {
+        const lane_spec_t *ls = &spec[l];
+        f[l] = (flow_t){.q = queue_create(ls->cap), .lane = l, .producers = ls->producers,
+                        .consumers = ls->consumers, .per_producer = ls->per, .cap = ls->cap, .taken = &taken};
+        f[l].seen = lab_calloc((size_t)(ls->producers * ls->per), sizeof *f[l].seen);
+        f[l].made = lab_calloc((size_t)ls->producers, sizeof *f[l].made);
+        atomic_init(&f[l].producing, ls->producers);
+        atomic_init(&f[l].most, 0);
+        threads += ls->producers + ls->consumers;
     }
-    if (atomic_load(&f.most) > cap)
-        lab_fail("a put() returned with the queue over capacity: capacity %d / it held %d (look at put()'s wait)", cap,
-                 atomic_load(&f.most));
-    free(f.seen);
-    free(f.made);
-    queue_destroy(f.q);
-    return made;
+    roles_t r = {f, lanes};
+    lab_stall_t *s = lab_stall_watch(&taken, STALL_S, "no item moved in 1 s: a producer or consumer never woke");
+    lab_threads_run(threads, worker, &r);
+    lab_stall_stop(s);
+    long first_made = 0;
+    for (int l = 0; l < lanes; l++) {
+        flow_t *fl = &f[l];
+        long per = fl->per_producer, cap = fl->cap;
+        queue_close(fl->q);
+        long left = 0;
+        if (queue_get(fl->q, &left) != 0)
+            lab_fail("every item put was taken once, then close() leaves the queue empty / queue %d still held %ld",
+                     l + 1, left);
+        long lane_taken = 0, made = 0;
+        for (long i = 0; i < fl->producers * per; i++)
+            lane_taken += atomic_load(&fl->seen[i]);
+        for (int p = 0; p < fl->producers; p++)
+            made += fl->made[p];
+        if (lane_taken != made) {
+            long missing = -1;
+            for (int p = 0; p < fl->producers && missing < 0; p++)
+                for (long i = p * per; i < p * per + fl->made[p] && missing < 0; i++)
+                    if (atomic_load(&fl->seen[i]) == 0)
+                        missing = l * LANE_SPAN + i;
+            lab_fail("all %ld items of queue %d taken before the consumers ended / %ld taken, item %ld never", made,
+                     l + 1, lane_taken, missing);
+        }
+        if (atomic_load(&fl->most) > cap)
+            lab_fail("a put() returned with the queue over capacity: capacity %ld / it held %d (look at put()'s "
+                     "wait)",
+                     cap, atomic_load(&fl->most));
+        free(fl->seen);
+        free(fl->made);
+        queue_destroy(fl->q);
+        if (l == 0)
+            first_made = made;
+    }
+    return first_made;
+}
+
+/* ---- holding a sleeping thread still ------------------------------------
+ * Some orders must be made, not hoped for: "close() and then a get() both
+ * happen before the woken producer looks again". A thread seen asleep in
+ * the queue's wait (so holding none of its locks) is sent SIGUSR1, and the
+ * handler naps until the driver lets it go: meanwhile the thread cannot
+ * look at anything, whatever the scheduler does. Its wait then goes on
+ * (SA_RESTART) with whatever wake-ups came meanwhile. The hold lasts at
+ * most HOLD_MOST_S, so that a design which naps in a loop and was caught
+ * holding its own lock cannot hang the driver's next call. A helper of
+ * this driver; labs/common could hold it. */
+#define HOLD_MOST_S 0.5
+static atomic_int hold_held, hold_go;
+
+static double mono_now(void) { /* clock_gettime is async-signal-safe, lab_now() need not be */
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void hold_handler(int sig) {
+    (void)sig;
+    int saved = errno;
+    double until = mono_now() + HOLD_MOST_S;
+    atomic_store(&hold_held, 1);
+    struct timespec nap = {0, 50 * 1000};
+    while (!atomic_load(&hold_go) && mono_now() < until)
+        nanosleep(&nap, NULL);
+    atomic_store(&hold_held, 0);
+    errno = saved;
+}
+
+static void hold_install(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = hold_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART; /* the interrupted wait goes on as if nothing happened */
+    if (sigaction(SIGUSR1, &sa, NULL) != 0)
+        lab_pthread_die(errno, "sigaction(SIGUSR1)", __FILE__, __LINE__);
+}
+
+/* Returns once thread t runs the handler. */
+static void hold_thread(pthread_t t) {
+    atomic_store(&hold_go, 0);
+    LAB_PTHREAD(pthread_kill(t, SIGUSR1));
+    while (!atomic_load(&hold_held))
+        sched_yield();
+}
+
+static void hold_release(void) {
+    atomic_store(&hold_go, 1);
+    while (atomic_load(&hold_held))
+        sched_yield();
+}
+
+/* ---- queues are independent ---------------------------------------------
+ * A put() wakes a consumer of its own queue. Two empty queues A and B of
+ * capacity 1: consumers fall asleep on one, then on the other (seen
+ * asleep), and one item goes into A: A's consumer must get it, and B's
+ * must sleep on. A mutex and conditions shared by every queue (statics)
+ * hand the one wake-up to whichever sleeper the condition picks, a
+ * consumer of B, who finds B empty and sleeps again, while A's sleeps next
+ * to its item: no progress for 1 s fails. Both orders are tried (B's three
+ * first, then A's one first), so whichever sleeper the condition wakes
+ * first, one order picks a consumer of B. The same with producers asleep on
+ * two full queues, and a get() from A. Perturbation and pauses are off
+ * meanwhile: the verdict rests on who sleeps, not on timing. */
+enum { OTHERS = 3 };
+
+typedef struct {
+    queue_t *q;
+    long item;
+    int r;
+    atomic_int done;
+    atomic_int may_end; /* a thread the driver may signal stays alive until then */
+} call_t;
+
+static void call_done(call_t *c) {
+    atomic_store(&c->done, 1);
+    while (!atomic_load(&c->may_end))
+        sleep_ms(1);
+}
+
+static void *get_call(void *arg) {
+    call_t *c = arg;
+    c->r = queue_get(c->q, &c->item);
+    call_done(c);
+    return NULL;
+}
+
+static void *put_call(void *arg) {
+    call_t *c = arg;
+    c->r = queue_put(c->q, c->item);
+    call_done(c);
+    return NULL;
+}
+
+static void start_call(pthread_t *t, call_t *c, queue_t *q, long item, int producer, int linger) {
+    *c = (call_t){.q = q, .item = item};
+    atomic_init(&c->done, 0);
+    atomic_init(&c->may_end, !linger);
+    lab_thread_create(t, NULL, producer ? put_call : get_call, c);
+}
+
+static void independent(int producers) {
+    const char *who = producers ? "producer" : "consumer";
+    lab_pause_mode_t mode = lab_pause_mode;
+    int perturb = lab_perturb_on;
+    lab_pause_mode = LAB_PAUSE_OFF;
+    lab_perturb_on = 0;
+    for (int order = 0; order < 2; order++) {
+        queue_t *a = queue_create(1), *b = queue_create(1);
+        if (producers) {
+            LAB_EXPECT_EQ(0, queue_put(a, 1), "put into a queue with room");
+            LAB_EXPECT_EQ(0, queue_put(b, 2), "put into a queue with room");
+        }
+        pthread_t ta, tb[OTHERS];
+        call_t ca, cb[OTHERS];
+        for (int step = 0; step < 2; step++) {
+            if ((step == 0) == (order == 0))
+                for (int i = 0; i < OTHERS; i++)
+                    start_call(&tb[i], &cb[i], b, 20 + i, producers, 0);
+            else
+                start_call(&ta, &ca, a, 10, producers, 0);
+            lab_others_asleep(1.0); /* asleep in their waits, in this order (only a precondition) */
+        }
+        _Atomic long moved;
+        atomic_init(&moved, 0);
+        lab_stall_t *s = lab_stall_watch(
+            &moved, STALL_S,
+            producers ? "a producer waiting on full queue A never got the room a get() from A made (one of "
+                        "another full queue slept too): each queue needs its own mutex and conditions"
+                      : "a consumer waiting on empty queue A never got the item put into A (one of another empty "
+                        "queue slept too): each queue needs its own mutex and conditions");
+        long v = -1;
+        if (producers) {
+            LAB_EXPECT_EQ(1, queue_get(a, &v), "get from a full queue");
+            LAB_EXPECT_EQ(1, v, "the item in the queue");
+        } else {
+            LAB_EXPECT_EQ(0, queue_put(a, 42), "put into an empty queue");
+        }
+        lab_thread_join(ta, NULL);
+        atomic_fetch_add(&moved, 1);
+        if (producers) {
+            LAB_EXPECT_EQ(0, ca.r, "a put() woken by room returns");
+            LAB_EXPECT_EQ(1, queue_get(a, &v), "get after the woken put()");
+            LAB_EXPECT_EQ(10, v, "the item the woken producer put");
+        } else {
+            LAB_EXPECT_EQ(1, ca.r, "a get() woken by an item returns");
+            LAB_EXPECT_EQ(42, ca.item, "the item the woken consumer got");
+        }
+        for (int i = 0; i < OTHERS; i++)
+            if (atomic_load(&cb[i].done))
+                lab_fail("a %s waiting on queue B waits on while something happens to queue A only / one returned "
+                         "(%d, item %ld)",
+                         who, cb[i].r, cb[i].item);
+        /* B's waiters go on their way, by puts and gets alone. */
+        if (producers)
+            for (int i = 0; i <= OTHERS; i++)
+                LAB_EXPECT_EQ(1, queue_get(b, &v), "get from a full queue");
+        else
+            for (int i = 0; i < OTHERS; i++)
+                LAB_EXPECT_EQ(0, queue_put(b, 30 + i), "put into a queue with room");
+        for (int i = 0; i < OTHERS; i++) {
+            lab_thread_join(tb[i], NULL);
+            atomic_fetch_add(&moved, 1);
+        }
+        lab_stall_stop(s);
+        queue_destroy(a);
+        queue_destroy(b);
+    }
+    lab_pause_mode = mode;
+    lab_perturb_on = perturb;
 }
 
 static void check_exactly_once(const lab_opts_t *o) {
     int consumers = lab_opt_threads(o, 6);
     long per = lab_opt_iters(o, 3000);
-    long made = flow(4, consumers, per, 4);
-    lab_pass("4 producers x %ld items%s, %d consumers, capacity 4: each item taken exactly once, all "
-             "consumers ended on their sentinels",
+    lane_spec_t spec[2] = {{4, consumers, per, 4}, {1, 1, per / 4, 2}};
+    long made = flow(spec, 2);
+    independent(0);
+    lab_pass("4 producers x %ld items%s, %d consumers, capacity 4, beside a second queue: each item taken exactly "
+             "once, from its own queue, all consumers ended on their sentinels; a put() into one of two queues "
+             "woke its own sleeping consumer",
              per, lab_cut_note(made, 4 * per), consumers);
 }
 
 static void check_capacity(const lab_opts_t *o) {
     int producers = lab_opt_threads(o, 6);
     long per = lab_opt_iters(o, 2000);
-    long made = flow(producers, 1, per, 1);
-    lab_pass("%d producers x %ld items%s into a queue of capacity 1, one consumer: never overfull, none lost",
+    lane_spec_t spec[2] = {{producers, 1, per, 1}, {2, 1, per / 4, 1}};
+    long made = flow(spec, 2);
+    independent(1);
+    lab_pass("%d producers x %ld items%s into a queue of capacity 1, one consumer, beside a second such queue: "
+             "never overfull, none lost; a get() from one of two full queues woke its own sleeping producer",
              producers, per, lab_cut_note(made, producers * per));
 }
 
@@ -235,33 +466,138 @@ static void close_scenario(void) {
     queue_destroy(c.full);
 }
 
+/* A put() that was waiting when close() came returns -1 and adds nothing,
+ * even when a get() makes room before it wakes: capacity 1, full, a
+ * producer asleep in put() (seen asleep); close() and then get() while
+ * the producer is held still (above), so that both surely come before it
+ * looks again. A put() that tests "closed" only while the queue is full
+ * finds room, adds its item to the closed queue and returns 0: the next
+ * get() then returns that item instead of 0. The put() cannot be ordered
+ * before close(): the queue was full until the get() that came after it. */
+static void put_woken_after_close(void) {
+    hold_install();
+    queue_t *q = queue_create(1);
+    LAB_EXPECT_EQ(0, queue_put(q, 5), "put into a queue with room");
+    pthread_t t;
+    call_t c;
+    start_call(&t, &c, q, 6, 1, 1);
+    int asleep = lab_others_asleep(1.0); /* held only while asleep in its wait */
+    if (asleep)
+        hold_thread(t);
+    queue_close(q);
+    long v = -1;
+    LAB_EXPECT_EQ(1, queue_get(q, &v), "get after close while an item is left");
+    LAB_EXPECT_EQ(5, v, "the item left at close");
+    if (asleep)
+        hold_release();
+    _Atomic long ended;
+    atomic_init(&ended, 0);
+    lab_stall_t *s = lab_stall_watch(&ended, STALL_S, "a producer waiting on a full queue never woke after close()");
+    while (!atomic_load(&c.done))
+        sleep_ms(1);
+    atomic_fetch_add(&ended, 1);
+    atomic_store(&c.may_end, 1);
+    lab_thread_join(t, NULL);
+    lab_stall_stop(s);
+    if (c.r != -1 || queue_get(q, &v) != 0)
+        lab_fail("a put() waiting on a full queue when close() came returns -1 and adds nothing, even if a get() "
+                 "made room before it woke / it returned %d, and the closed queue then held %s",
+                 c.r, c.r == -1 ? "an item" : "its item");
+    queue_destroy(q);
+}
+
 static void check_close_wakes_all(const lab_opts_t *o) {
     (void)o;
     close_scenario();
+    put_woken_after_close();
     lab_pass("%d consumers asleep on an empty queue got 0 and %d producers asleep on a full one got -1 "
-             "after close()",
+             "after close(); a producer woken after close() and a get() got -1 and added nothing",
              CLOSE_WAITERS, CLOSE_WAITERS);
+}
+
+/* For the ThreadSanitizer build: close() while producers put and consumers
+ * get, on fresh queues, RUN_ROUNDS times. The queue is big enough that no
+ * producer ever waits, and each goes on putting until a put() returns -1
+ * (after RUN_ITEMS puts it waits for close() to have returned, through a
+ * relaxed flag, which orders nothing for ThreadSanitizer). So every
+ * producer makes a put() call that starts after close() wrote "closed"
+ * with nothing in between to order the two: a put() that reads the flag
+ * before it takes the queue's lock (a "fast path") races with close()
+ * every round, not only when the timing is unlucky. */
+enum { RUN_ROUNDS = 10, RUN_PRODUCERS = 2, RUN_CONSUMERS = 2, RUN_ITEMS = 64 };
+
+typedef struct {
+    queue_t *q;
+    atomic_int puts, closed;
+} running_t;
+
+static void runner(const lab_worker_t *w) {
+    running_t *r = w->arg;
+    if (w->index == 0) { /* the closer: once the producers are under way */
+        while (atomic_load_explicit(&r->puts, memory_order_relaxed) < RUN_ITEMS / 2)
+            sched_yield();
+        queue_close(r->q);
+        atomic_store_explicit(&r->closed, 1, memory_order_relaxed);
+    } else if (w->index <= RUN_PRODUCERS) {
+        for (long i = 0;; i++) {
+            if (i == RUN_ITEMS)
+                while (!atomic_load_explicit(&r->closed, memory_order_relaxed))
+                    sched_yield();
+            if (queue_put(r->q, i) != 0)
+                break;
+            atomic_fetch_add_explicit(&r->puts, 1, memory_order_relaxed);
+        }
+    } else {
+        long v;
+        while (queue_get(r->q, &v) == 1)
+            ;
+    }
+}
+
+static void close_while_running(void) {
+    for (int k = 0; k < RUN_ROUNDS; k++) {
+        running_t r = {.q = queue_create(2 * RUN_PRODUCERS * RUN_ITEMS)};
+        atomic_init(&r.puts, 0);
+        atomic_init(&r.closed, 0);
+        lab_threads_run(1 + RUN_PRODUCERS + RUN_CONSUMERS, runner, &r);
+        long v;
+        LAB_EXPECT_EQ(0, queue_get(r.q, &v), "get after close once the consumers drained it");
+        queue_destroy(r.q);
+    }
 }
 
 /* One producer, one consumer, unpaused, for the ThreadSanitizer build;
  * then close() from one thread while others wait in get() and put(): a
  * close() that sets its flag or wakes the waiters without the queue's
- * lock races with every waiter that reads the flag. */
+ * lock races with every waiter that reads the flag; then close() while
+ * others put and get (above). */
 static void check_race_free(const lab_opts_t *o) {
-    flow(1, 1, lab_opt_iters(o, 2000), 2);
+    lane_spec_t spec = {1, 1, lab_opt_iters(o, 2000), 2};
+    flow(&spec, 1);
     close_scenario();
-    lab_pass("a producer and a consumer, then close() while others wait: every item once, in bounds");
+    close_while_running();
+    lab_pass("a producer and a consumer, then close() while others wait, then close() while others put and get "
+             "(%d rounds): every item once, in bounds",
+             RUN_ROUNDS);
 }
 
 static const lab_check_t checks[] = {
     {"single", "one thread: FIFO, capacity, close drains then ends", check_single, LAB_PAUSE_OFF},
-    {"exactly-once", "4 producers, 6 consumers, capacity 4: every item taken exactly once",
+    {"exactly-once",
+     "4 producers, 6 consumers, capacity 4, beside a second queue: every item taken exactly once; a put() wakes "
+     "a consumer of its own queue (unperturbed)",
      check_exactly_once, LAB_PAUSE_RANDOM},
-    {"capacity", "6 producers, 1 consumer, capacity 1: never overfull, nothing lost", check_capacity,
-     LAB_PAUSE_RANDOM},
-    {"close-wakes-all", "close() wakes 6 consumers on an empty queue and 6 producers on a full one",
+    {"capacity",
+     "6 producers, 1 consumer, capacity 1, beside a second queue: never overfull, nothing lost; a get() wakes "
+     "a producer of its own queue (unperturbed)",
+     check_capacity, LAB_PAUSE_RANDOM},
+    {"close-wakes-all",
+     "close() wakes 6 consumers on an empty queue and 6 producers on a full one; a producer woken after close() "
+     "and a get() adds nothing",
      check_close_wakes_all, LAB_PAUSE_OFF},
-    {"race-free", "a producer and a consumer, then close() while others wait, for the ThreadSanitizer build",
+    {"race-free",
+     "a producer and a consumer, then close() while others wait, then while others put and get, for the "
+     "ThreadSanitizer build",
      check_race_free, LAB_PAUSE_OFF},
 };
 

@@ -10,7 +10,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:2
-@test "wait(0.2) on an unset event returns 0 after about 0.2 s" {
+@test "wait(0.2) on an unset event returns 0 after about 0.2 s, also while the event is set and cleared meanwhile" {
     lab_check timeout
 }
 
@@ -20,7 +20,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:3
-@test "16 waiters asleep on one event all wake when it is set" {
+@test "16 waiters asleep on one event all wake when it is set, whatever their negative or long timeout, after waits that timed out" {
     lab_check many-waiters
 }
 

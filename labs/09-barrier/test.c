@@ -1,14 +1,16 @@
-/* Lab 09, barrier: the torture driver. One check per run: 4 travellers and
- * a guide (5 threads) meet at the barrier round after round. A barrier that
- * never opens again is reported after 1 s with that reason.
+/* Lab 09, barrier: the torture driver. One check per run: tours of
+ * travellers (3, 5 and 2 threads) meet at their barriers round after
+ * round. A barrier that never opens again is reported after 1 s with that
+ * reason.
  *
  *   $ build/labs/09-barrier/broken/test rounds
  *   FAIL: barrier never opened: no thread passed it in 1 s / progress stopped at 7 (check rounds, seed 3)
  *   $ build/labs/09-barrier/fixed/test serial
- *   ok: serial: 2 barriers x 5 threads x 2000 rounds: exactly one serial thread every round
+ *   ok: serial: 3 tours of 3, 5 and 2 threads x 2000 rounds, each at 2 barriers: exactly one serial thread every round
  */
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "barrier.h"
 #include "lab.h"
@@ -26,7 +28,7 @@ static void check_single(const lab_opts_t *o) {
 }
 
 typedef struct {
-    barrier_t *b;
+    barrier_t *b[2]; /* the tour's two meeting points, used in turn */
     int parties;
     long rounds;
     atomic_int *arrived; /* arrived[k]: threads that reached round k's barrier */
@@ -35,23 +37,37 @@ typedef struct {
     atomic_long early_round;
 } tour_t;
 
-/* Two tours meet at two barriers at once, each with its own threads: a
- * barrier that keeps its count or generation in a static variable mixes
- * them up. Progress is shared, so a stall of either is seen. */
-enum { TOURS = 2 };
+/* Three tours at once, of 3, 5 and 2 threads, each with its own threads: a
+ * barrier that keeps its count, generation or size in a static variable
+ * mixes them up (a size kept by the last create opens the bigger tours
+ * early: more openings than rounds, so some round has two serial threads;
+ * one kept by the first hangs the smaller). Each tour meets at two
+ * barriers, A, A, B, A, A, B, ...: a thread waits at both, and state kept
+ * per thread rather than per barrier (a thread-local sense) goes wrong at
+ * the one it did not use last; a reused barrier still meets the same
+ * threads twice in a row, where a fast one laps the others. Progress is
+ * shared, so a stall of any is seen. */
+enum { TOURS = 3 };
+
+static int tour_size(int i, int parties) { return i == 1 ? parties : i == 0 ? 3 : 2; }
 
 typedef struct {
     tour_t t[TOURS];
     _Atomic long passed;
 } tours_t;
 
+static barrier_t *meeting_point(const tour_t *t, long k) { return t->b[k % 3 == 2]; }
+
 static void traveller(const lab_worker_t *w) {
     tours_t *all = w->arg;
-    tour_t *t = &all->t[w->index % TOURS];
+    int i = 0, first = 0;
+    while (w->index >= first + all->t[i].parties)
+        first += all->t[i++].parties;
+    tour_t *t = &all->t[i];
     for (long k = 0; k < t->rounds; k++) {
         atomic_fetch_add(&t->arrived[k], 1);
         lab_pause(); /* some take longer to walk to the meeting point */
-        if (barrier_wait(t->b))
+        if (barrier_wait(meeting_point(t, k)))
             atomic_fetch_add(&t->serials[k], 1);
         if (atomic_load(&t->arrived[k]) != t->parties && atomic_fetch_add(&t->early, 1) == 0)
             atomic_store(&t->early_round, k);
@@ -60,17 +76,20 @@ static void traveller(const lab_worker_t *w) {
 }
 
 static void tour(tours_t *all, int parties, long rounds) {
+    int threads = 0;
     for (int i = 0; i < TOURS; i++) {
         tour_t *t = &all->t[i];
-        *t = (tour_t){.b = barrier_create(parties), .parties = parties, .rounds = rounds};
+        int n = tour_size(i, parties);
+        *t = (tour_t){.b = {barrier_create(n), barrier_create(n)}, .parties = n, .rounds = rounds};
         t->arrived = lab_calloc((size_t)rounds, sizeof *t->arrived);
         t->serials = lab_calloc((size_t)rounds, sizeof *t->serials);
         atomic_init(&t->early, 0);
         atomic_init(&t->early_round, 0);
+        threads += n;
     }
     atomic_init(&all->passed, 0);
     lab_stall_t *s = lab_stall_watch(&all->passed, STALL_S, STALL_REASON);
-    lab_threads_run(TOURS * parties, traveller, all);
+    lab_threads_run(threads, traveller, all);
     lab_stall_stop(s);
 }
 
@@ -78,8 +97,54 @@ static void tour_end(tours_t *all) {
     for (int i = 0; i < TOURS; i++) {
         free(all->t[i].arrived);
         free(all->t[i].serials);
-        barrier_destroy(all->t[i].b);
+        barrier_destroy(all->t[i].b[0]);
+        barrier_destroy(all->t[i].b[1]);
     }
+}
+
+/* One round in which a party comes LATE_S late, while the others sleep in
+ * the barrier: nobody may leave before it comes. A waiter that gives up
+ * after a while (a timed wait "so that nothing hangs for ever") leaves
+ * early; LATE_S is a sleep, which can only last longer. The late party
+ * keeps the progress counter moving while it dawdles, so the stall
+ * watchdog still catches a barrier that never opens. */
+#define LATE_S 1.6
+enum { LATE_PARTIES = 3 };
+
+typedef struct {
+    barrier_t *b;
+    atomic_int late_arrived;
+    _Atomic long progress;
+    double t0;
+} late_t;
+
+static void late_round_party(const lab_worker_t *w) {
+    late_t *l = w->arg;
+    if (w->index == LATE_PARTIES - 1) {
+        lab_others_asleep(1.0); /* the others asleep in the barrier (only a precondition) */
+        for (double until = lab_now() + LATE_S; lab_now() < until;) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            atomic_fetch_add(&l->progress, 1);
+        }
+        atomic_store(&l->late_arrived, 1);
+    }
+    barrier_wait(l->b);
+    if (!atomic_load(&l->late_arrived))
+        lab_fail("nobody leaves a round before all %d have arrived, however late the last one is / a party left "
+                 "after %.2f s while the last was still on its way (%.1f s late): a waiter must not give up",
+                 LATE_PARTIES, lab_now() - l->t0, LATE_S);
+    atomic_fetch_add(&l->progress, 1);
+}
+
+static void late_round(void) {
+    late_t l = {.b = barrier_create(LATE_PARTIES), .t0 = lab_now()};
+    atomic_init(&l.late_arrived, 0);
+    atomic_init(&l.progress, 0);
+    lab_stall_t *s = lab_stall_watch(&l.progress, STALL_S, STALL_REASON);
+    lab_threads_run(LATE_PARTIES, late_round_party, &l);
+    lab_stall_stop(s);
+    barrier_destroy(l.b);
 }
 
 static void check_rounds(const lab_opts_t *o) {
@@ -90,13 +155,15 @@ static void check_rounds(const lab_opts_t *o) {
         tour_t *t = &all.t[i];
         if (atomic_load(&t->early))
             lab_fail("nobody leaves a round's barrier before all %d have arrived / %d left early, first in round "
-                     "%ld of barrier %d",
-                     parties, atomic_load(&t->early), (long)atomic_load(&t->early_round) + 1, i + 1);
+                     "%ld of the tour of %d",
+                     t->parties, atomic_load(&t->early), (long)atomic_load(&t->early_round) + 1, t->parties);
     }
     long rounds = all.t[0].rounds;
     tour_end(&all);
-    lab_pass("2 barriers x %d threads x %ld rounds: nobody left a round before all had arrived, no hang",
-             parties, rounds);
+    late_round();
+    lab_pass("3 tours of 3, %d and 2 threads x %ld rounds, each at 2 barriers: nobody left a round before all "
+             "had arrived, no hang; nobody left a round whose last party came %.1f s late",
+             parties, rounds, LATE_S);
 }
 
 static void check_serial(const lab_opts_t *o) {
@@ -106,11 +173,13 @@ static void check_serial(const lab_opts_t *o) {
     for (int i = 0; i < TOURS; i++)
         for (long k = 0; k < all.t[i].rounds; k++)
             if (atomic_load(&all.t[i].serials[k]) != 1)
-                lab_fail("exactly one serial thread per round / round %ld of barrier %d had %d", k + 1, i + 1,
-                         atomic_load(&all.t[i].serials[k]));
+                lab_fail("exactly one serial thread per round / round %ld of the tour of %d had %d", k + 1,
+                         all.t[i].parties, atomic_load(&all.t[i].serials[k]));
     long rounds = all.t[0].rounds;
     tour_end(&all);
-    lab_pass("2 barriers x %d threads x %ld rounds: exactly one serial thread every round", parties, rounds);
+    lab_pass("3 tours of 3, %d and 2 threads x %ld rounds, each at 2 barriers: exactly one serial thread every "
+             "round",
+             parties, rounds);
 }
 
 typedef struct {
@@ -154,10 +223,10 @@ static void check_race_free(const lab_opts_t *o) {
 
 static const lab_check_t checks[] = {
     {"single", "a barrier for one thread never blocks", check_single, LAB_PAUSE_OFF},
-    {"rounds", "2 barriers x 5 threads x 2000 rounds: nobody leaves a round before all arrived", check_rounds,
-     LAB_PAUSE_RANDOM},
-    {"serial", "2 barriers x 5 threads x 2000 rounds: exactly one serial thread per round", check_serial,
-     LAB_PAUSE_RANDOM},
+    {"rounds", "3 tours (3, 5, 2 threads) at 2 barriers each x 2000 rounds, then a party 1.6 s late: nobody "
+     "leaves a round before all arrived", check_rounds, LAB_PAUSE_RANDOM},
+    {"serial", "3 tours (3, 5, 2 threads) at 2 barriers each x 2000 rounds: exactly one serial thread per round",
+     check_serial, LAB_PAUSE_RANDOM},
     {"race-free", "write, barrier, read, for the ThreadSanitizer build", check_race_free, LAB_PAUSE_OFF},
 };
 
