@@ -61,6 +61,11 @@ static inline unsigned config_checksum(const config_t *c) {
 /* Defined by the test driver, which counts builds with it; absent (NULL)
  * elsewhere. An implementation never calls or defines it. */
 extern void config_fill_seen(void) __attribute__((weak));
+/* The same for the end of a build, in the thread that built it: from here
+ * until its config_get() returns, the driver lets other callers in whenever
+ * that thread is held up (by the grader's perturbation), to see what the
+ * fast path hands out while the object is being published. */
+extern void config_fill_done(void) __attribute__((weak));
 
 /* The builder: fills a zeroed config_t field by field, slowly; the
  * checksum goes last. Every implementation builds the configuration with
@@ -86,6 +91,8 @@ static inline void config_fill(config_t *c) {
         }
     }
     c->checksum = config_checksum(c);
+    if (config_fill_done != NULL)
+        config_fill_done();
 }
 
 #endif

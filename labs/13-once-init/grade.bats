@@ -3,20 +3,23 @@
 # points and `catches-broken` (broken.c must fail it every run) are Bats
 # tags. builds-once does not catch broken.c (its lock does make the build
 # run once); it catches the other classic, check-then-create with no lock.
+# builds-once and fully-built also step one build instruction by
+# instruction and look at every moment of its publication from a copy of
+# the program (test.c: "every moment of the publication").
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one thread: built once, complete, the same object every call" {
+@test "one thread: built once, complete, the same object every call, no lock after the first" {
     lab_check single
 }
 
 # bats test_tags=points:5
-@test "builds once: 50 rounds of 8 threads racing the first call, one build and one object each" {
+@test "builds once: 50 rounds of 8 threads racing the first call, one build and one object each, never NULL" {
     lab_check builds-once
 }
 
 # bats test_tags=points:6,catches-broken
-@test "fully built: 50 rounds of 8 racing threads each check every field of what they got" {
+@test "fully built: 50 rounds of 8 racing threads and every moment of one publication, each caller checks every field of what it got" {
     lab_check fully-built
 }
 

@@ -1,16 +1,27 @@
 /* Lab 13, once-init: the torture driver. One check per run. Each round
  * starts from config_reset_for_test() and releases its threads together at
- * the first config_get(), with random pauses inside the slow build.
+ * the first config_get(), with random pauses inside the slow build; before
+ * the rounds, one build is stepped and every moment of its publication is
+ * looked at by a caller (see "every moment of the publication"). `single`
+ * counts the implementation's lock calls after the first call.
  *
  *   $ build/labs/13-once-init/broken/test fully-built
  *   FAIL: thread 1 gets a fully built config / name is '', not 'locklab': it was handed the object while it was being built (check fully-built, seed 780849487)
  *   $ build/labs/13-once-init/fixed/test builds-once
- *   ok: builds-once: 50 rounds of 8 threads racing the first call: one build and one object each round
+ *   ok: builds-once: 50 rounds of 8 threads racing the first call: one build and one object each round; and one build stepped: 828 instructions after config_fill(), a caller in a copy of the program after each of the 27 of your code (6 blocked or spun)
  */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <threads.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -34,6 +45,63 @@ static config_t want; /* what a complete build holds, made by the driver itself 
  * submission that builds twice cannot hide it behind its own count. */
 static atomic_long fills;
 void config_fill_seen(void) { atomic_fetch_add(&fills, 1); }
+
+/* ---- the implementation's lock calls, counted ----------------------------
+ * "After the first call, no lock": `single` counts the lock calls the
+ * calling thread makes while counting_locks is set. A program's own
+ * definition of a C library function is the one every call in the program
+ * binds to, so the implementation's pthread, semaphore and C11 mutex calls
+ * (in the grader's build, through labs/common/perturb.c's wrappers) reach
+ * these, and each counts and calls the library's own, found with
+ * dlsym(RTLD_NEXT). pthread_once() is not a lock: its fast path is one
+ * load. Not in the ThreadSanitizer build, whose runtime defines these
+ * functions itself to watch them: nothing is counted there. */
+static _Thread_local int counting_locks;
+static _Thread_local long locks_taken;
+#ifndef __SANITIZE_THREAD__
+static void *library_fn(_Atomic(void *) *slot, const char *name) {
+    void *f = atomic_load_explicit(slot, memory_order_relaxed);
+    if (f == NULL) {
+        f = dlsym(RTLD_NEXT, name);
+        if (f == NULL) {
+            fprintf(stderr, "test: the C library has no %s\n", name);
+            abort();
+        }
+        atomic_store_explicit(slot, f, memory_order_relaxed);
+    }
+    return f;
+}
+#define COUNTED(type, name, params, args)                                      \
+    type name params {                                                         \
+        static _Atomic(void *) slot_;                                          \
+        void *p_ = library_fn(&slot_, #name);                                  \
+        type(*f_) params;                                                      \
+        memcpy(&f_, &p_, sizeof f_);                                           \
+        locks_taken += counting_locks;                                         \
+        return f_ args;                                                        \
+    }
+COUNTED(int, pthread_mutex_lock, (pthread_mutex_t * m), (m))
+COUNTED(int, pthread_mutex_trylock, (pthread_mutex_t * m), (m))
+COUNTED(int, pthread_mutex_timedlock, (pthread_mutex_t * m, const struct timespec *t), (m, t))
+COUNTED(int, pthread_mutex_clocklock, (pthread_mutex_t * m, clockid_t c, const struct timespec *t), (m, c, t))
+COUNTED(int, pthread_rwlock_rdlock, (pthread_rwlock_t * l), (l))
+COUNTED(int, pthread_rwlock_wrlock, (pthread_rwlock_t * l), (l))
+COUNTED(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t * l), (l))
+COUNTED(int, pthread_rwlock_trywrlock, (pthread_rwlock_t * l), (l))
+COUNTED(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t * l, const struct timespec *t), (l, t))
+COUNTED(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t * l, const struct timespec *t), (l, t))
+COUNTED(int, pthread_rwlock_clockrdlock, (pthread_rwlock_t * l, clockid_t c, const struct timespec *t), (l, c, t))
+COUNTED(int, pthread_rwlock_clockwrlock, (pthread_rwlock_t * l, clockid_t c, const struct timespec *t), (l, c, t))
+COUNTED(int, pthread_spin_lock, (pthread_spinlock_t * l), (l))
+COUNTED(int, pthread_spin_trylock, (pthread_spinlock_t * l), (l))
+COUNTED(int, sem_wait, (sem_t * s), (s))
+COUNTED(int, sem_trywait, (sem_t * s), (s))
+COUNTED(int, sem_timedwait, (sem_t * s, const struct timespec *t), (s, t))
+COUNTED(int, sem_clockwait, (sem_t * s, clockid_t c, const struct timespec *t), (s, c, t))
+COUNTED(int, mtx_lock, (mtx_t * m), (m))
+COUNTED(int, mtx_trylock, (mtx_t * m), (m))
+COUNTED(int, mtx_timedlock, (mtx_t * m, const struct timespec *t), (m, t))
+#endif
 
 static void want_init(void) {
     memset(&want, 0, sizeof want);
@@ -100,10 +168,23 @@ static void check_single(const lab_opts_t *o) {
     if (config_wrong(c, why, sizeof why))
         lab_fail("the first config_get() returns a fully built config / %s", why);
     expect_builds(1, "after the first config_get()");
-    for (int i = 0; i < 100; i++)
-        if (config_get() != c)
-            lab_fail("every config_get() returns the same object / call %d returned another", i + 2);
-    expect_builds(1, "after 101 calls");
+    /* The fast path: these calls come after the first, so none may take a
+     * lock (counted where the lock calls are: not in the ThreadSanitizer
+     * build). */
+    locks_taken = 0;
+    counting_locks = 1;
+    int other = 0;
+    for (int i = 0; i < 1000; i++)
+        if (config_get() != c && other == 0)
+            other = i + 2;
+    counting_locks = 0;
+    if (other != 0)
+        lab_fail("every config_get() returns the same object / call %d returned another", other);
+    if (locks_taken != 0)
+        lab_fail("no lock after the first call (the fast path only loads) / 1000 config_get() calls after the "
+                 "first took %ld locks (pthread mutex, rwlock, spin lock, semaphore or mtx_t calls)",
+                 locks_taken);
+    expect_builds(1, "after 1001 calls");
     config_reset_for_test();
     atomic_store(&fills, 0);
     LAB_EXPECT_EQ(0, config_builds(), "builds after config_reset_for_test()");
@@ -113,7 +194,387 @@ static void check_single(const lab_opts_t *o) {
     expect_builds(1, "after a reset and a config_get()");
     if (config_get() != c)
         lab_fail("after a reset, every config_get() returns the same object / the second returned another");
-    lab_pass("one thread: built once, complete, the same object every call; a reset builds it again");
+    lab_pass("one thread: built once, complete, the same object every call, no lock after the first; a reset "
+             "builds it again");
+}
+
+/* ---- every moment of the publication, looked at --------------------------
+ * A fast path goes wrong only for a caller that arrives at one precise
+ * moment of the publication: after a `ready` flag was stored and before
+ * the pointer, say, a window of one instruction that racing threads hit
+ * now and then. So builds-once and fully-built also build the config once
+ * in one thread that runs everything after config_fill() one instruction
+ * at a time (x86's trap flag: a SIGTRAP after each), until its
+ * config_get() returns. After every instruction of the implementation's
+ * own code (not the C library's, nor the driver's: see impl_code_read), it
+ * forks a copy of the process frozen at that moment, in which a new thread calls
+ * config_get(). A copy whose caller blocks (on the lock the frozen builder
+ * holds, in pthread_once) or spins is ended; one whose caller returns
+ * reports what it got. So every state the implementation passes through
+ * between the build and the return of its config_get() is seen by a
+ * caller, every run. Only where the trap flag is (x86-64), and not in the
+ * ThreadSanitizer build. */
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define STEPPED 1
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <elf.h>
+#include <poll.h>
+#include <ucontext.h>
+
+extern char __executable_start[], etext[]; /* the program's own code (GNU ld) */
+static int impl_code_at(uintptr_t pc);
+static void on_step(int sig, siginfo_t *si, void *ctx);
+
+typedef struct {
+    _Atomic long tid;      /* the caller's thread in the copy */
+    atomic_int state;      /* 1: in config_get(), 2: it returned, 3: checked */
+    const config_t *got;   /* what it returned */
+    char why[160];         /* what was wrong with it, "" if nothing */
+} copy_report_t;
+
+/* A publication longer than this is looked at only in part (said in the
+ * pass line): each copy costs a fork, a few ms on a loaded machine. */
+enum { TRAP_FLAG = 0x100, MAX_STEPS = 200000, MAX_COPIES = 400 };
+static copy_report_t *copy_report; /* shared with the copies (MAP_SHARED) */
+static volatile sig_atomic_t step_armed, stepping, in_copy;
+static int step_verify;                /* every field, or only not NULL */
+static long steps, copies, copies_blocked;
+static int step_cut;                   /* stopped before the builder's config_get() returned */
+static char step_why[256];             /* the first wrong answer */
+
+static void copy_caller_check(void) {
+    const config_t *c = config_get();
+    copy_report->got = c;
+    atomic_store(&copy_report->state, 2);
+    char why[160] = "";
+    if (step_verify)
+        config_wrong(c, why, sizeof why);
+    else if (c == NULL)
+        snprintf(why, sizeof why, "config_get() returned NULL");
+    memcpy(copy_report->why, why, sizeof why);
+    atomic_store(&copy_report->state, 3);
+}
+
+static void *copy_caller(void *arg) {
+    (void)arg;
+    atomic_store(&copy_report->tid, (long)syscall(SYS_gettid));
+    atomic_store(&copy_report->state, 1);
+    copy_caller_check();
+    return NULL;
+}
+
+/* The state letter of thread tid of process pid (R, S, D, ...), and its
+ * CPU seconds, from /proc; '?' where /proc cannot be read. */
+static char task_state(pid_t pid, long tid, double *cpu) {
+    char path[96], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%ld/schedstat", (int)pid, tid);
+    int fd = open(path, O_RDONLY);
+    *cpu = 0;
+    if (fd >= 0) {
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        buf[n > 0 ? n : 0] = '\0';
+        *cpu = strtod(buf, NULL) * 1e-9;
+    }
+    snprintf(path, sizeof path, "/proc/%d/task/%ld/stat", (int)pid, tid);
+    fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return '?';
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *close_paren = strrchr(buf, ')'); /* the name may hold spaces */
+    return close_paren != NULL && close_paren[1] == ' ' ? close_paren[2] : '?';
+}
+
+/* The implementation's own code, where the copies are made: the address
+ * ranges of the functions in the program's symbol table (/proc/self/exe)
+ * that are neither the driver's nor labs/common's. Those (the
+ * perturbation's calls in every basic block and memory access, the lock
+ * wrappers) change nothing the fast path reads but between instructions of
+ * the implementation, so copies made there would only repeat one made
+ * next to them. The local symbols of an object follow an STT_FILE symbol
+ * naming its source; the driver's and common's global functions are known
+ * by name. Where the table cannot be read: every instruction of the
+ * program's code. */
+typedef struct {
+    uintptr_t lo, hi;
+} code_range_t;
+enum { MAX_RANGES = 512 };
+static code_range_t impl_code[MAX_RANGES];
+static int impl_ranges = -1; /* -1: not read, 0: unreadable (every pc counts) */
+
+static int driver_global(const char *name) {
+    static const char *const prefixes[] = {"lab_", "__tsan_", "__sanitizer_", "pthread_", "sem_", "mtx_"};
+    static const char *const names[] = {"main", "config_fill_seen", "config_fill_done"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+        if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void *read_at(int fd, off_t at, size_t len) {
+    void *p = malloc(len ? len : 1);
+    if (p != NULL && pread(fd, p, len, at) != (ssize_t)len) {
+        free(p);
+        p = NULL;
+    }
+    return p;
+}
+
+static void impl_code_read(void) {
+    impl_ranges = 0;
+    int fd = open("/proc/self/exe", O_RDONLY);
+    if (fd < 0)
+        return;
+    Elf64_Ehdr eh;
+    Elf64_Shdr *sh = NULL;
+    Elf64_Sym *sym = NULL;
+    char *str = NULL;
+    int n = 0;
+    if (pread(fd, &eh, sizeof eh, 0) != sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr))
+        goto out;
+    sh = read_at(fd, (off_t)eh.e_shoff, (size_t)eh.e_shnum * sizeof *sh);
+    if (sh == NULL)
+        goto out;
+    int symtab = -1;
+    for (int i = 0; i < eh.e_shnum; i++)
+        if (sh[i].sh_type == SHT_SYMTAB && sh[i].sh_link < eh.e_shnum)
+            symtab = i;
+    if (symtab < 0)
+        goto out;
+    size_t nsym = sh[symtab].sh_size / sizeof *sym;
+    sym = read_at(fd, (off_t)sh[symtab].sh_offset, nsym * sizeof *sym);
+    const Elf64_Shdr *ss = &sh[sh[symtab].sh_link];
+    str = read_at(fd, (off_t)ss->sh_offset, ss->sh_size);
+    if (sym == NULL || str == NULL || ss->sh_size == 0)
+        goto out;
+    str[ss->sh_size - 1] = '\0';
+    /* The load address: where config_fill_done is against its symbol. */
+    uintptr_t base = 0;
+    int based = 0;
+    for (size_t i = 0; i < nsym; i++)
+        if (sym[i].st_name < ss->sh_size && strcmp(str + sym[i].st_name, "config_fill_done") == 0 &&
+            ELF64_ST_TYPE(sym[i].st_info) == STT_FUNC) {
+            base = (uintptr_t)config_fill_done - (uintptr_t)sym[i].st_value;
+            based = 1;
+        }
+    if (!based)
+        goto out;
+    /* This file's locals: the group that holds on_step (a submission may
+     * be called test.c too). */
+    long group = 0, mine = -1;
+    for (size_t i = 0; i < nsym; i++) {
+        if (ELF64_ST_TYPE(sym[i].st_info) == STT_FILE)
+            group++;
+        else if (ELF64_ST_TYPE(sym[i].st_info) == STT_FUNC && base + (uintptr_t)sym[i].st_value == (uintptr_t)on_step)
+            mine = group;
+    }
+    int drivers_file = 0;
+    group = 0;
+    for (size_t i = 0; i < nsym && n < MAX_RANGES; i++) {
+        const char *name = sym[i].st_name < ss->sh_size ? str + sym[i].st_name : "";
+        int type = ELF64_ST_TYPE(sym[i].st_info), bind = ELF64_ST_BIND(sym[i].st_info);
+        if (type == STT_FILE) {
+            const char *slash = strrchr(name, '/');
+            const char *file = slash != NULL ? slash + 1 : name;
+            drivers_file = ++group == mine || strcmp(file, "lab.c") == 0 || strcmp(file, "perturb.c") == 0;
+            continue;
+        }
+        if (type != STT_FUNC || sym[i].st_shndx == SHN_UNDEF || sym[i].st_size == 0)
+            continue;
+        if (bind == STB_LOCAL ? drivers_file : driver_global(name))
+            continue;
+        impl_code[n].lo = base + (uintptr_t)sym[i].st_value;
+        impl_code[n].hi = impl_code[n].lo + (uintptr_t)sym[i].st_size;
+        n++;
+    }
+    if (n == MAX_RANGES)
+        n = 0; /* too many to list: every pc counts */
+out:
+    free(sh);
+    free(sym);
+    free(str);
+    close(fd);
+    impl_ranges = n;
+    /* config_get() must be found among them, or the table is not what it seems. */
+    if (n > 0 && !impl_code_at((uintptr_t)config_get))
+        impl_ranges = 0;
+}
+
+static int impl_code_at(uintptr_t pc) {
+    if (impl_ranges <= 0)
+        return pc >= (uintptr_t)__executable_start && pc < (uintptr_t)etext;
+    for (int i = 0; i < impl_ranges; i++)
+        if (pc >= impl_code[i].lo && pc < impl_code[i].hi)
+            return 1;
+    return 0;
+}
+
+/* In the stepped thread, between two of its instructions: a copy of the
+ * process, frozen here, where a new thread calls config_get(). */
+static void look_from_a_copy(void) {
+    atomic_store(&copy_report->state, 0);
+    atomic_store(&copy_report->tid, 0);
+    copy_report->why[0] = '\0';
+    pid_t pid = fork();
+    if (pid < 0)
+        return;
+    if (pid == 0) {
+        in_copy = 1;
+        stepping = 0;
+        lab_perturb_on = 0;
+        lab_pause_mode = LAB_PAUSE_OFF;
+        pthread_t t;
+        if (pthread_create(&t, NULL, copy_caller, NULL) == 0)
+            pthread_join(t, NULL);
+        _exit(0);
+    }
+    copies++;
+    /* Ended once its caller is asleep in 3 looks in a row, 1 ms apart
+     * (blocked), has spun for 10 ms of CPU, or after 10 s: none of these is
+     * a verdict. A pidfd says at once when the copy is done. */
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    double start = lab_now();
+    int asleep = 0, status;
+    for (;;) {
+        if (pidfd >= 0) {
+            struct pollfd pf = {.fd = pidfd, .events = POLLIN};
+            if (poll(&pf, 1, 1) > 0 && waitpid(pid, &status, 0) == pid)
+                break;
+        } else if (waitpid(pid, &status, WNOHANG) == pid) {
+            break;
+        } else {
+            struct timespec ts = {0, 200 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        long tid = atomic_load(&copy_report->tid);
+        double cpu = 0;
+        char st = atomic_load(&copy_report->state) == 1 && tid != 0 ? task_state(pid, tid, &cpu) : 'R';
+        asleep = st == 'S' || st == 'D' ? asleep + 1 : 0;
+        if (asleep >= 3 || cpu > 0.01 || lab_now() - start > 10) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            if (pidfd >= 0)
+                close(pidfd);
+            copies_blocked++;
+            return;
+        }
+    }
+    if (pidfd >= 0)
+        close(pidfd);
+    int state = atomic_load(&copy_report->state);
+    if (state == 3 && copy_report->why[0] != '\0')
+        snprintf(step_why, sizeof step_why, "%s", copy_report->why);
+    else if (state == 2 && WIFSIGNALED(status))
+        snprintf(step_why, sizeof step_why, "config_get() returned %p, which its caller could not read (signal %d)",
+                 (const void *)copy_report->got, WTERMSIG(status));
+    if (step_why[0] != '\0')
+        stepping = 0; /* seen: no need to look further */
+}
+
+static void on_step(int sig, siginfo_t *si, void *ctx) {
+    (void)sig, (void)si;
+    ucontext_t *uc = ctx;
+    if (stepping && (steps >= MAX_STEPS || copies >= MAX_COPIES || lab_time_spent(0.4))) {
+        stepping = 0;
+        step_cut = 1;
+    }
+    if (!stepping || ++steps > MAX_STEPS) {
+        uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)TRAP_FLAG;
+        return;
+    }
+    const char *pc = (const char *)uc->uc_mcontext.gregs[REG_RIP];
+    if (impl_code_at((uintptr_t)pc))
+        look_from_a_copy();
+    if (!stepping)
+        uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)TRAP_FLAG;
+}
+#endif
+
+/* Called by config_fill() as it ends, in the thread that built: there the
+ * stepped build starts stepping (the rest of this function, then the
+ * implementation's code up to the return of its config_get()). */
+void config_fill_done(void) {
+#ifdef STEPPED
+    if (!step_armed || in_copy)
+        return;
+    step_armed = 0;
+    stepping = 1;
+    /* Sets the trap flag; clear of the red zone below the stack pointer,
+     * where this function may keep what it needs. */
+    __asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
+                     "pushfq\n\t"
+                     "orq $0x100, (%%rsp)\n\t"
+                     "popfq\n\t"
+                     "lea 128(%%rsp), %%rsp" ::: "memory", "cc");
+#endif
+}
+
+static char stepped_note[256] = "; no build stepped here (x86-64 and one thread only)";
+
+/* The stepped build (see above), in the calling thread, which must be the
+ * only thread of the process (the copies are forked from it). */
+static void stepped_build(int verify) {
+#ifdef STEPPED
+    if (lab_thread_count() > 1) {
+        snprintf(stepped_note, sizeof stepped_note, "; no build stepped: the driver was not alone");
+        return;
+    }
+    copy_report = mmap(NULL, sizeof *copy_report, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (copy_report == MAP_FAILED)
+        lab_fail("a shared page for the copies of the stepped build / mmap failed");
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_step;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTRAP, &sa, &old);
+    if (impl_ranges < 0)
+        impl_code_read();
+    config_reset_for_test();
+    atomic_store(&fills, 0);
+    int perturb = lab_perturb_on;
+    lab_perturb_on = 0;
+    step_verify = verify;
+    step_why[0] = '\0';
+    steps = copies = copies_blocked = 0;
+    step_cut = 0;
+    step_armed = 1;
+    const config_t *c = config_get();
+    stepping = 0; /* the next instruction's trap clears the flag */
+    step_armed = 0;
+    __asm__ volatile("nop" ::: "memory");
+    lab_perturb_on = perturb;
+    sigaction(SIGTRAP, &old, NULL);
+    munmap(copy_report, sizeof *copy_report);
+    if (step_why[0] != '\0')
+        lab_fail("a thread that calls at any moment of the publication gets %s / %s to a thread that called "
+                 "while the builder was stopped after config_fill(), at the %ld%s instruction of your code "
+                 "after it (seen from a copy of the program frozen there)",
+                 verify ? "a fully built config" : "the config, never NULL", step_why, copies,
+                 copies % 10 == 1 && copies % 100 != 11   ? "st"
+                 : copies % 10 == 2 && copies % 100 != 12 ? "nd"
+                 : copies % 10 == 3 && copies % 100 != 13 ? "rd"
+                                                          : "th");
+    char why[128];
+    if (config_wrong(c, why, sizeof why))
+        lab_fail("the thread that builds the config gets it fully built / %s", why);
+    expect_builds(1, "after one config_get()");
+    snprintf(stepped_note, sizeof stepped_note,
+             "; and one build stepped: %ld instructions after config_fill(), a caller in a copy of the program "
+             "after each of the %ld of your code (%ld blocked or spun)%s",
+             steps, copies, copies_blocked,
+             step_cut ? ", then no more: the publication was too long to look at whole" : "");
+#else
+    (void)verify;
+#endif
 }
 
 enum { MAXT = 256 };
@@ -143,6 +604,7 @@ static void run_rounds(const lab_opts_t *o, int verify, int *threads, long *roun
     if (n > MAXT)
         lab_fail("at most %d threads / asked for %d", MAXT, n);
     want_init();
+    stepped_build(verify);
     long steady = 0;
     for (long i = 0; i < k; i++) {
         round_t r = {.verify = verify};
@@ -151,6 +613,9 @@ static void run_rounds(const lab_opts_t *o, int verify, int *threads, long *roun
         char when[96];
         snprintf(when, sizeof when, "in round %ld, by %d threads racing the first call", i, n);
         expect_builds(1, when);
+        for (int t = 0; t < n; t++)
+            if (r.got[t] == NULL)
+                lab_fail("config_get() never returns NULL / round %ld: thread %d got NULL", i, t);
         for (int t = 1; t < n; t++)
             if (r.got[t] != r.got[0])
                 lab_fail("every thread gets the same object / round %ld: threads 0 and %d got different ones", i,
@@ -164,14 +629,16 @@ static void check_builds_once(const lab_opts_t *o) {
     int n;
     long k;
     run_rounds(o, 0, &n, &k);
-    lab_pass("%ld rounds of %d threads racing the first call: one build and one object each round", k, n);
+    lab_pass("%ld rounds of %d threads racing the first call: one build and one object each round%s", k, n,
+             stepped_note);
 }
 
 static void check_fully_built(const lab_opts_t *o) {
     int n;
     long k;
     run_rounds(o, 1, &n, &k);
-    lab_pass("%ld rounds of %d threads racing the first call: every thread got a complete config", k, n);
+    lab_pass("%ld rounds of %d threads racing the first call: every thread got a complete config%s", k, n,
+             stepped_note);
 }
 
 /* For the ThreadSanitizer build. Half of each round's threads race the
@@ -213,11 +680,14 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one thread: built once, complete, the same object every call; reset builds again",
+    {"single", "one thread: built once, complete, the same object every call, no lock after the first; reset "
+               "builds again",
      check_single, LAB_PAUSE_OFF},
-    {"builds-once", "50 rounds of 8 threads racing the first call: one build, one object", check_builds_once,
-     LAB_PAUSE_RANDOM},
-    {"fully-built", "50 rounds of 8 threads racing the first call: each checks every field it got",
+    {"builds-once", "50 rounds of 8 threads racing the first call, and a stepped build: one build, one object, "
+                    "never NULL",
+     check_builds_once, LAB_PAUSE_RANDOM},
+    {"fully-built", "50 rounds of 8 threads racing the first call, and a stepped build: each caller checks "
+                    "every field it got",
      check_fully_built, LAB_PAUSE_RANDOM},
     {"race-free", "threads racing the first call, for the ThreadSanitizer build", check_race_free,
      LAB_PAUSE_OFF},

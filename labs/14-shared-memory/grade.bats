@@ -6,7 +6,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one process: create, add, update, get; two values stay apart" {
+@test "one process: create, add, update, get; two values stay apart; destroy unmaps" {
     lab_check single
 }
 
@@ -16,17 +16,17 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:6,catches-broken
-@test "5 processes x 1000 adds on one value, the window stretched: none lost" {
+@test "5 processes x 1000 adds on one value, the window stretched: none lost, each update returns what it stored" {
     lab_check processes
 }
 
 # bats test_tags=points:5,catches-broken
-@test "a process killed holding the lock: the 4 waiting for it finish, the count exact, and the lock still excludes" {
+@test "a process killed holding the lock: the 4 waiting for it finish, the count exact, the lock still excludes, and add, update and get each survive being first after a death" {
     lab_check holder-killed
 }
 
 # bats test_tags=points:2,catches-broken
-@test "4 threads x 2500 adds on the same value, the window stretched: none lost" {
+@test "4 threads x 2500 adds on the same value, the window stretched: none lost, each update returns what it stored" {
     lab_check threads
 }
 

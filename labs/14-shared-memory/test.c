@@ -11,7 +11,7 @@
  *   $ build/labs/14-shared-memory/broken/test processes
  *   FAIL: 5 processes x 1000 adds == 5000 / got 1000: 4000 lost (check processes, seed 756034574)
  *   $ build/labs/14-shared-memory/fixed/test holder-killed
- *   ok: holder-killed: a process died holding the value's lock; the 4 waiting for it all finished, 4100 == 100 + 4 x 1000
+ *   ok: holder-killed: a process died holding the value's lock; the 4 waiting for it all finished, 4100 == 100 + 4 x 1000; then 4 x 1000 concurrent adds, none lost; after three more deaths, add(), update() and get() each locked first and went on
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,9 +36,36 @@ static void sleep_us(long us) {
     }
 }
 
-static long plus_one(long old, void *arg) {
-    (void)arg;
+/* update(+1) that notes what its fn computed, for "update() returns what
+ * it stored": fn may run more than once (a retry), and what is stored is
+ * one of its results, so the return must be one of them. */
+enum { MAX_NOTED = 16 };
+typedef struct {
+    long results[MAX_NOTED]; /* the last MAX_NOTED results */
+    long calls;
+} noted_t;
+
+static long plus_one_noted(long old, void *arg) {
+    noted_t *nt = arg;
+    nt->results[nt->calls++ % MAX_NOTED] = old + 1;
     return old + 1;
+}
+
+/* 1 when r is one of the results fn computed in this update; else writes
+ * what happened into why. */
+static int update_returned_stored(long r, const noted_t *nt, char *why, size_t len) {
+    long n = nt->calls < MAX_NOTED ? nt->calls : MAX_NOTED;
+    for (long i = 0; i < n; i++)
+        if (nt->results[i] == r)
+            return 1;
+    if (nt->calls == 0)
+        snprintf(why, len, "update(+1) returned %ld, and its fn was never called", r);
+    else
+        snprintf(why, len,
+                 "update(+1) returned %ld, but it stored %ld (its fn's result%s): another change came between "
+                 "its store and its return",
+                 r, nt->results[(nt->calls - 1) % MAX_NOTED], nt->calls > 1 ? ", last of its retries" : "");
+    return 0;
 }
 
 static long plus_hundred(long old, void *arg) {
@@ -59,6 +86,8 @@ typedef struct {
     atomic_int started;    /* holder-killed: waiters that are running */
     atomic_int holding;    /* holder-killed: the doomed process is inside its update */
     atomic_int die;        /* holder-killed: the driver says "die now" */
+    atomic_int update_bad; /* a worker's update() returned what it did not store... */
+    char update_why[200];  /* ...and what happened (written by the first one) */
 } board_t;
 
 static void *map_shared(size_t len) {
@@ -83,6 +112,8 @@ enum {
     EXIT_NO_DIE = 72,   /* the doomed process was never told to die */
     EXIT_LIVED = 73,    /* the doomed process came back from its update */
     EXIT_NOT_SEEN = 74, /* a child did not see what its parent stored */
+    EXIT_UPDATE_RET = 75, /* update() returned a value its fn did not compute */
+    EXIT_WRONG = 76,      /* the first call after a death saw a wrong value */
 };
 
 typedef struct {
@@ -91,6 +122,7 @@ typedef struct {
     int reaped;
     int want_sig; /* 0: must exit 0; else must die of this signal */
     const char *role;
+    const char *expect; /* what it must do, for the verdict; NULL: "every <role> process finishes" */
 } child_t;
 
 typedef struct {
@@ -198,7 +230,7 @@ static void crew_kill(crew_t *cr) {
         }
 }
 
-static void describe(int st, char *buf, size_t len) {
+static void describe(int st, const board_t *b, char *buf, size_t len) {
     if (WIFSIGNALED(st)) {
         snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
         return;
@@ -210,6 +242,12 @@ static void describe(int st, char *buf, size_t len) {
     case EXIT_NO_DIE: why = ": it was never told to die"; break;
     case EXIT_LIVED: why = ": its update() returned, so fn was never called"; break;
     case EXIT_NOT_SEEN: why = ": it did not see the value its parent stored"; break;
+    case EXIT_UPDATE_RET: why = ": its update() returned a value it did not store"; break;
+    case EXIT_WRONG: why = ": it saw another value than the one the dead holder left"; break;
+    }
+    if (WEXITSTATUS(st) == EXIT_UPDATE_RET && b != NULL && b->update_why[0] != '\0') {
+        snprintf(buf, len, "exited with status %d: %s", WEXITSTATUS(st), b->update_why);
+        return;
     }
     snprintf(buf, len, "exited with status %d%s", WEXITSTATUS(st), why);
 }
@@ -236,14 +274,18 @@ static void crew_wait(crew_t *cr, board_t *b, double stall, const char *reason) 
         }
         sleep_us(2000);
     }
+    if (b != NULL && atomic_load(&b->update_bad))
+        lab_fail("update() returns what it stored, while other processes add / %s", b->update_why);
     for (int i = 0; i < cr->n; i++) {
         int st = cr->c[i].status, sig = cr->c[i].want_sig;
         int ok = sig ? WIFSIGNALED(st) && WTERMSIG(st) == sig : WIFEXITED(st) && WEXITSTATUS(st) == 0;
         if (!ok) {
-            char how[160];
-            describe(st, how, sizeof how);
+            char how[320];
+            describe(st, b, how, sizeof how);
             if (sig)
                 lab_fail("the %s process dies of signal %d / it %s", cr->c[i].role, sig, how);
+            if (cr->c[i].expect != NULL)
+                lab_fail("%s / it %s", cr->c[i].expect, how);
             lab_fail("every %s process finishes / one %s", cr->c[i].role, how);
         }
     }
@@ -256,6 +298,56 @@ static int opt_processes(const lab_opts_t *o, int dflt, int least) {
         exit(2);
     }
     return n;
+}
+
+/* Bytes this process has mapped shared (MAP_SHARED: an 's' in the
+ * permissions of /proc/self/maps), or -1 without /proc. */
+static long shared_mapped(void) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (f == NULL)
+        return -1;
+    char line[512];
+    long bytes = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && perms[3] == 's')
+            bytes += (long)(hi - lo);
+    }
+    fclose(f);
+    return bytes;
+}
+
+enum { CYCLES = 100, KEPT_PAGES = 16 };
+
+/* shm_value_destroy() unmaps the value (and frees whatever create()
+ * allocated): CYCLES values made and destroyed together, then CYCLES made
+ * and destroyed one after the other, leave no more shared memory mapped
+ * than KEPT_PAGES (a design may keep a little for reuse; one that keeps
+ * every value keeps 2 x CYCLES pages) and none of the implementation's
+ * blocks. */
+static void expect_unmapped(void) {
+    long page = sysconf(_SC_PAGESIZE), mapped = shared_mapped(), live = lab_impl_live_allocs();
+    static shm_value_t *vs[CYCLES];
+    for (int i = 0; i < CYCLES; i++)
+        vs[i] = shm_value_create(i);
+    for (int i = 0; i < CYCLES; i++) {
+        shm_value_add(vs[i], 1);
+        LAB_EXPECT_EQ(i + 1, shm_value_get(vs[i]), "one of 100 values after add(1)");
+    }
+    for (int i = 0; i < CYCLES; i++)
+        shm_value_destroy(vs[i]);
+    for (int i = 0; i < CYCLES; i++) {
+        shm_value_t *v = shm_value_create(i);
+        shm_value_add(v, 1);
+        shm_value_destroy(v);
+    }
+    long now = shared_mapped();
+    if (mapped >= 0 && now >= 0 && now - mapped > KEPT_PAGES * page)
+        lab_fail("shm_value_destroy() unmaps the value / after %d values made and destroyed, %ld KiB more "
+                 "are mapped shared than before (%ld pages: about %ld per value)",
+                 2 * CYCLES, (now - mapped) / 1024, (now - mapped) / page, (now - mapped) / page / (2 * CYCLES));
+    lab_expect_freed(live, "200 shm_value_create() and shm_value_destroy()");
 }
 
 /* ---- checks ----------------------------------------------------------------- */
@@ -279,7 +371,8 @@ static void check_single(const lab_opts_t *o) {
     LAB_EXPECT_EQ(1 + 2 * n, shm_value_get(w), "the second value after many add(2)");
     shm_value_destroy(w);
     shm_value_destroy(v);
-    lab_pass("one process: create, add, update, get; two values stay apart");
+    expect_unmapped();
+    lab_pass("one process: create, add, update, get; two values stay apart; 200 destroyed values unmapped");
 }
 
 typedef struct {
@@ -287,6 +380,7 @@ typedef struct {
     board_t *b;
     long iters;  /* adds per worker */
     long before; /* holder-killed: adds the doomed process makes first */
+    long expect; /* holder-killed: the value a dead holder left */
 } job_t;
 
 static void child_adds(int index, void *arg) {
@@ -325,12 +419,25 @@ static void check_fork(const lab_opts_t *o) {
              "the parent's add reaches a child (116)");
 }
 
+/* In a worker process: update(+1) on v must return what it stored; the
+ * first worker that sees otherwise says what on the board and exits. */
+static void update_checked(shm_value_t *v, board_t *b) {
+    noted_t nt = {.calls = 0};
+    long r = shm_value_update(v, plus_one_noted, &nt);
+    char why[200];
+    if (!update_returned_stored(r, &nt, why, sizeof why)) {
+        if (atomic_exchange(&b->update_bad, 1) == 0)
+            snprintf(b->update_why, sizeof b->update_why, "%s", why);
+        _exit(EXIT_UPDATE_RET);
+    }
+}
+
 static void adder(int index, void *arg) {
     (void)index;
     job_t *j = arg;
     for (long i = 0; i < j->iters; i++) {
         if (i & 1)
-            shm_value_update(j->v, plus_one, NULL);
+            update_checked(j->v, j->b);
         else
             shm_value_add(j->v, 1);
         atomic_fetch_add_explicit(&j->b->progress, 1, memory_order_relaxed);
@@ -426,6 +533,53 @@ static void await_flag(crew_t *cr, atomic_int *flag, int want, double seconds, c
     }
 }
 
+/* The first call to take the lock after a holder's death (index: 0 add,
+ * 1 update, 2 get) is the one that meets EOWNERDEAD: whichever it is, it
+ * must take the lock and go on. */
+static const char *const first_calls[] = {"add(1)", "update(+1)", "get()"};
+
+static void first_after_death(int index, void *arg) {
+    job_t *j = arg;
+    if (index == 0) {
+        shm_value_add(j->v, 1);
+    } else if (index == 1) {
+        noted_t nt = {.calls = 0};
+        if (shm_value_update(j->v, plus_one_noted, &nt) != j->expect + 1)
+            _exit(EXIT_WRONG);
+    } else if (shm_value_get(j->v) != j->expect) {
+        _exit(EXIT_WRONG);
+    }
+}
+
+/* A process dies holding the lock (inside update()'s fn); once it is dead,
+ * one process makes the first call after the death, first_calls[which]. */
+static void death_then(job_t *j, int which) {
+    board_t *b = j->b;
+    atomic_store(&b->holding, 0);
+    atomic_store(&b->die, 0);
+    job_t dj = *j;
+    dj.before = 0;
+    crew_t cr;
+    crew_init(&cr, 0);
+    crew_spawn(&cr, "doomed", SIGKILL, doomed, 0, &dj);
+    await_flag(&cr, &b->holding, 1, 5.0, "the doomed process gets inside its update");
+    atomic_store(&b->die, 1);
+    crew_wait(&cr, b, 5.0, "the doomed process dies");
+    static char expect[3][160], reason[3][160];
+    snprintf(expect[which], sizeof expect[which],
+             "after a holder's death, the next call to take the lock, %s, takes it (EOWNERDEAD) and goes on",
+             first_calls[which]);
+    snprintf(reason[which], sizeof reason[which],
+             "lock wedged: the holder died, and the %s after it could not take the lock", first_calls[which]);
+    crew_init(&cr, 0);
+    crew_spawn(&cr, first_calls[which], 0, first_after_death, which, j);
+    cr.c[cr.n - 1].expect = expect[which];
+    crew_wait(&cr, b, 1.0, reason[which]);
+    if (which < 2) /* add(1) and update(+1) */
+        j->expect++;
+    LAB_EXPECT_EQ(j->expect, shm_value_get(j->v), "the value after a death and the call after it");
+}
+
 static void check_holder_killed(const lab_opts_t *o) {
     int waiters = opt_processes(o, 5, 2) - 1;
     long iters = lab_opt_iters(o, 1000);
@@ -472,10 +626,20 @@ static void check_holder_killed(const lab_opts_t *o) {
                  "== %ld / got %ld (is every change made under the lock, and was it marked consistent after "
                  "EOWNERDEAD?)",
                  waiters, iters, after - want - 1, got - want - 1);
+
+    /* Above, the first to lock after the death was a get() (the waiters
+     * poll with it). Each call must survive meeting EOWNERDEAD: three more
+     * deaths, after which add(), update() and get() in turn lock first. */
+    lab_pause_mode = LAB_PAUSE_OFF;
+    lab_perturb_on = 0;
+    j.expect = after;
+    for (int which = 0; which < 3; which++)
+        death_then(&j, which);
     shm_value_destroy(j.v);
     unmap(b, sizeof *b);
     lab_pass("a process died holding the value's lock; the %d waiting for it all finished, "
-             "%ld == %ld + %d x %ld; then %d x %ld concurrent adds, none lost",
+             "%ld == %ld + %d x %ld; then %d x %ld concurrent adds, none lost; after three more deaths, "
+             "add(), update() and get() each locked first and went on",
              waiters, want, j.before, waiters, iters, waiters, iters);
 }
 
@@ -485,16 +649,26 @@ typedef struct {
     long iters;
     _Atomic long progress;
     atomic_int adders_left;
-    long went_back; /* the reader saw the value go down */
+    long went_back;     /* the reader saw the value go down */
+    atomic_int failing; /* a thread is reporting a failure */
 } tjob_t;
 
 static void thread_adder(const lab_worker_t *w) {
     tjob_t *t = w->arg;
     for (long i = 0; i < t->iters; i++) {
-        if (i & 1)
-            shm_value_update(t->v, plus_one, NULL);
-        else
+        if (i & 1) {
+            noted_t nt = {.calls = 0};
+            long r = shm_value_update(t->v, plus_one_noted, &nt);
+            char why[200];
+            if (!update_returned_stored(r, &nt, why, sizeof why)) {
+                if (atomic_exchange(&t->failing, 1))
+                    for (;;)
+                        pause(); /* another thread reports it */
+                lab_fail("update() returns what it stored, while other threads add / %s", why);
+            }
+        } else {
             shm_value_add(t->v, 1);
+        }
         atomic_fetch_add_explicit(&t->progress, 1, memory_order_relaxed);
     }
 }
@@ -547,15 +721,18 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one process: create, add, update, get; two values stay apart", check_single,
+    {"single", "one process: create, add, update, get; two values stay apart; destroy unmaps", check_single,
      LAB_PAUSE_OFF},
     {"fork", "a forked child's changes reach the parent and the parent's reach a child", check_fork,
      LAB_PAUSE_OFF},
-    {"processes", "5 processes x 1000 adds with the window stretched: none lost", check_processes,
+    {"processes", "5 processes x 1000 adds with the window stretched: none lost, updates return what they stored",
+     check_processes,
      LAB_PAUSE_RANDOM},
-    {"holder-killed", "a process killed holding the lock: the 4 waiting for it finish, count exact",
+    {"holder-killed", "a process killed holding the lock: the 4 waiting for it finish, count exact; then add, "
+                      "update, get each first after a death",
      check_holder_killed, LAB_PAUSE_OFF},
-    {"threads", "4 threads x 2500 adds on the same value with the window stretched: none lost",
+    {"threads", "4 threads x 2500 adds on the same value with the window stretched: none lost, updates return "
+                "what they stored",
      check_threads, LAB_PAUSE_RANDOM},
     {"race-free", "adds, updates and reads from threads, for the ThreadSanitizer build",
      check_race_free, LAB_PAUSE_OFF},

@@ -6,7 +6,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one producer: 1000 small messages in order, intact; empty and too-long messages handled" {
+@test "one producer: 1000 small messages in order, intact; empty and too-long messages handled, also one longer than any pipe" {
     lab_check single
 }
 
@@ -16,12 +16,12 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:3,catches-broken
-@test "2 producers x 3 threads sharing each one's sending end: frames never mix" {
+@test "2 producers x 3 threads sharing each one's sending end, and 3 threads on one chan_open() end: frames never mix" {
     lab_check threads-share-end
 }
 
 # bats test_tags=points:3,catches-broken
-@test "the consumer sees EOF once every producer has ended; no child left, no descriptor leaked" {
+@test "the consumer sees EOF once every producer has ended; no child left, no descriptor leaked, also after a failed spawn" {
     lab_check eof
 }
 
