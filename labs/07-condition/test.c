@@ -209,61 +209,6 @@ static long flow(const lane_spec_t *spec, int lanes) {
     return first_made;
 }
 
-/* ---- holding a sleeping thread still ------------------------------------
- * Some orders must be made, not hoped for: "close() and then a get() both
- * happen before the woken producer looks again". A thread seen asleep in
- * the queue's wait (so holding none of its locks) is sent SIGUSR1, and the
- * handler naps until the driver lets it go: meanwhile the thread cannot
- * look at anything, whatever the scheduler does. Its wait then goes on
- * (SA_RESTART) with whatever wake-ups came meanwhile. The hold lasts at
- * most HOLD_MOST_S, so that a design which naps in a loop and was caught
- * holding its own lock cannot hang the driver's next call. A helper of
- * this driver; labs/common could hold it. */
-#define HOLD_MOST_S 0.5
-static atomic_int hold_held, hold_go;
-
-static double mono_now(void) { /* clock_gettime is async-signal-safe, lab_now() need not be */
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void hold_handler(int sig) {
-    (void)sig;
-    int saved = errno;
-    double until = mono_now() + HOLD_MOST_S;
-    atomic_store(&hold_held, 1);
-    struct timespec nap = {0, 50 * 1000};
-    while (!atomic_load(&hold_go) && mono_now() < until)
-        nanosleep(&nap, NULL);
-    atomic_store(&hold_held, 0);
-    errno = saved;
-}
-
-static void hold_install(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = hold_handler;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART; /* the interrupted wait goes on as if nothing happened */
-    if (sigaction(SIGUSR1, &sa, NULL) != 0)
-        lab_pthread_die(errno, "sigaction(SIGUSR1)", __FILE__, __LINE__);
-}
-
-/* Returns once thread t runs the handler. */
-static void hold_thread(pthread_t t) {
-    atomic_store(&hold_go, 0);
-    LAB_PTHREAD(pthread_kill(t, SIGUSR1));
-    while (!atomic_load(&hold_held))
-        sched_yield();
-}
-
-static void hold_release(void) {
-    atomic_store(&hold_go, 1);
-    while (atomic_load(&hold_held))
-        sched_yield();
-}
-
 /* ---- queues are independent ---------------------------------------------
  * A put() wakes a consumer of its own queue. Two empty queues A and B of
  * capacity 1: consumers fall asleep on one, then on the other (seen
@@ -475,7 +420,7 @@ static void close_scenario(void) {
  * get() then returns that item instead of 0. The put() cannot be ordered
  * before close(): the queue was full until the get() that came after it. */
 static void put_woken_after_close(void) {
-    hold_install();
+    lab_hold_install();
     queue_t *q = queue_create(1);
     LAB_EXPECT_EQ(0, queue_put(q, 5), "put into a queue with room");
     pthread_t t;
@@ -483,13 +428,13 @@ static void put_woken_after_close(void) {
     start_call(&t, &c, q, 6, 1, 1);
     int asleep = lab_others_asleep(1.0); /* held only while asleep in its wait */
     if (asleep)
-        hold_thread(t);
+        lab_hold_thread(t);
     queue_close(q);
     long v = -1;
     LAB_EXPECT_EQ(1, queue_get(q, &v), "get after close while an item is left");
     LAB_EXPECT_EQ(5, v, "the item left at close");
     if (asleep)
-        hold_release();
+        lab_hold_release();
     _Atomic long ended;
     atomic_init(&ended, 0);
     lab_stall_t *s = lab_stall_watch(&ended, STALL_S, "a producer waiting on a full queue never woke after close()");

@@ -53,70 +53,6 @@ static void check_single(const lab_opts_t *o) {
              "apart");
 }
 
-/* ---- holding a sleeping thread still ------------------------------------
- * Some orders must be made, not hoped for: "the event is set and cleared
- * again before the woken waiter looks". A thread seen asleep in the
- * implementation's wait (so holding none of its locks) is sent SIGUSR1, and
- * the handler naps until the driver lets it go: meanwhile the thread cannot
- * look at anything, whatever the scheduler does. Its wait then goes on
- * (SA_RESTART) with whatever wake-ups came meanwhile. The hold lasts at
- * most HOLD_MOST_S: should the thread have woken and taken a lock of the
- * implementation's between the look and the signal, the driver's next call
- * waits for that lock, and the round is then not counted (hold_release()
- * says so). A helper of this driver; labs/common could hold it. */
-#define HOLD_MOST_S 0.5
-static atomic_int hold_held, hold_go, hold_overran;
-
-static double mono_now(void) { /* clock_gettime is async-signal-safe, lab_now() need not be */
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void hold_handler(int sig) {
-    (void)sig;
-    int saved = errno;
-    double until = mono_now() + HOLD_MOST_S;
-    atomic_store(&hold_held, 1);
-    struct timespec nap = {0, 50 * 1000};
-    while (!atomic_load(&hold_go)) {
-        if (mono_now() > until) {
-            atomic_store(&hold_overran, 1);
-            break;
-        }
-        nanosleep(&nap, NULL);
-    }
-    atomic_store(&hold_held, 0);
-    errno = saved;
-}
-
-static void hold_install(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = hold_handler;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART; /* the interrupted wait goes on as if nothing happened */
-    if (sigaction(SIGUSR1, &sa, NULL) != 0)
-        lab_pthread_die(errno, "sigaction(SIGUSR1)", __FILE__, __LINE__);
-}
-
-/* Returns once thread t runs the handler. */
-static void hold_thread(pthread_t t) {
-    atomic_store(&hold_go, 0);
-    atomic_store(&hold_overran, 0);
-    LAB_PTHREAD(pthread_kill(t, SIGUSR1));
-    while (!atomic_load(&hold_held))
-        sched_yield();
-}
-
-/* Lets the held thread go; 0 if the hold had already run out. */
-static int hold_release(void) {
-    atomic_store(&hold_go, 1);
-    while (atomic_load(&hold_held))
-        sched_yield();
-    return !atomic_load(&hold_overran);
-}
-
 /* A deadline counts from the call, not from the last wake-up: while a
  * wait(0.2) sleeps, the event is set and at once cleared again, every
  * BLINK_MS, with the waiter held still (above) from before the set until
@@ -165,10 +101,10 @@ static int blink_round(int round, int *blinks_out, double *took_out) {
         sleep_ms(BLINK_MS);
         if (!lab_others_asleep(0.05) || atomic_load(&w.done))
             continue; /* held only while asleep in the wait */
-        hold_thread(t);
+        lab_hold_thread(t);
         event_set(w.e);
         event_clear(w.e);
-        overran |= !hold_release();
+        overran |= !lab_hold_release();
         blinks++;
         double now = lab_now();
         if (now - last > gap)
@@ -200,7 +136,7 @@ static void check_timeout(const lab_opts_t *o) {
         lab_fail("wait(0.2) on an unset event returns 0 after 0.2 to 1 s / it returned %d after %.3f s", r,
                  took);
     event_destroy(e);
-    hold_install();
+    lab_hold_install();
     int blinks = 0, rounds = 0, proved = 0;
     double blinked_took = 0;
     while (!proved && rounds < BLINK_ROUNDS)

@@ -11,7 +11,6 @@
  *   ok: builds-once: 50 rounds of 8 threads racing the first call: one build and one object each round; and one build stepped: 828 instructions after config_fill(), a caller in a copy of the program after each of the 27 of your code (6 blocked or spun)
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -45,63 +44,6 @@ static config_t want; /* what a complete build holds, made by the driver itself 
  * submission that builds twice cannot hide it behind its own count. */
 static atomic_long fills;
 void config_fill_seen(void) { atomic_fetch_add(&fills, 1); }
-
-/* ---- the implementation's lock calls, counted ----------------------------
- * "After the first call, no lock": `single` counts the lock calls the
- * calling thread makes while counting_locks is set. A program's own
- * definition of a C library function is the one every call in the program
- * binds to, so the implementation's pthread, semaphore and C11 mutex calls
- * (in the grader's build, through labs/common/perturb.c's wrappers) reach
- * these, and each counts and calls the library's own, found with
- * dlsym(RTLD_NEXT). pthread_once() is not a lock: its fast path is one
- * load. Not in the ThreadSanitizer build, whose runtime defines these
- * functions itself to watch them: nothing is counted there. */
-static _Thread_local int counting_locks;
-static _Thread_local long locks_taken;
-#ifndef __SANITIZE_THREAD__
-static void *library_fn(_Atomic(void *) *slot, const char *name) {
-    void *f = atomic_load_explicit(slot, memory_order_relaxed);
-    if (f == NULL) {
-        f = dlsym(RTLD_NEXT, name);
-        if (f == NULL) {
-            fprintf(stderr, "test: the C library has no %s\n", name);
-            abort();
-        }
-        atomic_store_explicit(slot, f, memory_order_relaxed);
-    }
-    return f;
-}
-#define COUNTED(type, name, params, args)                                      \
-    type name params {                                                         \
-        static _Atomic(void *) slot_;                                          \
-        void *p_ = library_fn(&slot_, #name);                                  \
-        type(*f_) params;                                                      \
-        memcpy(&f_, &p_, sizeof f_);                                           \
-        locks_taken += counting_locks;                                         \
-        return f_ args;                                                        \
-    }
-COUNTED(int, pthread_mutex_lock, (pthread_mutex_t * m), (m))
-COUNTED(int, pthread_mutex_trylock, (pthread_mutex_t * m), (m))
-COUNTED(int, pthread_mutex_timedlock, (pthread_mutex_t * m, const struct timespec *t), (m, t))
-COUNTED(int, pthread_mutex_clocklock, (pthread_mutex_t * m, clockid_t c, const struct timespec *t), (m, c, t))
-COUNTED(int, pthread_rwlock_rdlock, (pthread_rwlock_t * l), (l))
-COUNTED(int, pthread_rwlock_wrlock, (pthread_rwlock_t * l), (l))
-COUNTED(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t * l), (l))
-COUNTED(int, pthread_rwlock_trywrlock, (pthread_rwlock_t * l), (l))
-COUNTED(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t * l, const struct timespec *t), (l, t))
-COUNTED(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t * l, const struct timespec *t), (l, t))
-COUNTED(int, pthread_rwlock_clockrdlock, (pthread_rwlock_t * l, clockid_t c, const struct timespec *t), (l, c, t))
-COUNTED(int, pthread_rwlock_clockwrlock, (pthread_rwlock_t * l, clockid_t c, const struct timespec *t), (l, c, t))
-COUNTED(int, pthread_spin_lock, (pthread_spinlock_t * l), (l))
-COUNTED(int, pthread_spin_trylock, (pthread_spinlock_t * l), (l))
-COUNTED(int, sem_wait, (sem_t * s), (s))
-COUNTED(int, sem_trywait, (sem_t * s), (s))
-COUNTED(int, sem_timedwait, (sem_t * s, const struct timespec *t), (s, t))
-COUNTED(int, sem_clockwait, (sem_t * s, clockid_t c, const struct timespec *t), (s, c, t))
-COUNTED(int, mtx_lock, (mtx_t * m), (m))
-COUNTED(int, mtx_trylock, (mtx_t * m), (m))
-COUNTED(int, mtx_timedlock, (mtx_t * m, const struct timespec *t), (m, t))
-#endif
 
 static void want_init(void) {
     memset(&want, 0, sizeof want);
@@ -171,18 +113,17 @@ static void check_single(const lab_opts_t *o) {
     /* The fast path: these calls come after the first, so none may take a
      * lock (counted where the lock calls are: not in the ThreadSanitizer
      * build). */
-    locks_taken = 0;
-    counting_locks = 1;
+    long locks0 = lab_impl_lock_calls();
     int other = 0;
     for (int i = 0; i < 1000; i++)
         if (config_get() != c && other == 0)
             other = i + 2;
-    counting_locks = 0;
+    long locks_taken = locks0 < 0 ? 0 : lab_impl_lock_calls() - locks0;
     if (other != 0)
         lab_fail("every config_get() returns the same object / call %d returned another", other);
     if (locks_taken != 0)
         lab_fail("no lock after the first call (the fast path only loads) / 1000 config_get() calls after the "
-                 "first took %ld locks (pthread mutex, rwlock, spin lock, semaphore or mtx_t calls)",
+                 "first took %ld locks (pthread mutex, rwlock, spin lock or semaphore calls, counted by the driver)",
                  locks_taken);
     expect_builds(1, "after 1001 calls");
     config_reset_for_test();

@@ -28,6 +28,8 @@ volatile double lab_clock_jump;
  * says whether that file is linked in at all. */
 _Atomic long lab_impl_allocs;
 extern const int lab_perturb_linked __attribute__((weak));
+_Thread_local long lab_impl_locks;
+long lab_impl_lock_calls(void) { return &lab_perturb_linked != NULL ? lab_impl_locks : -1; }
 long lab_impl_live_allocs(void) { return &lab_perturb_linked != NULL ? atomic_load(&lab_impl_allocs) : -1; }
 
 void lab_expect_freed(long before, const char *what) {
@@ -302,6 +304,57 @@ int lab_thread_count(void) {
         n += e->d_name[0] != '.';
     closedir(d);
     return n;
+}
+
+#define HOLD_MOST_S 0.5
+static atomic_int hold_held, hold_go, hold_overran;
+
+static double mono_now(void) { /* clock_gettime is async-signal-safe; lab_now() is not said to be */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void hold_handler(int sig) {
+    (void)sig;
+    int saved = errno;
+    double until = mono_now() + HOLD_MOST_S;
+    atomic_store(&hold_held, 1);
+    struct timespec nap = {0, 50 * 1000};
+    while (!atomic_load(&hold_go)) {
+        if (mono_now() > until) {
+            atomic_store(&hold_overran, 1);
+            break;
+        }
+        nanosleep(&nap, NULL);
+    }
+    atomic_store(&hold_held, 0);
+    errno = saved;
+}
+
+void lab_hold_install(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = hold_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART; /* the interrupted wait goes on as if nothing happened */
+    if (sigaction(SIGUSR1, &sa, NULL) != 0)
+        lab_pthread_die(errno, "sigaction(SIGUSR1)", __FILE__, __LINE__);
+}
+
+void lab_hold_thread(pthread_t t) {
+    atomic_store(&hold_go, 0);
+    atomic_store(&hold_overran, 0);
+    LAB_PTHREAD(pthread_kill(t, SIGUSR1));
+    while (!atomic_load(&hold_held))
+        sched_yield();
+}
+
+int lab_hold_release(void) {
+    atomic_store(&hold_go, 1);
+    while (atomic_load(&hold_held))
+        sched_yield();
+    return !atomic_load(&hold_overran);
 }
 
 /* ---- threads ------------------------------------------------------------ */

@@ -119,6 +119,12 @@ extern volatile double lab_clock_jump;
  * part of its verdict. Frees of memory the driver allocated count too: a
  * check compares the count before and after the calls it makes. */
 long lab_impl_live_allocs(void);
+/* Lock calls the implementation made from the calling thread so far
+ * (pthread mutex, rwlock and spin lock takes, semaphore waits; not
+ * pthread_once), counted by the perturbing build's wrappers: for "no lock
+ * on the fast path" promises, read around the calls judged. -1 where
+ * nothing counts (the ThreadSanitizer build). */
+long lab_impl_lock_calls(void);
 /* Fails the check when the implementation holds more blocks than `before`
  * (an earlier lab_impl_live_allocs()): `what` names the calls in between,
  * e.g. "counter_create() then counter_destroy()". Nothing in the
@@ -214,6 +220,21 @@ int lab_others_asleep(double most);
  * threads": counted once every thread sleeps (lab_others_asleep), a thread
  * that has ended is gone from it. */
 int lab_thread_count(void);
+
+/* Holding a sleeping thread still. Some orders must be made, not hoped for
+ * ("close() and then get() both happen before the woken producer looks
+ * again"). A thread seen asleep in the implementation's wait (so holding
+ * none of its locks) is sent SIGUSR1 by lab_hold_thread(), whose handler
+ * naps until lab_hold_release(): meanwhile that thread cannot look at
+ * anything, whatever the scheduler does, and its wait then goes on
+ * (SA_RESTART) with whatever wake-ups came meanwhile. A hold lasts at most
+ * 0.5 s, so a design caught napping while it holds its own lock cannot hang
+ * the driver's next call; lab_hold_release() returns 0 when the hold ran
+ * out before it (the round then proves nothing). lab_hold_install() once
+ * per check, before the first hold; one held thread at a time. */
+void lab_hold_install(void);
+void lab_hold_thread(pthread_t t);
+int lab_hold_release(void);
 
 /* ---- threads -----------------------------------------------------------
  * Starts n threads that all wait at one gate and are released together, so

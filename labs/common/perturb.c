@@ -209,10 +209,12 @@ int lab_wrap_sem_init(sem_t *s, int pshared, unsigned v) {
 
 /* Before taking: another thread may get there first. After giving back:
  * another thread may run between this section and the caller's next one. */
+extern _Thread_local long lab_impl_locks; /* lab.c: lab_impl_lock_calls() */
 #define WRAP_TAKE(ret, name, params, args, obj)                                \
     ret lab_wrap_##name params;                                                \
     ret lab_wrap_##name params {                                               \
         used((const void *)(obj));                                             \
+        lab_impl_locks += (obj) != NULL; /* pthread_once has no lock */        \
         if (PERTURBING())                                                      \
             jitter(2);                                                         \
         return name args;                                                      \
