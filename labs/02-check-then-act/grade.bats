@@ -20,6 +20,6 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:4,catches-broken,counts-if-correct
-@test "ThreadSanitizer finds no data race in flight_book or flight_seats_left (read while others book)" {
+@test "ThreadSanitizer finds no data race in flight_book or flight_seats_left (read while others book, also on a sold-out flight)" {
     lab_check_tsan race-free
 }

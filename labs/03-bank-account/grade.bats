@@ -5,12 +5,12 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:4
-@test "one thread: deposits add, withdrawals subtract, an overdraft is refused" {
+@test "one thread: deposits add, withdrawals subtract, an overdraft is refused, balances past 2^32 exact" {
     lab_check single
 }
 
 # bats test_tags=points:6,catches-broken
-@test "money is conserved: 8 threads x 400 random deposits and withdrawals on 4 accounts" {
+@test "money is conserved and no covered withdrawal refused: 8 threads x 400 random deposits and withdrawals on 4 accounts and a reserve" {
     lab_check conserved
 }
 

@@ -1,7 +1,7 @@
 /* Lab 03, bank account: the torture driver. One check per run.
  *
  *   $ build/labs/03-bank-account/broken/test conserved
- *   FAIL: 8 threads x 400 operations on 4 accounts keep every cent: total 4000 + 9011 deposited - 8432 withdrawn = 4579 / the accounts hold 2113 (check conserved, seed 42)
+ *   FAIL: 8 threads x 400 operations on 4 accounts and a reserve keep every cent: total 37000 + 17795 deposited - 17635 withdrawn = 37160 / the accounts hold 37185 (check conserved, seed 677280918)
  *   $ build/labs/03-bank-account/fixed/test no-overdraw
  *   ok: no-overdraw: 200 rounds of 8 threads withdrawing 60 from 100: one payout every round
  */
@@ -27,15 +27,46 @@ static void check_single(const lab_opts_t *o) {
     LAB_EXPECT_EQ(7, account_balance(b), "a second account, untouched");
     account_destroy(a);
     account_destroy(b);
-    lab_pass("one thread: deposits add, withdrawals subtract, an overdraft is refused, accounts independent");
+    /* Balances and amounts are longs: past 2^31 and 2^32, where an int or
+     * an unsigned int (or 32-bit arithmetic) truncates or wraps, and an
+     * amount whose low 32 bits alone are small (2^32 + 10). */
+    account_t *big = account_create(3000000000L), *c = account_create(2147483000L), *d = account_create(100);
+    LAB_EXPECT_EQ(3000000000L, account_balance(big), "balance of an account created with 3000000000");
+    account_deposit(c, 1000);
+    LAB_EXPECT_EQ(2147484000L, account_balance(c),
+                  "balance after depositing 1000 into 2147483000 (past 2^31)");
+    account_deposit(c, 3000000000L);
+    LAB_EXPECT_EQ(5147484000L, account_balance(c), "balance after depositing 3000000000 more (past 2^32)");
+    LAB_EXPECT_EQ(1, account_withdraw(big, 2999999999L), "withdrawing 2999999999 from 3000000000");
+    LAB_EXPECT_EQ(1, account_balance(big), "balance after withdrawing 2999999999 from 3000000000");
+    LAB_EXPECT_EQ(0, account_withdraw(c, 5147484001L), "withdrawing 5147484001 from 5147484000 (refused)");
+    LAB_EXPECT_EQ(1, account_withdraw(c, 4294967296L), "withdrawing 4294967296 (2^32) from 5147484000");
+    LAB_EXPECT_EQ(852516704L, account_balance(c), "balance after withdrawing 2^32 from 5147484000");
+    LAB_EXPECT_EQ(0, account_withdraw(d, 4294967306L),
+                  "withdrawing 4294967306 (2^32 + 10) from 100 (refused)");
+    LAB_EXPECT_EQ(100, account_balance(d), "balance after a refused withdrawal of 2^32 + 10 from 100");
+    account_deposit(d, 4294967296L);
+    LAB_EXPECT_EQ(4294967396L, account_balance(d), "balance after depositing 2^32 into 100");
+    account_destroy(big);
+    account_destroy(c);
+    account_destroy(d);
+    lab_pass("one thread: deposits add, withdrawals subtract, an overdraft is refused, accounts independent, "
+             "balances and amounts past 2^32 exact");
 }
 
 enum { ACCOUNTS = 4, START = 1000 };
 
+/* Besides the 4 accounts tellers pick at random, every teller deposits into
+ * or withdraws from a fifth, the reserve, at every step: it starts with 10
+ * for every withdrawal that could be made from it, plus START, so it never
+ * holds less than START, and every withdrawal of at most 10 from it must be
+ * paid (account.h: 0 only "when the balance was too small"). Deposits land
+ * on it while withdrawals are between their read and their write. */
 typedef struct {
-    account_t *acct[ACCOUNTS];
-    long ops;
+    account_t *acct[ACCOUNTS + 1]; /* acct[ACCOUNTS] is the reserve */
+    long ops, reserve;
     atomic_long deposited, withdrawn;
+    atomic_long reserve_tried, reserve_refused; /* withdrawals from the reserve */
     int readers;          /* workers 0 .. readers-1 read balances meanwhile */
     atomic_int tellers_left;
     atomic_long done;     /* teller operations made, all tellers */
@@ -67,7 +98,7 @@ static void steps_over(bank_t *b, int who) {
  * below zero, and under ThreadSanitizer an unlocked read shows. */
 static void balance_reader(bank_t *b, int who) {
     for (long n = 0; step(b, who, n); n++) {
-        for (int i = 0; i < ACCOUNTS; i++) {
+        for (int i = 0; i <= ACCOUNTS; i++) {
             long v = account_balance(b->acct[i]);
             if (v < 0 && b->negative_read == 0)
                 b->negative_read = v;
@@ -84,7 +115,8 @@ static void teller(const lab_worker_t *w) {
         return;
     }
     uint64_t rng = lab_seed_for(w->index);
-    long in = 0, out = 0, i = 0;
+    long in = 0, out = 0, i = 0, tried = 0, refused = 0;
+    account_t *reserve = b->acct[ACCOUNTS];
     for (; step(b, w->index, i); i++) {
         uint64_t r = lab_rand_next(&rng);
         account_t *a = b->acct[r % ACCOUNTS];
@@ -95,44 +127,77 @@ static void teller(const lab_worker_t *w) {
         } else if (account_withdraw(a, amount)) {
             out += amount;
         }
+        amount = 1 + (long)((r >> 24) % 10);
+        if ((r >> 32) & 1) {
+            account_deposit(reserve, amount);
+            in += amount;
+        } else {
+            tried++;
+            if (account_withdraw(reserve, amount))
+                out += amount;
+            else
+                refused++;
+        }
         step_done(b, w->index);
     }
     steps_over(b, w->index);
     atomic_fetch_add(&b->done, i);
     atomic_fetch_add(&b->deposited, in);
     atomic_fetch_add(&b->withdrawn, out);
+    atomic_fetch_add(&b->reserve_tried, tried);
+    atomic_fetch_add(&b->reserve_refused, refused);
     atomic_fetch_sub(&b->tellers_left, 1);
+}
+
+static void bank_open(bank_t *b, int threads) {
+    for (int i = 0; i < ACCOUNTS; i++)
+        b->acct[i] = account_create(START);
+    b->reserve = START + 10 * threads * b->ops;
+    b->acct[ACCOUNTS] = account_create(b->reserve);
+    atomic_init(&b->deposited, 0);
+    atomic_init(&b->withdrawn, 0);
+    atomic_init(&b->reserve_tried, 0);
+    atomic_init(&b->reserve_refused, 0);
+    atomic_init(&b->tellers_left, threads);
+    atomic_init(&b->done, 0);
+}
+
+/* After the join: no withdrawal from the reserve was refused. */
+static void reserve_paid_all(bank_t *b, int threads) {
+    long refused = atomic_load(&b->reserve_refused);
+    if (refused)
+        lab_fail("every withdrawal of 1..10 from an account that never holds less than %d is paid "
+                 "(account.h: 0 only when the balance was too small) / %ld of %ld refused while %d threads "
+                 "deposited and withdrew",
+                 START, refused, atomic_load(&b->reserve_tried), threads);
 }
 
 static void check_conserved(const lab_opts_t *o) {
     int threads = lab_opt_threads(o, 8);
     bank_t b = {.ops = lab_opt_iters(o, 400), .readers = 1};
-    for (int i = 0; i < ACCOUNTS; i++)
-        b.acct[i] = account_create(START);
-    atomic_init(&b.deposited, 0);
-    atomic_init(&b.withdrawn, 0);
-    atomic_init(&b.tellers_left, threads);
-    atomic_init(&b.done, 0);
+    bank_open(&b, threads);
     lab_threads_run(threads + b.readers, teller, &b);
     if (b.negative_read)
         lab_fail("no balance below 0 while %d threads deposit and withdraw / a reader saw %ld", threads,
                  b.negative_read);
     long held = 0, negative = 0;
-    for (int i = 0; i < ACCOUNTS; i++) {
+    for (int i = 0; i <= ACCOUNTS; i++) {
         long v = account_balance(b.acct[i]);
         held += v;
         negative += v < 0;
         account_destroy(b.acct[i]);
     }
     long in = atomic_load(&b.deposited), out = atomic_load(&b.withdrawn);
-    long want = (long)ACCOUNTS * START + in - out;
+    long start = (long)ACCOUNTS * START + b.reserve, want = start + in - out;
     if (held != want || negative)
-        lab_fail("%d threads x %ld operations on %d accounts keep every cent: total %d + %ld deposited - "
-                 "%ld withdrawn = %ld / the accounts hold %ld%s",
-                 threads, b.ops, ACCOUNTS, ACCOUNTS * START, in, out, want, held,
+        lab_fail("%d threads x %ld operations on %d accounts and a reserve keep every cent: total %ld + %ld "
+                 "deposited - %ld withdrawn = %ld / the accounts hold %ld%s",
+                 threads, b.ops, ACCOUNTS, start, in, out, want, held,
                  negative ? ", and one is overdrawn" : "");
-    lab_pass("%d threads x %ld deposits and withdrawals on %d accounts: every cent accounted for", threads,
-             b.ops, ACCOUNTS);
+    reserve_paid_all(&b, threads);
+    lab_pass("%d threads x %ld deposits and withdrawals on %d accounts and a reserve: every cent accounted "
+             "for, no withdrawal the reserve covered refused",
+             threads, b.ops, ACCOUNTS);
 }
 
 typedef struct {
@@ -189,29 +254,25 @@ static void check_no_overdraw(const lab_opts_t *o) {
 static void check_race_free(const lab_opts_t *o) {
     int threads = lab_opt_threads(o, 4);
     bank_t b = {.ops = lab_opt_iters(o, 200), .readers = 2};
-    for (int i = 0; i < ACCOUNTS; i++)
-        b.acct[i] = account_create(START);
-    atomic_init(&b.deposited, 0);
-    atomic_init(&b.withdrawn, 0);
-    atomic_init(&b.tellers_left, threads);
-    atomic_init(&b.done, 0);
+    bank_open(&b, threads);
     b.turns = lab_turns_new(threads + b.readers, 0.4);
     lab_threads_run(threads + b.readers, teller, &b);
     lab_turns_free(b.turns);
     long held = 0;
-    for (int i = 0; i < ACCOUNTS; i++) {
+    for (int i = 0; i <= ACCOUNTS; i++) {
         held += account_balance(b.acct[i]);
         account_destroy(b.acct[i]);
     }
-    LAB_EXPECT_EQ((long)ACCOUNTS * START + atomic_load(&b.deposited) - atomic_load(&b.withdrawn), held,
-                  "money in the accounts");
+    LAB_EXPECT_EQ((long)ACCOUNTS * START + b.reserve + atomic_load(&b.deposited) - atomic_load(&b.withdrawn),
+                  held, "money in the accounts");
+    reserve_paid_all(&b, threads);
     lab_pass("%d threads at once while 2 read balances: every cent accounted for%s", threads,
              lab_cut_note(atomic_load(&b.done), threads * b.ops));
 }
 
 static const lab_check_t checks[] = {
     {"single", "one thread: deposits, withdrawals, a refused overdraft", check_single, LAB_PAUSE_OFF},
-    {"conserved", "8 threads x 400 random deposits and withdrawals, one reader: money conserved",
+    {"conserved", "8 threads x 400 random deposits and withdrawals, one reader: money kept, reserve pays",
      check_conserved, LAB_PAUSE_RANDOM},
     {"no-overdraw", "200 rounds: 8 threads withdraw 60 from 100 while one reads: one paid, never < 0",
      check_no_overdraw, LAB_PAUSE_YIELD},

@@ -5,7 +5,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:2
-@test "one thread: money moves both ways and the total is kept" {
+@test "one thread: money moves both ways between any two accounts, ids 0 to INT_MAX" {
     lab_check single
 }
 
@@ -15,12 +15,12 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:5,catches-broken
-@test "no deadlock: 4 threads transfer a->b and b->a at once, 2000 times each" {
+@test "no deadlock, no transfer lost: 4 threads transfer a->b and b->a at once, 2000 times each" {
     lab_check opposite
 }
 
 # bats test_tags=points:5,catches-broken
-@test "no deadlock: 8 threads x 1000 random transfers among 5 accounts, total kept" {
+@test "no deadlock, no transfer lost: 8 threads x 1000 random transfers among 5 accounts with ids 0 to 2^30" {
     lab_check random
 }
 

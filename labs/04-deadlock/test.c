@@ -5,15 +5,29 @@
  *   $ build/labs/04-deadlock/broken/test opposite
  *   FAIL: deadlock: no transfer finished in 1 s / progress stopped at 3 (check opposite, seed 77)
  *   $ build/labs/04-deadlock/fixed/test random
- *   ok: random: 8 threads x 1000 transfers among 5 accounts in both directions: all finished, total kept
+ *   ok: random: 8 threads x 1000 transfers among 5 accounts (ids 0 to 2^30) in both directions: all finished, every balance exact
  */
+#include <limits.h>
 #include <stdatomic.h>
+#include <stdio.h>
 
 #include "bank.h"
 #include "lab.h"
 
 #define STALL_S 1.0
 #define STALL_REASON "deadlock: no transfer finished in 1 s"
+
+/* Ids the header allows (any unique id >= 0) that a design keyed on the
+ * id maps together: equal modulo every power of two up to 2^30 (0, 2^30),
+ * modulo every number up to 22 (0, 232792560 = lcm(1..22)), modulo 16, 64
+ * or 1024 (0, 16, 32, 64, 1024, 4096, 65536), in one block of 16, 256 or
+ * 2^20 (0..3, 15; 16, 17, 31), and INT_MAX beside INT_MAX - 1. 22
+ * accounts, so a table of fewer locks than that shares one between two of
+ * them, whatever it is keyed on. */
+static const int wide_ids[] = {0,       1,         2,       3,           15,      16,       17,     31,
+                               32,      64,        100,     1024,        4096,    65536,    720720, 1000000,
+                               1 << 20, 232792560, 1 << 30, INT_MAX - 1, INT_MAX, 123456789};
+enum { WIDE = sizeof wide_ids / sizeof wide_ids[0] };
 
 static void check_single(const lab_opts_t *o) {
     (void)o;
@@ -29,7 +43,44 @@ static void check_single(const lab_opts_t *o) {
     account_destroy(a);
     account_destroy(b);
     account_destroy(c);
-    lab_pass("one thread: money moves both ways and the total stays 150");
+    /* Every ordered pair of accounts with the wide ids above, one transfer
+     * at a time, each under a 1 s watchdog that names the two ids (a lock
+     * shared by two accounts makes one thread wait for itself); each pair
+     * moves its own amount, so every balance is exact too. */
+    account_t *acct[WIDE];
+    long want[WIDE];
+    for (int i = 0; i < WIDE; i++) {
+        acct[i] = account_create(wide_ids[i], 1000);
+        want[i] = 1000;
+    }
+    char why[200];
+    for (int i = 0; i < WIDE; i++)
+        for (int j = 0; j < WIDE; j++) {
+            if (i == j)
+                continue; /* check self's */
+            long amount = 1 + i + 100 * j;
+            snprintf(why, sizeof why,
+                     "deadlock: transfer(from id %d, to id %d) never returned, one thread alone: it waits "
+                     "for a lock it holds",
+                     wide_ids[i], wide_ids[j]);
+            lab_watchdog_arm(STALL_S, why);
+            account_transfer(acct[i], acct[j], amount);
+            want[i] -= amount;
+            want[j] += amount;
+        }
+    lab_watchdog_arm(STALL_S, "deadlock: account_balance() never returned after transfers, one thread alone");
+    for (int i = 0; i < WIDE; i++) {
+        long got = account_balance(acct[i]);
+        if (got != want[i])
+            lab_fail("one thread moving money both ways between every two of %d accounts with ids 0..INT_MAX "
+                     "leaves the account with id %d holding %ld / it holds %ld",
+                     WIDE, wide_ids[i], want[i], got);
+        account_destroy(acct[i]);
+    }
+    lab_watchdog_disarm();
+    lab_pass("one thread: money moves both ways and the total stays 150; every two of %d accounts with ids "
+             "from 0 to INT_MAX exchange money, every balance exact",
+             WIDE);
 }
 
 /* A transfer from an account to itself: a deadlock with one thread. */
@@ -46,17 +97,33 @@ static void check_self(const lab_opts_t *o) {
 
 enum { MAX_ACCOUNTS = 16 };
 
+/* Every account's final balance is checked against the driver's own count
+ * of the transfers that returned, so a transfer that returns without moving
+ * its money (a timed lock given up, a trylock that fails for good) shows,
+ * and so do several: every transfer moves 1..7 units of 2^20, plus 1 when
+ * it goes to a higher id. If lost transfers left every balance right, then
+ * modulo 2^20 every account would have lost as many transfers up out of it
+ * as into it, which the lowest account one of them touches cannot (fewer
+ * than 2^20 of them), so all went down, and the lowest account one of
+ * those touches would be short by a nonzero multiple of 2^20. Both
+ * directions carry the same amounts on average, so no balance runs away
+ * from the others (a lock order chosen by balance keeps flipping, as with
+ * small amounts). */
+#define UNIT (1L << 20)
+
 typedef struct {
     account_t *acct[MAX_ACCOUNTS];
     int naccts;
     long transfers;
     int opposite; /* even threads a->b, odd threads b->a; else random pairs */
     _Atomic long done;
+    _Atomic long net[MAX_ACCOUNTS]; /* what each account gained, by the transfers that returned */
 } race_t;
 
 static void mover(const lab_worker_t *w) {
     race_t *r = w->arg;
     uint64_t rng = lab_seed_for(w->index);
+    long net[MAX_ACCOUNTS] = {0};
     /* On a machine busy with other work contended transfers can take 100
      * times as long as idle: they stop when 40% of the check's time is
      * gone, and the verdict holds for any number of them. */
@@ -71,43 +138,67 @@ static void mover(const lab_worker_t *w) {
             to = (int)((x >> 16) % (uint64_t)(r->naccts - 1));
             to += to >= from; /* a different account */
         }
-        account_transfer(r->acct[from], r->acct[to], 1 + (long)(i % 7));
+        /* accounts are created in order of id */
+        long amount = (1 + i % 7) * UNIT + (from < to);
+        account_transfer(r->acct[from], r->acct[to], amount);
+        net[from] -= amount;
+        net[to] += amount;
         atomic_fetch_add_explicit(&r->done, 1, memory_order_relaxed);
     }
+    for (int k = 0; k < r->naccts; k++)
+        atomic_fetch_add(&r->net[k], net[k]);
 }
 
-/* Returns the transfers made (threads x transfers unless time ran short). */
-static long race(int threads, int naccts, long transfers, int opposite, const char *what) {
+/* Returns the transfers made (threads x transfers unless time ran short).
+ * Account k has id ids[k], ids ascending. */
+static long race(int threads, int naccts, const int *ids, long transfers, int opposite, const char *what) {
     race_t r = {.naccts = naccts, .transfers = transfers, .opposite = opposite};
     atomic_init(&r.done, 0);
-    for (int i = 0; i < naccts; i++)
-        r.acct[i] = account_create(i, 1000);
+    for (int i = 0; i < naccts; i++) {
+        r.acct[i] = account_create(ids[i], 1000);
+        atomic_init(&r.net[i], 0);
+    }
     lab_stall_t *s = lab_stall_watch(&r.done, STALL_S, STALL_REASON);
     lab_threads_run(threads, mover, &r);
     lab_stall_stop(s);
-    long total = 0;
+    long total = 0, got[MAX_ACCOUNTS];
     for (int i = 0; i < naccts; i++) {
-        total += account_balance(r.acct[i]);
+        got[i] = account_balance(r.acct[i]);
+        total += got[i];
         account_destroy(r.acct[i]);
     }
     if (total != 1000L * naccts)
         lab_fail("%s keep the total at %ld / it is %ld", what, 1000L * naccts, total);
+    for (int i = 0; i < naccts; i++) {
+        long want = 1000 + atomic_load(&r.net[i]);
+        if (got[i] != want)
+            lab_fail("%s leave the account with id %d holding %ld, by the driver's count of the transfers "
+                     "that returned / it holds %ld: a transfer returned without moving its money",
+                     what, ids[i], want, got[i]);
+    }
     return atomic_load(&r.done);
 }
 
 static void check_opposite(const lab_opts_t *o) {
     int threads = lab_opt_threads(o, 4);
     long n = lab_opt_iters(o, 2000);
-    long done = race(threads, 2, n, 1, "transfers between two accounts in opposite directions");
-    lab_pass("%d threads x %ld transfers%s, half a->b and half b->a: all finished, total kept", threads, n,
-             lab_cut_note(done, threads * n));
+    const char *what = "transfers between two accounts in opposite directions";
+    long done = race(threads, 2, (const int[]){0, 1}, n, 1, what);
+    lab_pass("%d threads x %ld transfers%s, half a->b and half b->a: all finished, every balance exact",
+             threads, n, lab_cut_note(done, threads * n));
 }
 
+/* Ids far apart, all equal modulo 64, three of them modulo 2^20: a design
+ * that assumes small ids, or shares a lock between accounts whose ids agree
+ * in their low bits, shows here under many threads too (check single tries
+ * every pair of such accounts, one thread alone). */
 static void check_random(const lab_opts_t *o) {
     int threads = lab_opt_threads(o, 8);
     long n = lab_opt_iters(o, 1000);
-    long done = race(threads, 5, n, 0, "random transfers among 5 accounts");
-    lab_pass("%d threads x %ld transfers%s among 5 accounts in both directions: all finished, total kept",
+    long done = race(threads, 5, (const int[]){0, 64, 4096, 1 << 20, 1 << 30}, n, 0,
+                     "random transfers among 5 accounts");
+    lab_pass("%d threads x %ld transfers%s among 5 accounts (ids 0 to 2^30) in both directions: all "
+             "finished, every balance exact",
              threads, n, lab_cut_note(done, threads * n));
 }
 
@@ -268,11 +359,12 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one thread: money moves both ways, total kept", check_single, LAB_PAUSE_OFF},
+    {"single", "one thread: money moves both ways, between every two of 22 accounts with ids 0..INT_MAX too",
+     check_single, LAB_PAUSE_OFF},
     {"self", "a transfer from an account to itself returns", check_self, LAB_PAUSE_OFF},
-    {"opposite", "4 threads x 2000 transfers, a->b and b->a at once: no deadlock", check_opposite,
-     LAB_PAUSE_YIELD},
-    {"random", "8 threads x 1000 random transfers among 5 accounts: no deadlock, total kept",
+    {"opposite", "4 threads x 2000 transfers, a->b and b->a at once: no deadlock, every balance exact",
+     check_opposite, LAB_PAUSE_YIELD},
+    {"random", "8 threads x 1000 random transfers among 5 accounts: no deadlock, every balance exact",
      check_random, LAB_PAUSE_RANDOM},
     {"in-flight", "readers see every a->b transfer as one step while 4 threads transfer",
      check_in_flight, LAB_PAUSE_RANDOM},
