@@ -15,7 +15,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:5,catches-broken
-@test "no deadlock, no transfer lost: 4 threads transfer a->b and b->a at once, 2000 times each" {
+@test "no deadlock, no transfer lost: 8 threads transfer a->b and b->a at once, also with their locks in lock step" {
     lab_check opposite
 }
 

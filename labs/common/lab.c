@@ -24,6 +24,7 @@ volatile lab_pause_mode_t lab_pause_mode = LAB_PAUSE_OFF;
 volatile int lab_perturb_on;
 volatile int lab_perturb_mem = 1;
 volatile double lab_clock_jump;
+volatile double lab_lockstep_until;
 /* Kept by labs/common/perturb.c's allocation wrappers; the weak reference
  * says whether that file is linked in at all. */
 _Atomic long lab_impl_allocs;

@@ -109,6 +109,16 @@ extern volatile int lab_perturb_mem;
  * (CLOCK_REALTIME, gettimeofday, time) in the grader's build: a check of a
  * timeout sets it to prove the timeout does not hang on the wall clock. */
 extern volatile double lab_clock_jump;
+/* Until this lab_now() time (0, the default: never), the grader's build
+ * runs the implementation's mutexes and spin locks in lock step
+ * (perturb.c): a failed trylock sleeps 100 us before it returns, still
+ * holding whatever its caller holds, as a preempted holder can make it on
+ * any machine; a blocking lock asked for while the caller holds another
+ * waits, holding it, until a second thread does the same or the time is
+ * up. A design that retries for ever gets through when the time is up; one
+ * that gives up backing off after so many tries and blocks for its second
+ * lock deadlocks. A check sets it a few tenths of a second ahead. */
+extern volatile double lab_lockstep_until;
 
 /* Memory the implementation holds: its allocations (malloc, calloc,
  * realloc, aligned_alloc, posix_memalign, strdup, lab_calloc,

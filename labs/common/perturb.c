@@ -34,6 +34,7 @@
  * far too late, as it would when an administrator or NTP steps the clock,
  * while one on CLOCK_MONOTONIC is untouched. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -229,18 +230,103 @@ extern _Thread_local long lab_impl_locks; /* lab.c: lab_impl_lock_calls() */
         return rc_;                                                            \
     }
 
-WRAP_TAKE(int, pthread_mutex_lock, (pthread_mutex_t * m), (m), m)
-WRAP_TAKE(int, pthread_mutex_trylock, (pthread_mutex_t * m), (m), m)
-WRAP_TAKE(int, pthread_mutex_timedlock, (pthread_mutex_t * m, const struct timespec *t), (m, t), m)
-WRAP_GIVE(int, pthread_mutex_unlock, (pthread_mutex_t * m), (m), m)
+/* The lock-step phase (lab.h: lab_lockstep_until). A thread's mutexes and
+ * spin locks are counted as it takes and gives them back. Within the
+ * phase, a thread that holds one and tries another first waits until
+ * someone holds that one (as it would find it had it been slower), and a
+ * failed trylock sleeps 100 us still holding what its caller holds: two
+ * threads that each hold one lock and try the other's fail in step, every
+ * try. A blocking lock asked for while the caller holds another one
+ * (hold and wait) waits, holding it, until a second thread asks for one the
+ * same way or the phase ends. Both then go on to the real lock: two threads
+ * that wait each for the other's lock deadlock here every time, however
+ * long they backed off before they blocked. */
+static _Thread_local int held;
+static atomic_int hw_waiting;
+static atomic_uint hw_gen;
+
+static int in_lockstep(void) {
+    double until = lab_lockstep_until;
+    return until != 0 && held > 0 && lab_now() < until;
+}
+
+static void hold_and_wait(void) {
+    double until = lab_lockstep_until;
+    if (!in_lockstep())
+        return;
+    unsigned gen = atomic_load(&hw_gen);
+    if (atomic_fetch_add(&hw_waiting, 1) > 0) {
+        atomic_fetch_add(&hw_gen, 1); /* a partner was waiting: go, both */
+    } else {
+        while (atomic_load(&hw_gen) == gen && lab_now() < until)
+            nanosleep(&(struct timespec){0, 100000}, NULL);
+    }
+    atomic_fetch_sub(&hw_waiting, 1);
+}
+
+/* glibc's mutex word and a spin lock's are non-zero while held. */
+static int is_free(void *l, int mutex) {
+    return __atomic_load_n(mutex ? &((pthread_mutex_t *)l)->__data.__lock : (int *)l, __ATOMIC_RELAXED) == 0;
+}
+
+static void before_try(void *l, int mutex) {
+    while (is_free(l, mutex) && in_lockstep())
+        nanosleep(&(struct timespec){0, 50000}, NULL);
+}
+
+static int tried(int rc) {
+    if (rc == 0)
+        held++;
+    else if (rc == EBUSY && in_lockstep())
+        nanosleep(&(struct timespec){0, 100000}, NULL);
+    return rc;
+}
+
+#define WRAP_LOCK(name, type, call, args)                                      \
+    int lab_wrap_##name call;                                                  \
+    int lab_wrap_##name call {                                                 \
+        used((const void *)l);                                                 \
+        lab_impl_locks++;                                                      \
+        if (PERTURBING())                                                      \
+            jitter(2);                                                         \
+        hold_and_wait();                                                       \
+        int rc_ = name args;                                                   \
+        held += rc_ == 0;                                                      \
+        return rc_;                                                            \
+    }
+#define WRAP_TRY(name, type, mutex)                                            \
+    int lab_wrap_##name(type *l);                                              \
+    int lab_wrap_##name(type *l) {                                             \
+        used((const void *)l);                                                 \
+        lab_impl_locks++;                                                      \
+        if (PERTURBING())                                                      \
+            jitter(2);                                                         \
+        before_try((void *)l, mutex);                                          \
+        return tried(name(l));                                                 \
+    }
+#define WRAP_UNLOCK(name, type)                                                \
+    int lab_wrap_##name(type *l);                                              \
+    int lab_wrap_##name(type *l) {                                             \
+        used((const void *)l);                                                 \
+        int rc_ = name(l);                                                     \
+        held -= rc_ == 0 && held > 0;                                          \
+        if (PERTURBING())                                                      \
+            jitter(2);                                                         \
+        return rc_;                                                            \
+    }
+
+WRAP_LOCK(pthread_mutex_lock, pthread_mutex_t, (pthread_mutex_t * l), (l))
+WRAP_TRY(pthread_mutex_trylock, pthread_mutex_t, 1)
+WRAP_LOCK(pthread_mutex_timedlock, pthread_mutex_t, (pthread_mutex_t * l, const struct timespec *t), (l, t))
+WRAP_UNLOCK(pthread_mutex_unlock, pthread_mutex_t)
 WRAP_TAKE(int, pthread_rwlock_rdlock, (pthread_rwlock_t * l), (l), l)
 WRAP_TAKE(int, pthread_rwlock_wrlock, (pthread_rwlock_t * l), (l), l)
 WRAP_TAKE(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t * l), (l), l)
 WRAP_TAKE(int, pthread_rwlock_trywrlock, (pthread_rwlock_t * l), (l), l)
 WRAP_GIVE(int, pthread_rwlock_unlock, (pthread_rwlock_t * l), (l), l)
-WRAP_TAKE(int, pthread_spin_lock, (pthread_spinlock_t * l), (l), l)
-WRAP_TAKE(int, pthread_spin_trylock, (pthread_spinlock_t * l), (l), l)
-WRAP_GIVE(int, pthread_spin_unlock, (pthread_spinlock_t * l), (l), l)
+WRAP_LOCK(pthread_spin_lock, pthread_spinlock_t, (pthread_spinlock_t * l), (l))
+WRAP_TRY(pthread_spin_trylock, pthread_spinlock_t, 0)
+WRAP_UNLOCK(pthread_spin_unlock, pthread_spinlock_t)
 /* A wait gives the mutex back and takes it again: perturbed on the way in
  * (the state the caller just checked may change before it sleeps, if its
  * design lets it), and one wait in four returns at once without a signal: a
