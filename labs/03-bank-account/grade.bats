@@ -5,12 +5,12 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:4
-@test "one thread: deposits add, withdrawals subtract, an overdraft is refused, balances past 2^32 exact" {
+@test "one thread: deposits add, withdrawals subtract, an overdraft is refused, balances past 2^32 and 2^53 exact" {
     lab_check single
 }
 
 # bats test_tags=points:6,catches-broken
-@test "money is conserved and no covered withdrawal refused: 8 threads x 400 random deposits and withdrawals on 4 accounts and a reserve" {
+@test "money is conserved and no covered withdrawal refused: 8 threads x 400 random deposits and withdrawals on 4 accounts and a reserve; a withdrawal waiting on a held deposit is paid" {
     lab_check conserved
 }
 

@@ -5,7 +5,10 @@
  *   $ build/labs/03-bank-account/fixed/test no-overdraw
  *   ok: no-overdraw: 200 rounds of 8 threads withdrawing 60 from 100: one payout every round
  */
+#include <limits.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "account.h"
 #include "lab.h"
@@ -50,8 +53,27 @@ static void check_single(const lab_opts_t *o) {
     account_destroy(big);
     account_destroy(c);
     account_destroy(d);
+    /* Any long: past 2^53, where a double (or any floating type of that
+     * width) no longer holds every integer, so a deposit of 1 is rounded
+     * away; and near LONG_MAX. */
+    const long p53 = 1L << 53, huge = (1L << 62) + 1;
+    account_t *e = account_create(p53), *g = account_create(huge);
+    account_deposit(e, 1);
+    account_deposit(e, 1);
+    LAB_EXPECT_EQ(p53 + 2, account_balance(e), "balance after depositing 1 twice into 2^53");
+    account_deposit(e, 1);
+    LAB_EXPECT_EQ(1, account_withdraw(e, p53), "withdrawing 2^53 from 2^53 + 3");
+    LAB_EXPECT_EQ(3, account_balance(e), "balance after withdrawing 2^53 from 2^53 + 3");
+    LAB_EXPECT_EQ(huge, account_balance(g), "balance of an account created with 2^62 + 1");
+    LAB_EXPECT_EQ(0, account_withdraw(g, huge + 1), "withdrawing 2^62 + 2 from 2^62 + 1 (refused)");
+    account_deposit(g, (1L << 62) - 2);
+    LAB_EXPECT_EQ(LONG_MAX, account_balance(g), "balance after depositing 2^62 - 2 into 2^62 + 1 (LONG_MAX)");
+    LAB_EXPECT_EQ(1, account_withdraw(g, LONG_MAX - 5), "withdrawing LONG_MAX - 5 from LONG_MAX");
+    LAB_EXPECT_EQ(5, account_balance(g), "balance after withdrawing LONG_MAX - 5 from LONG_MAX");
+    account_destroy(e);
+    account_destroy(g);
     lab_pass("one thread: deposits add, withdrawals subtract, an overdraft is refused, accounts independent, "
-             "balances and amounts past 2^32 exact");
+             "balances and amounts past 2^32 and 2^53 exact, up to LONG_MAX");
 }
 
 enum { ACCOUNTS = 4, START = 1000 };
@@ -172,8 +194,101 @@ static void reserve_paid_all(bank_t *b, int threads) {
                  START, refused, atomic_load(&b->reserve_tried), threads);
 }
 
+/* A withdrawal the balance covers is paid however long the account stays
+ * busy: not refused because its lock was held "too long" (a timed lock
+ * that gives up, a bounded spin). One thread deposits 1 in a loop; the
+ * driver holds it still (lab_hold_thread) at whatever point it has reached,
+ * often inside its deposit's critical section, and meanwhile a second
+ * thread withdraws 1 from the million the account holds. When the deposit
+ * was held outside its critical section, the withdrawal is paid at once;
+ * when inside, it waits, and the driver releases the depositor once the
+ * withdrawal has waited WAIT_S (or returned). BUSY_WAITS such waits are
+ * enough: a withdrawal that gives up after any wait shorter than that is
+ * refused in the first. */
+#define BUSY_START 1000000L
+#define BUSY_WAIT_S 0.3
+#define BUSY_WAITS 3
+#define BUSY_MOST_ROUNDS 300
+
+typedef struct {
+    account_t *a;
+    atomic_int stop;
+    atomic_long deposits;
+    atomic_int asked, answered; /* rounds asked of the withdrawer, and answered */
+    atomic_int paid;            /* the last answer */
+} busy_t;
+
+static void *busy_depositor(void *arg) {
+    busy_t *b = arg;
+    while (!atomic_load(&b->stop)) {
+        account_deposit(b->a, 1);
+        atomic_fetch_add(&b->deposits, 1);
+    }
+    return NULL;
+}
+
+static void *busy_withdrawer(void *arg) {
+    busy_t *b = arg;
+    for (int round = 1;; round++) {
+        int asked;
+        while ((asked = atomic_load(&b->asked)) < round && !atomic_load(&b->stop))
+            sched_yield();
+        if (asked < round)
+            return NULL;
+        atomic_store(&b->paid, account_withdraw(b->a, 1));
+        atomic_store(&b->answered, round);
+    }
+}
+
+static void nap_ms(long ms) {
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void busy_account(void) {
+    busy_t b = {.a = account_create(BUSY_START)};
+    atomic_init(&b.stop, 0);
+    atomic_init(&b.deposits, 0);
+    atomic_init(&b.asked, 0);
+    atomic_init(&b.answered, 0);
+    atomic_init(&b.paid, 0);
+    lab_hold_install();
+    pthread_t dep, wd;
+    lab_thread_create(&dep, NULL, busy_depositor, &b);
+    lab_thread_create(&wd, NULL, busy_withdrawer, &b);
+    int waits = 0, rounds = 0, paid = 0;
+    while (waits < BUSY_WAITS && rounds < BUSY_MOST_ROUNDS && !lab_time_spent(0.3)) {
+        nap_ms(1); /* the depositor runs on */
+        lab_hold_thread(dep);
+        double start = lab_now();
+        atomic_store(&b.asked, ++rounds);
+        while (atomic_load(&b.answered) < rounds && lab_now() - start < BUSY_WAIT_S)
+            nap_ms(1);
+        double waited = lab_now() - start;
+        int answered_held = atomic_load(&b.answered) == rounds;
+        int held_all_along = lab_hold_release();
+        while (atomic_load(&b.answered) < rounds)
+            sched_yield();
+        if (!atomic_load(&b.paid))
+            lab_fail("a withdrawal is refused only when the balance is too small (account.h) / withdrawing 1 "
+                     "from an account holding over %ld was refused after %.0f ms%s",
+                     BUSY_START - rounds, waited * 1000,
+                     answered_held ? " while a deposit into it was held still (inside its critical section)"
+                                   : "");
+        paid++;
+        waits += !answered_held && held_all_along;
+    }
+    atomic_store(&b.stop, 1);
+    lab_thread_join(dep, NULL);
+    lab_thread_join(wd, NULL);
+    long want = BUSY_START + atomic_load(&b.deposits) - paid;
+    LAB_EXPECT_EQ(want, account_balance(b.a), "the busy account's balance at the end");
+    account_destroy(b.a);
+}
+
 static void check_conserved(const lab_opts_t *o) {
     int threads = lab_opt_threads(o, 8);
+    busy_account();
     bank_t b = {.ops = lab_opt_iters(o, 400), .readers = 1};
     bank_open(&b, threads);
     lab_threads_run(threads + b.readers, teller, &b);
@@ -196,7 +311,7 @@ static void check_conserved(const lab_opts_t *o) {
                  negative ? ", and one is overdrawn" : "");
     reserve_paid_all(&b, threads);
     lab_pass("%d threads x %ld deposits and withdrawals on %d accounts and a reserve: every cent accounted "
-             "for, no withdrawal the reserve covered refused",
+             "for, no withdrawal the reserve covered refused, nor one waiting for a held deposit",
              threads, b.ops, ACCOUNTS);
 }
 
@@ -272,7 +387,9 @@ static void check_race_free(const lab_opts_t *o) {
 
 static const lab_check_t checks[] = {
     {"single", "one thread: deposits, withdrawals, a refused overdraft", check_single, LAB_PAUSE_OFF},
-    {"conserved", "8 threads x 400 random deposits and withdrawals, one reader: money kept, reserve pays",
+    {"conserved",
+     "8 threads x 400 random deposits and withdrawals, one reader: money kept, reserve pays; a withdrawal "
+     "waiting for a held deposit is paid",
      check_conserved, LAB_PAUSE_RANDOM},
     {"no-overdraw", "200 rounds: 8 threads withdraw 60 from 100 while one reads: one paid, never < 0",
      check_no_overdraw, LAB_PAUSE_YIELD},

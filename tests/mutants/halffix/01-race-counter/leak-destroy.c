@@ -2,9 +2,10 @@
  * but this one only destroys the mutex and never frees the memory (the
  * student thought pthread_mutex_destroy() was the cleanup). A program that
  * creates and destroys counters, one per request say, grows without end.
- * Demonstration: demo/01-leak-destroy.c creates and destroys 1 000 000
- * counters and compares the heap in use before and after (mallinfo2):
- * about 48 MB are still allocated; LeakSanitizer reports the same leak. */
+ * Created and destroyed 1 000 000 times, counters leave about 48 MB
+ * allocated (mallinfo2 before and after). The grader shows it: single
+ * counts the implementation's allocations and frees around create and
+ * destroy (lab_expect_freed), every run. */
 #include "counter.h"
 
 #include <stdlib.h>
