@@ -5,17 +5,17 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:4
-@test "one thread: FIFO order, capacity, close drains and then ends" {
+@test "one thread: FIFO order, any long item (-1, 2^40, LONG_MIN), capacity, close drains and then ends" {
     lab_check single
 }
 
 # bats test_tags=points:5,catches-broken
-@test "4 producers, 6 consumers, capacity 4, beside a second queue: every item is taken exactly once, and a put() wakes a consumer of its own queue" {
+@test "4 producers, 6 consumers, capacity 4, beside a second queue: every item is taken exactly once, and a put() wakes a consumer of its own queue, two puts in a row two consumers" {
     lab_check exactly-once
 }
 
 # bats test_tags=points:4,catches-broken
-@test "capacity 1 with 6 producers, beside a second queue: never overfull, nothing lost, and a get() wakes a producer of its own queue" {
+@test "capacity 1 with 6 producers, beside a second queue: never overfull, nothing lost, and a get() wakes a producer of its own queue, two gets in a row two producers" {
     lab_check capacity
 }
 

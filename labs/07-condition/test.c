@@ -8,6 +8,7 @@
  *   ok: close-wakes-all: 6 consumers asleep on an empty queue got 0 and 6 producers asleep on a full one got -1 after close()
  */
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -45,14 +46,29 @@ static void check_single(const lab_opts_t *o) {
         queue_get(q, &v);
         LAB_EXPECT_EQ(i + 1, v, "FIFO order across wrap-arounds");
     }
+    /* Items are any long: beyond 32 bits, and -1, which a get() that uses
+     * it internally for "closed and empty" mistakes for the end. */
+    static const long any[] = {-1, 1L << 40, LONG_MIN, LONG_MAX, -5000000000L, -1};
+    for (size_t i = 0; i < sizeof any / sizeof any[0]; i += 3) {
+        for (size_t k = i; k < i + 3; k++)
+            LAB_EXPECT_EQ(0, queue_put(q, any[k]), "put into a queue with room");
+        for (size_t k = i; k < i + 3; k++) {
+            v = 0;
+            LAB_EXPECT_EQ(1, queue_get(q, &v), "get from an open queue holding an item (-1, 2^40, LONG_MIN, ...)");
+            LAB_EXPECT_EQ(any[k], v, "any long item comes out as put");
+        }
+    }
     queue_put(q, 7);
+    queue_put(q, -1);
     queue_close(q);
     LAB_EXPECT_EQ(-1, queue_put(q, 8), "put after close");
     LAB_EXPECT_EQ(1, queue_get(q, &v), "get after close while an item is left");
     LAB_EXPECT_EQ(7, v, "the item left at close");
+    LAB_EXPECT_EQ(1, queue_get(q, &v), "get after close while an item (-1) is left");
+    LAB_EXPECT_EQ(-1, v, "the item left at close");
     LAB_EXPECT_EQ(0, queue_get(q, &v), "get after close on an empty queue");
     queue_destroy(q);
-    lab_pass("one thread: FIFO order, capacity, close drains then ends");
+    lab_pass("one thread: FIFO order, capacity, items -1, 2^40, LONG_MIN, LONG_MAX, close drains then ends");
 }
 
 /* A lane: one queue with its own producers and consumers. Checks run two
@@ -329,15 +345,113 @@ static void independent(int producers) {
     lab_perturb_on = perturb;
 }
 
+/* ---- every put wakes a consumer, every get a producer --------------------
+ * One item serves one consumer, so each put() must wake one, not only the
+ * put() that finds the queue empty. Two consumers asleep on an empty queue
+ * of capacity 4, then two puts in a row: each consumer must get an item.
+ * "In a row" is made, not hoped for: both consumers are held still (a
+ * SIGUSR2 whose handler naps until the driver lets go; their waits then go
+ * on, SA_RESTART, with whatever wake-ups came meanwhile) while both puts
+ * run, so neither can take the first item before the second put. A put()
+ * that signals only on "empty -> not empty" then wakes one of the two, and
+ * the other sleeps next to the second item: no progress for 1 s fails. The
+ * same with two producers asleep on a full queue and two gets in a row
+ * (a get() that signals only on "full -> not full"). Perturbation and pauses
+ * are off meanwhile: the verdict rests on who sleeps, not on timing. */
+enum { ROW = 2, ROW_CAP = 4 };
+#define ROW_HOLD_MOST_S 2.0 /* a design asleep while holding its lock cannot hang the puts */
+
+static atomic_int row_entered, row_go;
+
+static void row_hold(int sig) {
+    (void)sig;
+    int saved = errno;
+    double until = lab_now() + ROW_HOLD_MOST_S;
+    atomic_fetch_add(&row_entered, 1);
+    struct timespec nap = {0, 50 * 1000};
+    while (!atomic_load(&row_go) && lab_now() < until)
+        nanosleep(&nap, NULL);
+    errno = saved;
+}
+
+static void in_a_row(int producers) {
+    const char *who = producers ? "producer" : "consumer";
+    lab_pause_mode_t mode = lab_pause_mode;
+    int perturb = lab_perturb_on;
+    lab_pause_mode = LAB_PAUSE_OFF;
+    lab_perturb_on = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = row_hold;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(SIGUSR2, &sa, NULL) != 0)
+        lab_pthread_die(errno, "sigaction(SIGUSR2)", __FILE__, __LINE__);
+    queue_t *q = queue_create(ROW_CAP);
+    if (producers)
+        for (long i = 0; i < ROW_CAP; i++)
+            LAB_EXPECT_EQ(0, queue_put(q, i), "put into a queue with room");
+    pthread_t t[ROW];
+    call_t c[ROW];
+    for (int i = 0; i < ROW; i++)
+        start_call(&t[i], &c[i], q, 100 + i, producers, 1);
+    lab_others_asleep(1.0); /* asleep in their waits (only a precondition) */
+    atomic_store(&row_entered, 0);
+    atomic_store(&row_go, 0);
+    for (int i = 0; i < ROW; i++)
+        LAB_PTHREAD(pthread_kill(t[i], SIGUSR2));
+    while (atomic_load(&row_entered) < ROW)
+        sched_yield();
+    long v = -1;
+    for (long i = 0; i < ROW; i++) {
+        if (producers) {
+            LAB_EXPECT_EQ(1, queue_get(q, &v), "get from a full queue");
+            LAB_EXPECT_EQ(i, v, "items come out in the order put");
+        } else {
+            LAB_EXPECT_EQ(0, queue_put(q, 10 + i), "put into a queue with room");
+        }
+    }
+    atomic_store(&row_go, 1);
+    _Atomic long moved;
+    atomic_init(&moved, 0);
+    lab_stall_t *s = lab_stall_watch(
+        &moved, STALL_S,
+        producers ? "two producers asleep on a full queue, two gets in a row: one producer slept on beside the "
+                    "room the second get() made (every get() must wake a producer, not only the one that finds "
+                    "the queue full)"
+                  : "two consumers asleep on an empty queue, two puts in a row: one consumer slept on beside the "
+                    "second item (every put() must wake a consumer, not only the one that finds the queue empty)");
+    for (int i = 0; i < ROW; i++) {
+        while (!atomic_load(&c[i].done))
+            sleep_ms(1);
+        atomic_fetch_add(&moved, 1);
+    }
+    lab_stall_stop(s);
+    long got = 0;
+    for (int i = 0; i < ROW; i++) {
+        if (c[i].r != (producers ? 0 : 1))
+            lab_fail("a %s woken on an open queue returns %d / it returned %d", who, producers ? 0 : 1, c[i].r);
+        got += producers ? 0 : c[i].item;
+        atomic_store(&c[i].may_end, 1);
+        lab_thread_join(t[i], NULL);
+    }
+    if (!producers && got != 10 + 11)
+        lab_fail("two consumers, two items put: each gets one of them / they got items summing to %ld", got);
+    queue_destroy(q);
+    lab_pause_mode = mode;
+    lab_perturb_on = perturb;
+}
+
 static void check_exactly_once(const lab_opts_t *o) {
     int consumers = lab_opt_threads(o, 6);
     long per = lab_opt_iters(o, 3000);
     lane_spec_t spec[2] = {{4, consumers, per, 4}, {1, 1, per / 4, 2}};
     long made = flow(spec, 2);
     independent(0);
+    in_a_row(0);
     lab_pass("4 producers x %ld items%s, %d consumers, capacity 4, beside a second queue: each item taken exactly "
              "once, from its own queue, all consumers ended on their sentinels; a put() into one of two queues "
-             "woke its own sleeping consumer",
+             "woke its own sleeping consumer; two puts in a row woke two sleeping consumers",
              per, lab_cut_note(made, 4 * per), consumers);
 }
 
@@ -347,8 +461,10 @@ static void check_capacity(const lab_opts_t *o) {
     lane_spec_t spec[2] = {{producers, 1, per, 1}, {2, 1, per / 4, 1}};
     long made = flow(spec, 2);
     independent(1);
+    in_a_row(1);
     lab_pass("%d producers x %ld items%s into a queue of capacity 1, one consumer, beside a second such queue: "
-             "never overfull, none lost; a get() from one of two full queues woke its own sleeping producer",
+             "never overfull, none lost; a get() from one of two full queues woke its own sleeping producer; two "
+             "gets in a row woke two sleeping producers",
              producers, per, lab_cut_note(made, producers * per));
 }
 
@@ -527,14 +643,15 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one thread: FIFO, capacity, close drains then ends", check_single, LAB_PAUSE_OFF},
+    {"single", "one thread: FIFO, capacity, any long item (-1, 2^40, LONG_MIN), close drains then ends",
+     check_single, LAB_PAUSE_OFF},
     {"exactly-once",
      "4 producers, 6 consumers, capacity 4, beside a second queue: every item taken exactly once; a put() wakes "
-     "a consumer of its own queue (unperturbed)",
+     "a consumer of its own queue, two puts in a row wake two (unperturbed)",
      check_exactly_once, LAB_PAUSE_RANDOM},
     {"capacity",
      "6 producers, 1 consumer, capacity 1, beside a second queue: never overfull, nothing lost; a get() wakes "
-     "a producer of its own queue (unperturbed)",
+     "a producer of its own queue, two gets in a row wake two (unperturbed)",
      check_capacity, LAB_PAUSE_RANDOM},
     {"close-wakes-all",
      "close() wakes 6 consumers on an empty queue and 6 producers on a full one; a producer woken after close() "

@@ -202,8 +202,11 @@ static void waiter_or_setter(const lab_worker_t *w) {
  * design that keeps a count of sleepers and gets it wrong on a timeout
  * then skips the wake-up. The waiters wait with every kind of timeout
  * event.h allows: any negative one means for ever (-1, but also -2, -0.5,
- * -1e-3, -1e9, -INFINITY), and a long one must be cut short by set(). */
-static const double forever[] = {-1, -2, -0.5, -1e-3, -1e9, -INFINITY, 30, 3600};
+ * -1e-3, -1e9, -INFINITY), and a long one must be cut short by set(), also
+ * one whose count of nanoseconds (1e10 s: 1e19 ns) or of microseconds (1e12
+ * s) does not fit in 64 bits: a deadline worked out in such a count wraps
+ * into the past, and that wait returns 0 before set(). */
+static const double forever[] = {-1, -2, -0.5, -1e-3, -1e9, -INFINITY, 30, 3600, 1e10, 1e12};
 #define NFOREVER (sizeof forever / sizeof forever[0])
 
 typedef struct {
@@ -236,8 +239,8 @@ static void waiter(const lab_worker_t *w) {
     atomic_fetch_add(&m->entered, 1);
     int r = event_wait(m->e, timeout);
     if (r != 1)
-        lab_fail("wait(%g) returns 1 once the event is set (event.h: timeout_s < 0 waits for ever) / it returned "
-                 "%d %s set() was called",
+        lab_fail("wait(%g) returns 1 once the event is set (event.h: timeout_s < 0 waits for ever; 0 only if "
+                 "timeout_s >= 0 seconds pass first) / it returned %d %s set() was called",
                  timeout, r, atomic_load(&m->set_called) ? "after" : "before");
     atomic_fetch_add(&m->woke, 1);
 }
@@ -259,7 +262,7 @@ static void check_many_waiters(const lab_opts_t *o) {
     lab_thread_join(t, NULL);
     event_destroy(m.e);
     lab_pass("after %d waits timed out, %d waiters asleep on one event (timeouts -1, -2, -0.5, -1e-3, -1e9, "
-             "-inf, 30 and 3600 s) all woke with 1 when it was set",
+             "-inf, 30, 3600, 1e10 and 1e12 s) all woke with 1 when it was set",
              2 * n + 1, n);
 }
 
@@ -345,9 +348,32 @@ static void poller_or_setter(const lab_worker_t *w) {
     }
 }
 
+/* set() beside set() and clear() in another thread, on one event, taking
+ * turns (lab_turns: handed over through relaxed atomics, which order
+ * nothing for ThreadSanitizer): thread 0 sets, thread 1 clears and sets in
+ * turn. A set() that looks at the flag before it takes the mutex ("already
+ * set: return") reads what the other thread's last clear() or set() wrote
+ * with nothing ordering the two, on its first turn after one: a race every
+ * run, not only when the scheduler interleaves them. */
+enum { TWICE_TURNS = 100 };
+
+static void set_or_clear(const lab_worker_t *w) {
+    lab_turns_t *t = ((void **)w->arg)[0];
+    event_t *e = ((void **)w->arg)[1];
+    for (int i = 0; i < TWICE_TURNS && lab_turn_take(t, w->index); i++) {
+        if (w->index == 1 && i % 2 == 0)
+            event_clear(e);
+        else
+            event_set(e);
+        lab_turn_give(t, w->index);
+    }
+    lab_turn_leave(t, w->index);
+}
+
 /* For the ThreadSanitizer build: one thread sets while another polls
  * event_is_set() and others wait; meanwhile a second event is cleared and
- * set over and over while the poller reads it. */
+ * set over and over while the poller reads it; then set() beside set() and
+ * clear() (above). */
 static void check_race_free(const lab_opts_t *o) {
     (void)o;
     poll_t p = {.e = event_create(), .blink = event_create()};
@@ -355,7 +381,14 @@ static void check_race_free(const lab_opts_t *o) {
     lab_threads_run(5, poller_or_setter, &p);
     event_destroy(p.blink);
     event_destroy(p.e);
-    lab_pass("set() while others poll and wait, clear() and set() while one polls: no race");
+    void *twice[2] = {lab_turns_new(2, 0.5), event_create()};
+    lab_threads_run(2, set_or_clear, twice);
+    long turns = lab_turns_taken(twice[0]);
+    lab_turns_free(twice[0]);
+    event_destroy(twice[1]);
+    lab_pass("set() while others poll and wait, clear() and set() while one polls, set() beside set() and clear() "
+             "(%ld turns): no race",
+             turns);
 }
 
 static const lab_check_t checks[] = {
@@ -364,12 +397,13 @@ static const lab_check_t checks[] = {
      check_timeout, LAB_PAUSE_OFF},
     {"clock-jump", "wait(0.2) times out after 0.2 s when the wall clock jumps an hour either way",
      check_clock_jump, LAB_PAUSE_OFF},
-    {"many-waiters", "16 waiters asleep on one event, timeouts negative or long, all wake when it is set, after "
-     "waits that timed out", check_many_waiters, LAB_PAUSE_OFF},
+    {"many-waiters", "16 waiters asleep on one event, timeouts negative or long (up to 1e12 s), all wake when it "
+     "is set, after waits that timed out", check_many_waiters, LAB_PAUSE_OFF},
     {"lost-wakeup", "500 rounds: 4 waiters and a setter released together, nobody sleeps through",
      check_lost_wakeup, LAB_PAUSE_RANDOM},
     {"idle", "a waiter sleeps: running or runnable under a quarter of a 0.3 s wait", check_idle, LAB_PAUSE_OFF},
-    {"race-free", "set() while others poll and wait, clear() while one polls, for the ThreadSanitizer build",
+    {"race-free", "set() while others poll and wait, clear() while one polls, set() beside set() and clear(), for "
+     "the ThreadSanitizer build",
      check_race_free,
      LAB_PAUSE_OFF},
 };

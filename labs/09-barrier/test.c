@@ -8,9 +8,13 @@
  *   $ build/labs/09-barrier/fixed/test serial
  *   ok: serial: 3 tours of 3, 5 and 2 threads x 2000 rounds, each at 2 barriers: exactly one serial thread every round
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "barrier.h"
 #include "lab.h"
@@ -105,9 +109,14 @@ static void tour_end(tours_t *all) {
 /* One round in which a party comes LATE_S late, while the others sleep in
  * the barrier: nobody may leave before it comes. A waiter that gives up
  * after a while (a timed wait "so that nothing hangs for ever") leaves
- * early; LATE_S is a sleep, which can only last longer. The late party
- * keeps the progress counter moving while it dawdles, so the stall
- * watchdog still catches a barrier that never opens. */
+ * early; LATE_S is a sleep, which can only last longer. Meanwhile, every
+ * 100 ms that the others are seen asleep, the late party sends each of
+ * them a signal whose handler (it does nothing) is installed without
+ * SA_RESTART, as an application's timer or SIGCHLD handler may be: a wait
+ * that takes the EINTR of sem_wait() or a similar call for "my turn"
+ * walks out of the barrier. The late party keeps the progress counter
+ * moving while it dawdles, so the stall watchdog still catches a barrier
+ * that never opens. */
 #define LATE_S 1.6
 enum { LATE_PARTIES = 3 };
 
@@ -116,35 +125,142 @@ typedef struct {
     atomic_int late_arrived;
     _Atomic long progress;
     double t0;
+    pthread_t tid[LATE_PARTIES];
+    atomic_int named; /* parties whose tid is filled in */
+    atomic_int signalled; /* rounds of signals sent */
+    atomic_int failing;
 } late_t;
+
+static void nothing(int sig) { (void)sig; }
 
 static void late_round_party(const lab_worker_t *w) {
     late_t *l = w->arg;
+    l->tid[w->index] = pthread_self();
+    atomic_fetch_add(&l->named, 1);
     if (w->index == LATE_PARTIES - 1) {
-        lab_others_asleep(1.0); /* the others asleep in the barrier (only a precondition) */
-        for (double until = lab_now() + LATE_S; lab_now() < until;) {
+        /* the others asleep in the barrier (only a precondition); if they
+         * were, they sleep on until this party comes, and it comes only
+         * after one round of signals reached them asleep (waiting up to 3 s
+         * more for that, so that a design seen asleep once and never again
+         * cannot hang the check) */
+        int asleep = lab_others_asleep(1.0);
+        double until = lab_now() + LATE_S;
+        while (lab_now() < until || (asleep && atomic_load(&l->signalled) == 0 && lab_now() < until + 3.0)) {
             struct timespec ts = {0, 100 * 1000 * 1000};
             nanosleep(&ts, NULL);
+            if (atomic_load(&l->named) == LATE_PARTIES && lab_others_asleep(0.05)) {
+                for (int i = 0; i < LATE_PARTIES - 1; i++)
+                    LAB_PTHREAD(pthread_kill(l->tid[i], SIGUSR2));
+                atomic_fetch_add(&l->signalled, 1);
+            }
             atomic_fetch_add(&l->progress, 1);
         }
         atomic_store(&l->late_arrived, 1);
     }
     barrier_wait(l->b);
-    if (!atomic_load(&l->late_arrived))
+    if (!atomic_load(&l->late_arrived)) {
+        if (atomic_exchange(&l->failing, 1)) /* one FAIL line: the first to leave early reports */
+            for (;;)
+                pause();
         lab_fail("nobody leaves a round before all %d have arrived, however late the last one is / a party left "
-                 "after %.2f s while the last was still on its way (%.1f s late): a waiter must not give up",
-                 LATE_PARTIES, lab_now() - l->t0, LATE_S);
+                 "after %.2f s while the last was still on its way (%.1f s late, %d rounds of signals sent to the "
+                 "waiters): a waiter must not give up, nor take an interrupted wait (EINTR) for its turn",
+                 LATE_PARTIES, lab_now() - l->t0, LATE_S, atomic_load(&l->signalled));
+    }
     atomic_fetch_add(&l->progress, 1);
 }
 
 static void late_round(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = nothing;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: an interrupted wait fails with EINTR */
+    if (sigaction(SIGUSR2, &sa, NULL) != 0)
+        lab_pthread_die(errno, "sigaction(SIGUSR2)", __FILE__, __LINE__);
     late_t l = {.b = barrier_create(LATE_PARTIES), .t0 = lab_now()};
     atomic_init(&l.late_arrived, 0);
     atomic_init(&l.progress, 0);
+    atomic_init(&l.named, 0);
+    atomic_init(&l.failing, 0);
+    atomic_init(&l.signalled, 0);
     lab_stall_t *s = lab_stall_watch(&l.progress, STALL_S, STALL_REASON);
     lab_threads_run(LATE_PARTIES, late_round_party, &l);
     lab_stall_stop(s);
     barrier_destroy(l.b);
+}
+
+/* barrier_create() takes any int: a barrier for more parties than a byte
+ * or a 16-bit field holds must still wait for all of them. BIG_CALLERS
+ * threads wait at a barrier for 257, then at one for 65537 parties (kept in
+ * an unsigned char or short, 1 each: it opens at every call); none may
+ * return. The driver judges once every caller is seen asleep, or has run
+ * BIG_SPIN_S of CPU time in its wait (a design that spins, which barrier.h
+ * allows): a wait that returns at once needs microseconds of it, so a
+ * caller that has not returned by then never will. They can never be let
+ * go (the sandbox allows 256 threads), so they wait on until the check
+ * ends; one that returned sleeps on, so that its CPU clock stays readable.
+ * Perturbation and pauses are off meanwhile. */
+static const int big_sizes[] = {257, 65537};
+enum { BIG_CALLERS = 3 };
+#define BIG_SPIN_S 0.02
+
+typedef struct {
+    barrier_t *b;
+    atomic_int entered, returned;
+} big_t;
+
+static void *big_caller(void *arg) {
+    big_t *g = arg;
+    atomic_fetch_add(&g->entered, 1);
+    barrier_wait(g->b);
+    atomic_fetch_add(&g->returned, 1);
+    for (;;) {
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+/* Each caller has run BIG_SPIN_S of CPU time (its thread's clock starts
+ * at 0, and it does next to nothing before its wait). */
+static int big_all_spun(const pthread_t *t) {
+    for (int i = 0; i < BIG_CALLERS; i++) {
+        clockid_t cid;
+        struct timespec ts;
+        if (pthread_getcpuclockid(t[i], &cid) != 0 || clock_gettime(cid, &ts) != 0)
+            return 0;
+        if ((double)ts.tv_sec + ts.tv_nsec / 1e9 < BIG_SPIN_S)
+            return 0;
+    }
+    return 1;
+}
+
+static void big_barriers(void) {
+    lab_pause_mode_t mode = lab_pause_mode;
+    int perturb = lab_perturb_on;
+    lab_pause_mode = LAB_PAUSE_OFF;
+    lab_perturb_on = 0;
+    for (size_t k = 0; k < sizeof big_sizes / sizeof big_sizes[0]; k++) {
+        big_t *g = lab_calloc(1, sizeof *g); /* never freed: its callers wait on */
+        g->b = barrier_create(big_sizes[k]);
+        atomic_init(&g->entered, 0);
+        atomic_init(&g->returned, 0);
+        pthread_t t[BIG_CALLERS];
+        for (int i = 0; i < BIG_CALLERS; i++) {
+            lab_thread_create(&t[i], NULL, big_caller, g);
+            LAB_PTHREAD(pthread_detach(t[i]));
+        }
+        while (atomic_load(&g->returned) == 0 &&
+               (atomic_load(&g->entered) < BIG_CALLERS || !(lab_others_asleep(0.05) || big_all_spun(t))))
+            ;
+        if (atomic_load(&g->returned) != 0)
+            lab_fail("a barrier for %d parties lets nobody through before %d have arrived / %d of %d callers "
+                     "returned (is the party count kept in a type narrower than int?)",
+                     big_sizes[k], big_sizes[k], atomic_load(&g->returned), BIG_CALLERS);
+    }
+    lab_pause_mode = mode;
+    lab_perturb_on = perturb;
 }
 
 static void check_rounds(const lab_opts_t *o) {
@@ -161,9 +277,11 @@ static void check_rounds(const lab_opts_t *o) {
     long rounds = all.t[0].rounds;
     tour_end(&all);
     late_round();
+    big_barriers();
     lab_pass("3 tours of 3, %d and 2 threads x %ld rounds, each at 2 barriers: nobody left a round before all "
-             "had arrived, no hang; nobody left a round whose last party came %.1f s late",
-             parties, rounds, LATE_S);
+             "had arrived, no hang; nobody left a round whose last party came %.1f s late, signals and all; "
+             "barriers for 257 and 65537 held %d callers each",
+             parties, rounds, LATE_S, BIG_CALLERS);
 }
 
 static void check_serial(const lab_opts_t *o) {
@@ -223,8 +341,9 @@ static void check_race_free(const lab_opts_t *o) {
 
 static const lab_check_t checks[] = {
     {"single", "a barrier for one thread never blocks", check_single, LAB_PAUSE_OFF},
-    {"rounds", "3 tours (3, 5, 2 threads) at 2 barriers each x 2000 rounds, then a party 1.6 s late: nobody "
-     "leaves a round before all arrived", check_rounds, LAB_PAUSE_RANDOM},
+    {"rounds", "3 tours (3, 5, 2 threads) at 2 barriers each x 2000 rounds, then a party 1.6 s late while the "
+     "others get signals, then barriers for 257 and 65537: nobody leaves a round before all arrived",
+     check_rounds, LAB_PAUSE_RANDOM},
     {"serial", "3 tours (3, 5, 2 threads) at 2 barriers each x 2000 rounds: exactly one serial thread per round",
      check_serial, LAB_PAUSE_RANDOM},
     {"race-free", "write, barrier, read, for the ThreadSanitizer build", check_race_free, LAB_PAUSE_OFF},

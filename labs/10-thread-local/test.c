@@ -64,11 +64,21 @@ static void check_single(const lab_opts_t *o) {
     name[SESSION_NAME_MAX - 1] = '\0';
     expect_str("a 40-character name, cut to 31", name, session_user());
 
+    /* A name is any string, '%' included: the greeting prints it as it is. */
+    static const char *const percent[] = {"100%% sure", "50%off", "%d%x%c"};
+    for (size_t i = 0; i < sizeof percent / sizeof percent[0]; i++) {
+        char want[SESSION_GREETING_MAX];
+        snprintf(want, sizeof want, "Hello, %s!", percent[i]);
+        session_set_user(percent[i]);
+        expect_str("the user after setting a name with '%'", percent[i], session_user());
+        expect_str("the greeting of a name with '%' (printed as it is)", want, session_greeting());
+    }
+
     session_set_user(NULL);
     expect_str("the user after set(NULL)", NULL, session_user());
     expect_str("the greeting after set(NULL)", "Hello, stranger!", session_greeting());
     LAB_EXPECT_EQ(1, session_live(), "sessions of one thread, however often it calls");
-    lab_pass("one thread: set, look up, greet, copy, cut, forget; one session");
+    lab_pass("one thread: set, look up, greet (names with %% too), copy, cut, forget; one session");
 }
 
 static void *newcomer(void *arg) {
@@ -154,27 +164,33 @@ static void barrier_wait(pthread_barrier_t *b) {
 }
 
 /* Use the session, wait until every thread has, count, wait until every
- * thread has counted, exit. On the way every thread sets a user, forgets it
- * (twice), sets two more and replaces one with the other, and every other
- * thread ends without a user: whatever the session copies or drops on any of
- * those paths must be freed by the time the thread has exited, which the
- * driver counts. */
+ * thread has counted, exit. On the way three threads in four set a user,
+ * forget it (twice), set two more and replace one with the other, and every
+ * other thread ends without a user; the fourth only asks for its greeting,
+ * which makes its session too (a session handed to the clean-up only when a
+ * user is set is never freed): whatever the session makes, copies or drops
+ * on any of those paths must be freed by the time the thread has exited,
+ * which the driver counts. */
 static void use_and_exit(const lab_worker_t *w) {
     mem_t *m = w->arg;
     char mine[SESSION_NAME_MAX], other[SESSION_NAME_MAX], want[SESSION_GREETING_MAX];
     snprintf(mine, sizeof mine, "user-%d", w->index);
     snprintf(other, sizeof other, "user-%d-again", w->index);
-    session_set_user(mine);
-    session_set_user(NULL); /* forget it: a copy of the name dropped here is a leak */
-    session_set_user(NULL);
-    session_set_user(other);
-    session_set_user(mine); /* replace one name with another */
-    int stranger = w->index % 2;
-    if (stranger)
+    int only_greets = w->index % 4 == 3, stranger = w->index % 2;
+    if (!only_greets) {
+        session_set_user(mine);
+        session_set_user(NULL); /* forget it: a copy of the name dropped here is a leak */
         session_set_user(NULL);
+        session_set_user(other);
+        session_set_user(mine); /* replace one name with another */
+        if (stranger)
+            session_set_user(NULL);
+    }
     snprintf(want, sizeof want, "Hello, %s!", stranger ? "stranger" : mine);
     m->greeting[w->index] = session_greeting();
-    expect_str("the greeting after set, set(NULL) twice, set, set", want, m->greeting[w->index]);
+    expect_str(only_greets ? "the greeting of a thread that set no user"
+                           : "the greeting after set, set(NULL) twice, set, set",
+               want, m->greeting[w->index]);
     barrier_wait(&m->all_in);
     long live = session_live();
     long lo = atomic_load(&m->live_seen_min), hi = atomic_load(&m->live_seen_max);
@@ -227,12 +243,14 @@ static void check_freed(const lab_opts_t *o) {
                     lab_fail("each thread greets in a buffer of its own / threads %d and %d shared one", j, i);
         if (before >= 0 && after_allocs != before)
             lab_fail("a thread's session, and every name it copied, is freed when it exits / round %ld: %d threads "
-                     "set, forgot (set(NULL)) and replaced users and exited, and %ld blocks the implementation "
-                     "allocated are still live (counted by the driver)",
+                     "set, forgot (set(NULL)) and replaced users, or only greeted, and exited, and %ld blocks the "
+                     "implementation allocated are still live (counted by the driver)",
                      r, n, after_allocs - before);
         long after = session_live();
         if (after != 0)
-            lab_fail("after its %d threads exited, session_live() is 0 / round %ld: it is %ld", n, r, after);
+            lab_fail("after its %d threads exited (some only greeted, setting no user), session_live() is 0 / "
+                     "round %ld: it is %ld",
+                     n, r, after);
     }
     lab_pass("%ld rounds of %d threads: %d sessions live while they ran, 0 after they exited, nothing left "
              "allocated",
@@ -250,12 +268,14 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one thread: set, look up, greet, copy, cut, forget; one session", check_single, LAB_PAUSE_OFF},
+    {"single", "one thread: set, look up, greet (names with %), copy, cut, forget; one session", check_single,
+     LAB_PAUSE_OFF},
     {"fresh-thread", "each new thread starts with no user and changes no other's", check_fresh_thread,
      LAB_PAUSE_OFF},
     {"isolation", "8 threads x 300 rounds of set, pause, read back: each sees only its own", check_isolation,
      LAB_PAUSE_RANDOM},
-    {"freed", "48 rounds of 32 threads (1536, more than the 1024 pthread keys): a session each, set and forget, all freed at exit", check_freed,
+    {"freed", "48 rounds of 32 threads (1536, more than the 1024 pthread keys): a session each, set and forget or "
+     "only greet, all freed at exit", check_freed,
      LAB_PAUSE_RANDOM},
     {"race-free", "threads set, read and greet at once, for the ThreadSanitizer build", check_race_free,
      LAB_PAUSE_OFF},

@@ -1,0 +1,77 @@
+/* Wrong submission for lab 10 (examiner E): fixed.c, but the greeting's
+ * second step prints the user name with the name itself as the format
+ * ("snprintf copies and cuts in one call"), then appends "!". Wrong: a user
+ * name is any string; one holding '%' is read as conversions: "100%%"
+ * prints "100%", "%d" an int from whatever is in a register, "%s" or "%n"
+ * go through garbage pointers. session.h: the greeting is "Hello,
+ * <user>!".
+ * How the grader shows it: single sets the users "100%% sure", "50%off" and
+ * "%d%x%c" and compares each greeting with "Hello, <user>!": the first comes
+ * out as "Hello, 100% sure!", every run. */
+#include "session.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lab.h"
+
+typedef struct {
+    char user[SESSION_NAME_MAX];
+    int has_user;
+    char greeting[SESSION_GREETING_MAX];
+} session_t;
+
+static atomic_long live; /* sessions made and not yet freed */
+
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t key; /* each thread's slot holds its own session */
+
+/* Run by each exiting thread whose slot holds a session. */
+static void session_free(void *p) {
+    free(p);
+    atomic_fetch_sub_explicit(&live, 1, memory_order_relaxed);
+}
+
+static void key_create(void) { LAB_PTHREAD(pthread_key_create(&key, session_free)); }
+
+/* The calling thread's session; made first if `make` and there is none. */
+static session_t *session_mine(int make) {
+    LAB_PTHREAD(pthread_once(&key_once, key_create));
+    session_t *s = pthread_getspecific(key);
+    if (s == NULL && make) {
+        s = lab_calloc(1, sizeof *s);
+        LAB_PTHREAD(pthread_setspecific(key, s));
+        atomic_fetch_add_explicit(&live, 1, memory_order_relaxed);
+    }
+    return s;
+}
+
+void session_set_user(const char *name) {
+    session_t *s = session_mine(1);
+    if (name == s->user)
+        return; /* set to itself: copying onto itself would be undefined */
+    s->has_user = name != NULL;
+    snprintf(s->user, sizeof s->user, "%s", name != NULL ? name : "");
+}
+
+const char *session_user(void) {
+    session_t *s = session_mine(0);
+    return s != NULL && s->has_user ? s->user : NULL;
+}
+
+const char *session_greeting(void) {
+    session_t *s = session_mine(1);
+    /* The same two steps as broken.c: the pause is harmless now, since no
+     * other thread can write this buffer. */
+    int n = snprintf(s->greeting, sizeof s->greeting, "Hello, ");
+    lab_pause();
+    n += snprintf(s->greeting + n, sizeof s->greeting - (size_t)n, s->has_user ? s->user : "stranger");
+    if (n < (int)sizeof s->greeting - 1) {
+        s->greeting[n] = '!';
+        s->greeting[n + 1] = 0;
+    }
+    return s->greeting;
+}
+
+long session_live(void) { return atomic_load_explicit(&live, memory_order_relaxed); }
