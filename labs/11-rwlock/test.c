@@ -280,6 +280,40 @@ static void check_two_locks(void) {
     lab_mutex_destroy(&st.m);
 }
 
+/* Every lock is a lock of its own, however many a program makes: while the
+ * driver holds lock A for writing, it creates MANY_LOCKS more (all still
+ * alive), and then a writer asks for A. It must stay out until the driver
+ * lets go. Locks handed out from a fixed pool that wraps around (or any
+ * state shared between locks) give a later create A's slot, initialised
+ * anew under its holder: A is then "free" and the writer walks in. */
+enum { MANY_LOCKS = 256 };
+
+static void check_many_locks(void) {
+    stage_t st;
+    lab_mutex_init(&st.m, NULL);
+    lab_cond_init(&st.c, NULL);
+    rwlock_t *A = rwlock_create();
+    static rwlock_t *more[MANY_LOCKS];
+    rwlock_wrlock(A);
+    for (int i = 0; i < MANY_LOCKS; i++)
+        more[i] = rwlock_create();
+    actor_t w;
+    actor_start(&w, &st, A, 1); /* waits: the driver holds A */
+    actors_blocked(&w, 1);
+    if (atomic_load(&w.in))
+        lab_fail("each lock is a lock of its own, a new one a lock nobody holds / a writer got lock A while the "
+                 "driver held it for writing, after %d more locks were created",
+                 MANY_LOCKS);
+    rwlock_wrunlock(A);
+    actors_get_in(&w, 1, "the writer waiting for A gets in when A's writer leaves", "after it left");
+    actor_finish(&w);
+    for (int i = 0; i < MANY_LOCKS; i++)
+        rwlock_destroy(more[i]);
+    rwlock_destroy(A);
+    lab_cond_destroy(&st.c);
+    lab_mutex_destroy(&st.m);
+}
+
 static void check_overlap(const lab_opts_t *o) {
     int n = lab_opt_threads(o, 4);
     if (n < 2 || n > 16)
@@ -293,9 +327,11 @@ static void check_overlap(const lab_opts_t *o) {
     rwlock_destroy(r.l);
     check_handover(n);
     check_two_locks();
+    check_many_locks();
     lab_pass("%d readers held the read lock at the same time; %d times %d readers asleep behind a writer all got "
-             "in when it left; a writer waiting for one lock held back nobody on another",
-             n, HANDOVERS, n);
+             "in when it left; a writer waiting for one lock held back nobody on another; a lock held for writing "
+             "kept a writer out after %d more locks were created",
+             n, HANDOVERS, n, MANY_LOCKS);
 }
 
 /* ---- exclusion: never a reader with a writer, never two writers ----------- */
@@ -592,7 +628,8 @@ static const lab_check_t checks[] = {
     {"single", "one thread: read, write, write, read, 1000 times", check_single, LAB_PAUSE_OFF},
     {"overlap",
      "4 readers hold the read lock at once; readers behind a writer are woken when it leaves (the implementation's "
-     "wall clock an hour ahead meanwhile); two locks are independent",
+     "wall clock an hour ahead meanwhile); two locks are independent; a held lock stays held while 256 more are "
+     "created",
      check_overlap, LAB_PAUSE_OFF},
     {"exclusion", "6 threads x 1000 sections, 1 in 4 a write: never a reader with a writer, never two writers",
      check_exclusion, LAB_PAUSE_RANDOM},

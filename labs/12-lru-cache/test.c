@@ -16,6 +16,7 @@
  *   $ build/labs/12-lru-cache/fixed/test lru-order
  *   ok: lru-order: 3000 gets and puts on a cache of 8 matched an exact LRU model; capacity 1 holds the last key
  */
+#define _GNU_SOURCE /* REG_EFL, for the counted calls */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -85,11 +86,11 @@ static void model_put(model_t *m, uint64_t key, uint64_t value) {
 
 /* One step of a cache against its model: a put, or a get whose hit or miss
  * and value must be the model's; the size must be the model's after it. */
-static void model_step(lru_t *c, model_t *m, int put, uint64_t key, long s) {
+static void model_step_value(lru_t *c, model_t *m, int put, uint64_t key, uint64_t value, long s) {
     uint64_t v = 12345;
     if (put) {
-        lru_put(c, key, value_for(key, 0, (unsigned)s));
-        model_put(m, key, value_for(key, 0, (unsigned)s));
+        lru_put(c, key, value);
+        model_put(m, key, value);
     } else {
         int want = model_find(m, key);
         int hit = lru_get(c, key, &v);
@@ -109,6 +110,42 @@ static void model_step(lru_t *c, model_t *m, int put, uint64_t key, long s) {
     }
     if (lru_size(c) != (size_t)m->n)
         lab_fail("cache of %d, step %ld: lru_size() == %d / got %zu", m->cap, s, m->n, lru_size(c));
+}
+
+static void model_step(lru_t *c, model_t *m, int put, uint64_t key, long s) {
+    model_step_value(c, m, put, key, value_for(key, 0, (unsigned)s), s);
+}
+
+/* Keys and values are 64-bit, all of them (lru.h): keys at and above 2^32,
+ * among them pairs that agree in their low 32 bits (a key kept in 32 bits
+ * finds the other one's entry, or none), and the values 0 and UINT64_MAX (a
+ * value that doubles as "not cached" reads as a miss). On caches of 4 and
+ * 8 (never split): each key is put with an extreme value and every key is
+ * read back, then random gets and puts of these keys and values, every
+ * step against the model. */
+static const uint64_t wide_keys[] = {
+    0, 1ULL << 32, 5, 5 + (1ULL << 32), 5 + (1ULL << 63), 0xffffffffULL, UINT64_MAX,
+};
+static const uint64_t wide_values[] = {0, UINT64_MAX, 1ULL << 63, 1ULL << 32, 1};
+enum { WIDE_KEYS = sizeof wide_keys / sizeof wide_keys[0], WIDE_VALUES = sizeof wide_values / sizeof wide_values[0],
+       WIDE_STEPS = 400 };
+
+static void wide_run(int cap) {
+    lru_t *c = lru_create((size_t)cap);
+    model_t m = {.cap = cap};
+    long s = 0;
+    for (int i = 0; i < WIDE_KEYS; i++) {
+        model_step_value(c, &m, 1, wide_keys[i], wide_values[i % WIDE_VALUES], s++);
+        for (int j = 0; j <= i; j++) /* hits and misses, as the model says */
+            model_step_value(c, &m, 0, wide_keys[j], 0, s++);
+    }
+    uint64_t rs = lab_seed_for(200 + cap);
+    for (long i = 0; i < WIDE_STEPS; i++) {
+        uint64_t r = lab_rand_next(&rs), value = wide_values[(r >> 8) % WIDE_VALUES];
+        model_step_value(c, &m, r >> 40 & 1, wide_keys[r % WIDE_KEYS], value, s++);
+    }
+    expect_ok(c, "after gets and puts of 64-bit keys and values");
+    lru_destroy(c);
 }
 
 /* Every capacity below 2 * LRU_STRIPE_MIN: a new cache is filled with as
@@ -207,8 +244,11 @@ static void check_lru_order(const lab_opts_t *o) {
     /* Every capacity that lru.h never lets be split. */
     for (int cap = 1; cap < 2 * LRU_STRIPE_MIN; cap++)
         model_run(cap, EXACT_CAP_STEPS);
+    wide_run(4);
+    wide_run(8);
     lab_pass("%ld gets and puts on a cache of %d matched an exact LRU model; capacity 1 holds the last key; "
-             "capacities 1 to %d filled to the brim and %d random steps each, exact LRU",
+             "capacities 1 to %d filled to the brim and %d random steps each, exact LRU; keys at and above 2^32 "
+             "and the values 0 and UINT64_MAX kept as put",
              steps, CAP, 2 * LRU_STRIPE_MIN - 1, EXACT_CAP_STEPS);
 }
 
@@ -319,6 +359,100 @@ static void check_stripe_min(void) {
     }
 }
 
+/* ---- O(1) whatever the keys, counted -------------------------------------
+ * A get or a put costs the same whichever keys the cache holds: keys that
+ * share their low bits (aligned addresses, page numbers, ids built as
+ * shard << 16 | n) are keys like any others. A bucket taken from the key's
+ * low bits (key & mask, key % a power of two) puts them all in one chain,
+ * and every call walks it. The cost is counted, not timed: the driver runs
+ * the same gets and puts with x86's trap flag set, one SIGTRAP per
+ * instruction executed (the implementation's, the C library's inside its
+ * calls, the driver's loop alike), on a cache of consecutive keys and on
+ * one of keys that are multiples of 65536. The counts are the
+ * implementation's own, so the same code with the same keys gives the same
+ * count on a busy machine as on an idle one. Only where the trap flag is
+ * (x86-64), and not in the ThreadSanitizer build. */
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define COUNTED 1
+#include <signal.h>
+#include <ucontext.h>
+
+/* A trap costs tens of microseconds on a virtual machine: few calls are
+ * stepped, on many keys, so that a walked chain is long against the fixed
+ * cost of a call. The cache is a quarter full, so that no stripe of a
+ * striped cache evicts (one stripe's share is at least a sixteenth). */
+enum { TRAP_FLAG = 0x100, SPREAD_CAP = 4096, SPREAD_KEYS = 1024, SPREAD_GETS = 8, SPREAD_PUTS = 4,
+       SPREAD_RATIO = 8 };
+static volatile sig_atomic_t counting;
+static volatile long insns, insn_limit;
+
+static void on_insn(int sig, siginfo_t *si, void *ctx) {
+    (void)sig, (void)si;
+    ucontext_t *uc = ctx;
+    if (!counting || ++insns >= insn_limit) { /* done, or far enough to judge */
+        counting = 0;
+        uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)TRAP_FLAG;
+    }
+}
+
+/* Instructions run by SPREAD_GETS gets (all hits) and SPREAD_PUTS puts of
+ * new keys into a cache of SPREAD_CAP that holds the SPREAD_KEYS keys
+ * (i + 1) * stride; counting stops at `limit`. */
+static long spread_cost(uint64_t stride, long limit) {
+    lru_t *c = lru_create(SPREAD_CAP);
+    for (uint64_t i = 0; i < SPREAD_KEYS; i++)
+        lru_put(c, (i + 1) * stride, i);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_insn;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTRAP, &sa, &old);
+    insns = 0;
+    insn_limit = limit;
+    counting = 1;
+    uint64_t v, hits = 0;
+    /* Sets the trap flag, clear of the red zone below the stack pointer. */
+    __asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
+                     "pushfq\n\t"
+                     "orq $0x100, (%%rsp)\n\t"
+                     "popfq\n\t"
+                     "lea 128(%%rsp), %%rsp" ::: "memory", "cc");
+    for (uint64_t j = 0; j < SPREAD_GETS; j++) /* spread over the keys, old and new entries */
+        hits += (uint64_t)lru_get(c, ((j * 997 + 13) % SPREAD_KEYS + 1) * stride, &v);
+    for (uint64_t j = 0; j < SPREAD_PUTS; j++)
+        lru_put(c, (SPREAD_KEYS + j + 1) * stride, j);
+    counting = 0; /* the next instruction's trap clears the flag */
+    __asm__ volatile("nop" ::: "memory");
+    sigaction(SIGTRAP, &old, NULL);
+    long n = insns;
+    lru_destroy(c);
+    if (hits != SPREAD_GETS)
+        lab_fail("a cache of %d keeps the %d keys put into it (multiples of %llu) / %llu of %d gets hit", SPREAD_CAP,
+                 SPREAD_KEYS, (unsigned long long)stride, (unsigned long long)hits, SPREAD_GETS);
+    return n;
+}
+#endif
+
+static char spread_note[160];
+
+static void check_key_spread(void) {
+#ifdef COUNTED
+    long base = spread_cost(1, 1L << 40), limit = SPREAD_RATIO * base + 1;
+    long strided = spread_cost(65536, limit);
+    if (strided >= limit)
+        lab_fail("gets and puts are O(1) whatever the keys / %d gets and %d puts on a cache holding %d keys that are "
+                 "multiples of 65536 ran over %ld instructions (counted by the driver, one trap each), more than %d "
+                 "times the %ld of the same calls on consecutive keys: a chain walked per call (do keys that share "
+                 "their low bits all land in one bucket?)",
+                 SPREAD_GETS, SPREAD_PUTS, SPREAD_KEYS, strided - 1, SPREAD_RATIO, base);
+    snprintf(spread_note, sizeof spread_note,
+             "; %d gets and puts ran %ld instructions among keys that are multiples of 65536, %ld among "
+             "consecutive ones",
+             SPREAD_GETS + SPREAD_PUTS, strided, base);
+#endif
+}
+
 /* Large enough to be striped: the claims here hold for exact LRU and for an
  * LRU per stripe with well-spread keys alike. */
 static void check_eviction(const lab_opts_t *o) {
@@ -368,11 +502,13 @@ static void check_eviction(const lab_opts_t *o) {
 
     check_capacity_bound();
     check_stripe_min();
+    single_watchdog(); /* afresh: the counted calls are stepped, a trap per instruction */
+    check_key_spread();
     lab_pass("a cache of %d keeps the newest keys, evicts the oldest, and a get keeps an entry; %zu capacities "
              "from %zu to %zu never held more than their capacity; no set of %d keys or fewer lost one in a new "
-             "cache of %zu to %zu",
+             "cache of %zu to %zu%s",
              CAP, sizeof odd_caps / sizeof odd_caps[0], odd_caps[0], odd_caps[sizeof odd_caps / sizeof odd_caps[0] - 1],
-             LRU_STRIPE_MIN, split_caps[0], split_caps[sizeof split_caps / sizeof split_caps[0] - 1]);
+             LRU_STRIPE_MIN, split_caps[0], split_caps[sizeof split_caps / sizeof split_caps[0] - 1], spread_note);
 }
 
 /* ---- many threads ------------------------------------------------------------------ */
@@ -673,11 +809,13 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"lru-order", "one thread: exact LRU order against a model on a cache of 8, and of every capacity below 32",
+    {"lru-order",
+     "one thread: exact LRU order against a model on a cache of 8, and of every capacity below 32; 64-bit keys and "
+     "values",
      check_lru_order, LAB_PAUSE_OFF},
     {"eviction",
      "one thread: a cache of 1024 keeps the newest, evicts the oldest, a get keeps an entry; no cache holds more "
-     "than its capacity; any 16 keys fit in a new cache",
+     "than its capacity; any 16 keys fit in a new cache; calls cost the same on strided keys (instructions counted)",
      check_eviction, LAB_PAUSE_OFF},
     {"stress", "8 rounds of 4 threads mixing gets and puts with pauses, 16 of all putting the same new keys, each round checked",
      check_stress, LAB_PAUSE_RANDOM},

@@ -5,11 +5,13 @@
 # run once); it catches the other classic, check-then-create with no lock.
 # builds-once and fully-built also step one build instruction by
 # instruction and look at every moment of its publication from a copy of
-# the program (test.c: "every moment of the publication").
+# the program (test.c: "every moment of the publication"); single steps one
+# call after the first the same way (a second caller it holds up is a lock)
+# and one reset (its frees noted).
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one thread: built once, complete, the same object every call, no lock after the first" {
+@test "one thread: built once, complete, the same object every call, no lock after the first, and a reset frees it" {
     lab_check single
 }
 

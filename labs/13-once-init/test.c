@@ -3,7 +3,9 @@
  * the first config_get(), with random pauses inside the slow build; before
  * the rounds, one build is stepped and every moment of its publication is
  * looked at by a caller (see "every moment of the publication"). `single`
- * counts the implementation's lock calls after the first call.
+ * counts the implementation's lock calls after the first call, steps one
+ * such call with a copy of the program per instruction (a caller it holds
+ * up is a lock, of whatever kind), and steps one reset, watching its frees.
  *
  *   $ build/labs/13-once-init/broken/test fully-built
  *   FAIL: thread 1 gets a fully built config / name is '', not 'locklab': it was handed the object while it was being built (check fully-built, seed 780849487)
@@ -102,6 +104,9 @@ static int config_wrong(const config_t *c, char *why, size_t len) {
     return 0;
 }
 
+static const char *stepped_fast_path(const config_t *c);
+static const char *stepped_reset(const config_t *c);
+
 static void check_single(const lab_opts_t *o) {
     (void)o;
     want_init();
@@ -110,6 +115,7 @@ static void check_single(const lab_opts_t *o) {
     if (config_wrong(c, why, sizeof why))
         lab_fail("the first config_get() returns a fully built config / %s", why);
     expect_builds(1, "after the first config_get()");
+    const char *fast_note = stepped_fast_path(c);
     /* The fast path: these calls come after the first, so none may take a
      * lock (counted where the lock calls are: not in the ThreadSanitizer
      * build). */
@@ -126,7 +132,7 @@ static void check_single(const lab_opts_t *o) {
                  "first took %ld locks (pthread mutex, rwlock, spin lock or semaphore calls, counted by the driver)",
                  locks_taken);
     expect_builds(1, "after 1001 calls");
-    config_reset_for_test();
+    const char *reset_note = stepped_reset(c);
     atomic_store(&fills, 0);
     LAB_EXPECT_EQ(0, config_builds(), "builds after config_reset_for_test()");
     c = config_get();
@@ -136,7 +142,8 @@ static void check_single(const lab_opts_t *o) {
     if (config_get() != c)
         lab_fail("after a reset, every config_get() returns the same object / the second returned another");
     lab_pass("one thread: built once, complete, the same object every call, no lock after the first; a reset "
-             "builds it again");
+             "builds it again%s%s",
+             fast_note, reset_note);
 }
 
 /* ---- every moment of the publication, looked at --------------------------
@@ -161,6 +168,7 @@ static void check_single(const lab_opts_t *o) {
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <elf.h>
+#include <malloc.h>
 #include <poll.h>
 #include <ucontext.h>
 
@@ -175,12 +183,22 @@ typedef struct {
     char why[160];         /* what was wrong with it, "" if nothing */
 } copy_report_t;
 
+/* What is stepped: a build (from the end of config_fill() to the return of
+ * its config_get(): copies look at the publication), a call after the
+ * first (its fast path: copies look for a caller it holds up), or a reset
+ * (no copies: the driver notes the blocks it frees). */
+typedef enum { STEP_BUILD, STEP_FAST, STEP_RESET } step_mode_t;
+
 /* A publication longer than this is looked at only in part (said in the
  * pass line): each copy costs a fork, a few ms on a loaded machine. */
 enum { TRAP_FLAG = 0x100, MAX_STEPS = 200000, MAX_COPIES = 400 };
 static copy_report_t *copy_report; /* shared with the copies (MAP_SHARED) */
 static volatile sig_atomic_t step_armed, stepping, in_copy;
-static int step_verify;                /* every field, or only not NULL */
+static int step_verify;                /* every field, or only not NULL (and the count of builds) */
+static step_mode_t step_mode;
+static const config_t *step_expect;    /* STEP_FAST: the object every caller must get */
+static const config_t *step_watched;   /* STEP_RESET: the config whose block must be freed */
+static volatile sig_atomic_t step_freed; /* STEP_RESET: a free() of the block holding step_watched */
 static long steps, copies, copies_blocked;
 static int step_cut;                   /* stopped before the builder's config_get() returned */
 static char step_why[256];             /* the first wrong answer */
@@ -194,6 +212,19 @@ static void copy_caller_check(void) {
         config_wrong(c, why, sizeof why);
     else if (c == NULL)
         snprintf(why, sizeof why, "config_get() returned NULL");
+    if (why[0] == '\0' && step_expect != NULL && c != step_expect)
+        snprintf(why, sizeof why, "config_get() returned another object than every call before");
+    /* A caller that holds the config asks how often it was built: as often
+     * as config_fill() ran, whatever moment of the publication it came in
+     * (config.h: "Exactly 1 after any number of config_get() calls"). Not
+     * simply 1: in a copy, pthread_once() whose routine the frozen builder
+     * is still in starts it again (glibc does so in a forked child), and the
+     * copy builds its own. */
+    long builds = config_builds(), built = atomic_load(&fills);
+    if (why[0] == '\0' && (!step_verify || step_mode == STEP_FAST) && builds != built)
+        snprintf(why, sizeof why, "config_builds() says %ld once config_get() has returned the config, built %ld "
+                 "time(s) (config_fill() calls)",
+                 builds, built);
     memcpy(copy_report->why, why, sizeof why);
     atomic_store(&copy_report->state, 3);
 }
@@ -405,6 +436,12 @@ static void look_from_a_copy(void) {
             if (pidfd >= 0)
                 close(pidfd);
             copies_blocked++;
+            /* During a build, a caller may wait for the builder; on the
+             * fast path nobody holds anything a caller could wait for. */
+            if (step_mode == STEP_FAST) {
+                snprintf(step_why, sizeof step_why, "%s", st == 'S' || st == 'D' ? "it blocked" : "it spun");
+                stepping = 0;
+            }
             return;
         }
     }
@@ -432,8 +469,16 @@ static void on_step(int sig, siginfo_t *si, void *ctx) {
         return;
     }
     const char *pc = (const char *)uc->uc_mcontext.gregs[REG_RIP];
-    if (impl_code_at((uintptr_t)pc))
+    if (step_mode == STEP_RESET) {
+        /* At the first instruction of free() (or of its PLT entry: the
+         * address the driver sees for it), the first argument is the block. */
+        void *p = (void *)uc->uc_mcontext.gregs[REG_RDI];
+        if ((uintptr_t)pc == (uintptr_t)free && p != NULL && (const char *)step_watched >= (const char *)p &&
+            (const char *)step_watched < (const char *)p + malloc_usable_size(p))
+            step_freed = 1;
+    } else if (impl_code_at((uintptr_t)pc)) {
         look_from_a_copy();
+    }
     if (!stepping)
         uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)TRAP_FLAG;
 }
@@ -442,68 +487,100 @@ static void on_step(int sig, siginfo_t *si, void *ctx) {
 /* Called by config_fill() as it ends, in the thread that built: there the
  * stepped build starts stepping (the rest of this function, then the
  * implementation's code up to the return of its config_get()). */
+#ifdef STEPPED
+/* Sets the trap flag: from the next instruction on, each one traps into
+ * on_step(). Clear of the red zone below the stack pointer, where the
+ * caller may keep what it needs. */
+static inline __attribute__((always_inline)) void trap_flag_on(void) {
+    __asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
+                     "pushfq\n\t"
+                     "orq $0x100, (%%rsp)\n\t"
+                     "popfq\n\t"
+                     "lea 128(%%rsp), %%rsp" ::: "memory", "cc");
+}
+#endif
+
 void config_fill_done(void) {
 #ifdef STEPPED
     if (!step_armed || in_copy)
         return;
     step_armed = 0;
     stepping = 1;
-    /* Sets the trap flag; clear of the red zone below the stack pointer,
-     * where this function may keep what it needs. */
-    __asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
-                     "pushfq\n\t"
-                     "orq $0x100, (%%rsp)\n\t"
-                     "popfq\n\t"
-                     "lea 128(%%rsp), %%rsp" ::: "memory", "cc");
+    trap_flag_on();
 #endif
 }
 
 static char stepped_note[256] = "; no build stepped here (x86-64 and one thread only)";
 
-/* The stepped build (see above), in the calling thread, which must be the
- * only thread of the process (the copies are forked from it). */
-static void stepped_build(int verify) {
 #ifdef STEPPED
-    if (lab_thread_count() > 1) {
-        snprintf(stepped_note, sizeof stepped_note, "; no build stepped: the driver was not alone");
-        return;
-    }
+static struct sigaction step_old_action;
+static int step_perturb;
+
+/* Before a stepped call: the shared page for the copies' reports, the
+ * SIGTRAP handler, the map of the implementation's code, perturbation off
+ * (its jitter would only slow the steps). 0 when the process is not one
+ * thread (the copies are forked from the stepped one). */
+static int step_begin(step_mode_t mode) {
+    if (lab_thread_count() > 1)
+        return 0;
     copy_report = mmap(NULL, sizeof *copy_report, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (copy_report == MAP_FAILED)
-        lab_fail("a shared page for the copies of the stepped build / mmap failed");
-    struct sigaction sa, old;
+        lab_fail("a shared page for the copies of the stepped call / mmap failed");
+    struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_step;
     sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGTRAP, &sa, &old);
+    sigaction(SIGTRAP, &sa, &step_old_action);
     if (impl_ranges < 0)
         impl_code_read();
-    config_reset_for_test();
-    atomic_store(&fills, 0);
-    int perturb = lab_perturb_on;
+    step_perturb = lab_perturb_on;
     lab_perturb_on = 0;
-    step_verify = verify;
+    step_mode = mode;
     step_why[0] = '\0';
     steps = copies = copies_blocked = 0;
     step_cut = 0;
-    step_armed = 1;
-    const config_t *c = config_get();
+    return 1;
+}
+
+static void step_end(void) {
     stepping = 0; /* the next instruction's trap clears the flag */
     step_armed = 0;
     __asm__ volatile("nop" ::: "memory");
-    lab_perturb_on = perturb;
-    sigaction(SIGTRAP, &old, NULL);
+    lab_perturb_on = step_perturb;
+    sigaction(SIGTRAP, &step_old_action, NULL);
     munmap(copy_report, sizeof *copy_report);
+}
+
+static const char *ordinal(long n) {
+    return n % 10 == 1 && n % 100 != 11   ? "st"
+           : n % 10 == 2 && n % 100 != 12 ? "nd"
+           : n % 10 == 3 && n % 100 != 13 ? "rd"
+                                          : "th";
+}
+#endif
+
+/* The stepped build (see above), in the calling thread, which must be the
+ * only thread of the process (the copies are forked from it). */
+static void stepped_build(int verify) {
+#ifdef STEPPED
+    if (!step_begin(STEP_BUILD)) {
+        snprintf(stepped_note, sizeof stepped_note, "; no build stepped: the driver was not alone");
+        return;
+    }
+    config_reset_for_test();
+    atomic_store(&fills, 0);
+    step_verify = verify;
+    step_expect = NULL;
+    step_armed = 1;
+    const config_t *c = config_get();
+    step_end();
     if (step_why[0] != '\0')
         lab_fail("a thread that calls at any moment of the publication gets %s / %s to a thread that called "
                  "while the builder was stopped after config_fill(), at the %ld%s instruction of your code "
                  "after it (seen from a copy of the program frozen there)",
-                 verify ? "a fully built config" : "the config, never NULL", step_why, copies,
-                 copies % 10 == 1 && copies % 100 != 11   ? "st"
-                 : copies % 10 == 2 && copies % 100 != 12 ? "nd"
-                 : copies % 10 == 3 && copies % 100 != 13 ? "rd"
-                                                          : "th");
+                 verify ? "a fully built config" : "the config, never NULL, and config_builds() then counts its build",
+                 step_why, copies, ordinal(copies));
     char why[128];
     if (config_wrong(c, why, sizeof why))
         lab_fail("the thread that builds the config gets it fully built / %s", why);
@@ -518,11 +595,78 @@ static void stepped_build(int verify) {
 #endif
 }
 
+/* A call after the first, stepped: after every instruction of the
+ * implementation's code in it, a copy of the program frozen there, where a
+ * new thread calls config_get(). The fast path takes no lock, so it holds
+ * nothing another caller could wait for: every copy's caller must return,
+ * with the same object, at once. A lock of any kind on the fast path (a
+ * spin lock made of an atomic_flag too, which the lock count cannot see)
+ * is caught here, held by the frozen caller: the copy's caller blocks or
+ * spins. Returns a note for the pass line. */
+static const char *stepped_fast_path(const config_t *c) {
+#ifdef STEPPED
+    static char note[160];
+    if (!step_begin(STEP_FAST))
+        return "; no call stepped: the driver was not alone";
+    step_verify = 1;
+    step_expect = c;
+    stepping = 1;
+    trap_flag_on();
+    const config_t *got = config_get();
+    step_end();
+    step_expect = NULL;
+    if (step_why[0] != '\0')
+        lab_fail("no lock after the first call: no caller waits for another on the fast path / a config_get() "
+                 "after the first, stopped at the %ld%s instruction of your code, held up a second caller: %s "
+                 "(seen from a copy of the program frozen there, where the second caller called)",
+                 copies, ordinal(copies), step_why);
+    if (got != c)
+        lab_fail("every config_get() returns the same object / the stepped call returned another");
+    snprintf(note, sizeof note, "; a call after the first stepped: a second caller after each of its %ld "
+             "instructions of your code got the config at once",
+             copies);
+    return note;
+#else
+    (void)c;
+    return "";
+#endif
+}
+
+/* config_reset_for_test() stepped, with no copies: at every call of free()
+ * in it the driver notes the block, so a reset that keeps the config's
+ * block (as a spare for the next build, say) is seen whatever else it
+ * allocates or frees. Returns a note for the pass line. */
+static const char *stepped_reset(const config_t *c) {
+#ifdef STEPPED
+    if (!step_begin(STEP_RESET)) {
+        config_reset_for_test();
+        return "; no reset stepped: the driver was not alone";
+    }
+    step_watched = c;
+    step_freed = 0;
+    stepping = 1;
+    trap_flag_on();
+    config_reset_for_test();
+    step_end();
+    if (step_cut)
+        return "; the reset was too long to watch whole";
+    if (!step_freed)
+        lab_fail("config_reset_for_test() frees the configuration (config.h: \"forget (and free)\") / the block "
+                 "config_get() returned was not passed to free() by the reset (every instruction of it watched)");
+    return "; the reset freed the config's block";
+#else
+    (void)c;
+    config_reset_for_test();
+    return "";
+#endif
+}
+
 enum { MAXT = 256 };
 
 typedef struct {
     int verify; /* check every field of what each thread got */
     const config_t *got[MAXT];
+    long builds[MAXT]; /* config_builds() as each thread saw it once it had the config */
 } round_t;
 
 /* Arrive at a slightly different moment from the others, then ask. */
@@ -537,6 +681,7 @@ static void get_config(const lab_worker_t *w) {
                       c != NULL && c->checksum == 0 ? ": it was handed the object while it was being built" : "");
     }
     r->got[w->index] = c;
+    r->builds[w->index] = config_builds();
 }
 
 static void run_rounds(const lab_opts_t *o, int verify, int *threads, long *rounds) {
@@ -557,6 +702,11 @@ static void run_rounds(const lab_opts_t *o, int verify, int *threads, long *roun
         for (int t = 0; t < n; t++)
             if (r.got[t] == NULL)
                 lab_fail("config_get() never returns NULL / round %ld: thread %d got NULL", i, t);
+        for (int t = 0; t < n && !verify; t++)
+            if (r.builds[t] != 1)
+                lab_fail("config_builds() is exactly 1 after any number of config_get() calls / round %ld: thread "
+                         "%d had its config and config_builds() said %ld",
+                         i, t, r.builds[t]);
         for (int t = 1; t < n; t++)
             if (r.got[t] != r.got[0])
                 lab_fail("every thread gets the same object / round %ld: threads 0 and %d got different ones", i,
@@ -621,11 +771,11 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one thread: built once, complete, the same object every call, no lock after the first; reset "
-               "builds again",
+    {"single", "one thread: built once, complete, the same object every call, no lock after the first (one call "
+               "stepped, a copy per instruction); a reset frees it (stepped) and builds again",
      check_single, LAB_PAUSE_OFF},
     {"builds-once", "50 rounds of 8 threads racing the first call, and a stepped build: one build, one object, "
-                    "never NULL",
+                    "never NULL, config_builds() right for every caller that has it",
      check_builds_once, LAB_PAUSE_RANDOM},
     {"fully-built", "50 rounds of 8 threads racing the first call, and a stepped build: each caller checks "
                     "every field it got",
