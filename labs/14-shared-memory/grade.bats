@@ -16,12 +16,12 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:6,catches-broken
-@test "5 processes x 1000 adds on one value, the window stretched: none lost, each update returns what it stored" {
+@test "5 processes x 1000 adds on one value, the window stretched: none lost, each update returns what it stored; a slow holder keeps the lock" {
     lab_check processes
 }
 
 # bats test_tags=points:5,catches-broken
-@test "a process killed holding the lock: the 4 waiting for it finish, the count exact, the lock still excludes, and add, update and get each survive being first after a death" {
+@test "a process killed holding the lock: the 4 waiting for it finish, the count exact, the lock still excludes, and add, update and get each survive being first after a death; a death inside add() undoes no add" {
     lab_check holder-killed
 }
 

@@ -11,7 +11,7 @@
  *   $ build/labs/14-shared-memory/broken/test processes
  *   FAIL: 5 processes x 1000 adds == 5000 / got 1000: 4000 lost (check processes, seed 756034574)
  *   $ build/labs/14-shared-memory/fixed/test holder-killed
- *   ok: holder-killed: a process died holding the value's lock; the 4 waiting for it all finished, 4100 == 100 + 4 x 1000; then 4 x 1000 concurrent adds, none lost; after three more deaths, add(), update() and get() each locked first and went on
+ *   ok: holder-killed: a process died holding the value's lock; the 4 waiting for it all finished, 4100 == 100 + 4 x 1000; then 4 x 1000 concurrent adds, none lost; after three more deaths, add(), update() and get() each locked first and went on; a process killed asleep inside add() lost no add that returned
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -318,14 +319,18 @@ static long shared_mapped(void) {
     return bytes;
 }
 
-enum { CYCLES = 100, KEPT_PAGES = 16 };
+/* SEQUENTIAL is many times what KEPT_PAGES could hold even packed: a
+ * design that puts many values in one page (85 of 48 bytes to 4 KiB) and
+ * never unmaps them keeps SEQUENTIAL / 85, some 47 pages, more than the
+ * slack; 200 values would stay under it (3 pages). */
+enum { CYCLES = 100, SEQUENTIAL = 4000, KEPT_PAGES = 16 };
 
 /* shm_value_destroy() unmaps the value (and frees whatever create()
- * allocated): CYCLES values made and destroyed together, then CYCLES made
- * and destroyed one after the other, leave no more shared memory mapped
- * than KEPT_PAGES (a design may keep a little for reuse; one that keeps
- * every value keeps 2 x CYCLES pages) and none of the implementation's
- * blocks. */
+ * allocated): CYCLES values made and destroyed together, then SEQUENTIAL
+ * made and destroyed one after the other, leave no more shared memory
+ * mapped than KEPT_PAGES (a design may keep a little for reuse; one that
+ * keeps every value keeps a page per value, or per 85 values packed) and
+ * none of the implementation's blocks. */
 static void expect_unmapped(void) {
     long page = sysconf(_SC_PAGESIZE), mapped = shared_mapped(), live = lab_impl_live_allocs();
     static shm_value_t *vs[CYCLES];
@@ -337,17 +342,17 @@ static void expect_unmapped(void) {
     }
     for (int i = 0; i < CYCLES; i++)
         shm_value_destroy(vs[i]);
-    for (int i = 0; i < CYCLES; i++) {
+    for (int i = 0; i < SEQUENTIAL; i++) {
         shm_value_t *v = shm_value_create(i);
         shm_value_add(v, 1);
         shm_value_destroy(v);
     }
-    long now = shared_mapped();
+    long now = shared_mapped(), made = CYCLES + SEQUENTIAL;
     if (mapped >= 0 && now >= 0 && now - mapped > KEPT_PAGES * page)
-        lab_fail("shm_value_destroy() unmaps the value / after %d values made and destroyed, %ld KiB more "
-                 "are mapped shared than before (%ld pages: about %ld per value)",
-                 2 * CYCLES, (now - mapped) / 1024, (now - mapped) / page, (now - mapped) / page / (2 * CYCLES));
-    lab_expect_freed(live, "200 shm_value_create() and shm_value_destroy()");
+        lab_fail("shm_value_destroy() unmaps the value / after %ld values made and destroyed, %ld KiB more "
+                 "are mapped shared than before (%ld pages: one per %ld values)",
+                 made, (now - mapped) / 1024, (now - mapped) / page, made / ((now - mapped) / page));
+    lab_expect_freed(live, "4100 shm_value_create() and shm_value_destroy()");
 }
 
 /* ---- checks ----------------------------------------------------------------- */
@@ -372,7 +377,8 @@ static void check_single(const lab_opts_t *o) {
     shm_value_destroy(w);
     shm_value_destroy(v);
     expect_unmapped();
-    lab_pass("one process: create, add, update, get; two values stay apart; 200 destroyed values unmapped");
+    lab_pass("one process: create, add, update, get; two values stay apart; %d destroyed values unmapped",
+             CYCLES + SEQUENTIAL);
 }
 
 typedef struct {
@@ -444,6 +450,9 @@ static void adder(int index, void *arg) {
     }
 }
 
+/* A slow update while another process adds (below). */
+static void slow_holder(job_t *j);
+
 /* multiprocessing's five processes adding to one Value, with the window
  * between read and write stretched at random. */
 static void check_processes(const lab_opts_t *o) {
@@ -463,9 +472,16 @@ static void check_processes(const lab_opts_t *o) {
     if (got != want)
         lab_fail("%d processes x %ld adds == %ld / got %ld: %ld %s", n, iters, want, got,
                  got < want ? want - got : got - want, got < want ? "lost" : "too many");
+    /* One step whatever fn takes: a holder that is slow, not dead, keeps
+     * the lock. Unstretched, so that only the driver decides how long. */
+    lab_pause_mode = LAB_PAUSE_OFF;
+    lab_perturb_on = 0;
+    slow_holder(&j);
     shm_value_destroy(j.v);
     unmap(b, sizeof *b);
-    lab_pass("%d processes x %ld adds (half of them update(+1)) == %ld", n, iters, want);
+    lab_pass("%d processes x %ld adds (half of them update(+1)) == %ld; a slow update kept the lock while another "
+             "process waited to add",
+             n, iters, want);
 }
 
 /* fn of the doomed process's update: runs where the value's lock (if it has
@@ -533,6 +549,167 @@ static void await_flag(crew_t *cr, atomic_int *flag, int want, double seconds, c
     }
 }
 
+/* ---- a slow holder, not a dead one --------------------------------------------
+ * A lock that passes to a waiter once its holder has kept it "too long"
+ * (a lease, a timeout taken for a death) lets two in at once: the slow
+ * holder's store then wipes out what the other did meanwhile. The slow
+ * update below holds the lock until the driver lets it go, and the driver
+ * does so only once an add has finished meanwhile (a lock-free design's
+ * adds never wait, and its update then retries), or once the adding
+ * process, after SLOW_HOLD s, is seen to wait for good: asleep in a wait
+ * that has no time limit, or back to sleep again and again (a design that
+ * polls the lock and finds it held each time). A sleep with a time limit
+ * (a lease's nanosleep) is waited out, however late its timer fires. */
+enum { SLOW_ADDS = 100 };
+static const double SLOW_HOLD = 0.5;
+
+/* fn of the slow update: the first call (inside the lock, where there is
+ * one) says so and waits for the word; a retry returns at once. */
+static long slow_plus_one(long old, void *arg) {
+    board_t *b = arg;
+    if (atomic_fetch_add(&b->holding, 1) == 0) {
+        double t0 = lab_now();
+        while (!atomic_load(&b->die)) {
+            if (lab_now() - t0 > 30)
+                _exit(EXIT_NO_DIE);
+            sleep_us(1000);
+        }
+    }
+    return old + 1;
+}
+
+static void slow_updater(int index, void *arg) {
+    (void)index;
+    job_t *j = arg;
+    shm_value_update(j->v, slow_plus_one, j->b);
+}
+
+static void slow_adder(int index, void *arg) {
+    (void)index;
+    job_t *j = arg;
+    atomic_fetch_add(&j->b->started, 1);
+    for (int i = 0; i < SLOW_ADDS; i++) {
+        shm_value_add(j->v, 1);
+        atomic_fetch_add_explicit(&j->b->progress, 1, memory_order_relaxed);
+    }
+}
+
+/* What a process is doing, from /proc: its state letter, its context
+ * switches so far, and whether it sleeps in a call with a time limit. */
+typedef struct {
+    char state;
+    long switches;
+    int timed;
+} seen_t;
+
+static int timed_sleep(pid_t pid) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    long nr = -1;
+    unsigned long a[6] = {0};
+    if (fgets(line, sizeof line, f) != NULL)
+        sscanf(line, "%ld %lx %lx %lx %lx %lx %lx", &nr, &a[0], &a[1], &a[2], &a[3], &a[4], &a[5]);
+    fclose(f);
+#ifdef SYS_nanosleep
+    if (nr == SYS_nanosleep)
+        return 1;
+#endif
+    if (nr == SYS_clock_nanosleep)
+        return 1;
+    if (nr == SYS_futex) /* a wait with a timeout (its 4th argument) */
+        return a[3] != 0;
+#ifdef SYS_poll
+    if (nr == SYS_poll)
+        return (int)a[2] >= 0;
+#endif
+#ifdef SYS_select
+    if (nr == SYS_select)
+        return a[4] != 0;
+#endif
+    if (nr == SYS_ppoll || nr == SYS_pselect6)
+        return a[2 + (nr == SYS_pselect6) * 2] != 0;
+    return 0;
+}
+
+static int look_at(pid_t pid, seen_t *s) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    long n;
+    s->state = '?';
+    s->switches = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "State:", 6) == 0)
+            sscanf(line + 6, " %c", &s->state);
+        else if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1 ||
+                 sscanf(line, "nonvoluntary_ctxt_switches: %ld", &n) == 1)
+            s->switches += n;
+    }
+    fclose(f);
+    s->timed = s->state == 'S' && timed_sleep(pid);
+    return 1;
+}
+
+/* One update(+1) whose fn keeps the lock while another process adds
+ * SLOW_ADDS: nothing may be lost. */
+static void slow_holder(job_t *j) {
+    board_t *b = j->b;
+    atomic_store(&b->holding, 0);
+    atomic_store(&b->die, 0);
+    atomic_store(&b->started, 0);
+    long before = shm_value_get(j->v), p0 = atomic_load(&b->progress);
+    crew_t cr;
+    crew_init(&cr, 0);
+    crew_spawn(&cr, "slow updating", 0, slow_updater, 0, j);
+    await_flag(&cr, &b->holding, 1, 5.0, "the slow update gets inside its fn");
+    double t0 = lab_now();
+    crew_spawn(&cr, "adding while the update is slow", 0, slow_adder, 0, j);
+    pid_t adder = cr.c[cr.n - 1].pid;
+    await_flag(&cr, &b->started, 1, 5.0, "the adding process starts");
+    long mark = -1, last = -1;
+    int still = 0;
+    const char *why = "it never stopped";
+    for (;;) {
+        crew_reap(&cr);
+        if (atomic_load(&b->progress) != p0) {
+            why = "an add finished meanwhile";
+            break;
+        }
+        seen_t s;
+        if (lab_now() - t0 >= SLOW_HOLD && look_at(adder, &s)) {
+            if (mark < 0)
+                mark = s.switches;
+            if (s.switches - mark >= 5) {
+                why = "the adding process kept waking and sleeping again";
+                break;
+            }
+            still = s.state == 'S' && !s.timed && s.switches == last ? still + 1 : 0;
+            last = s.switches;
+            if (still >= 3) {
+                why = "the adding process waited for the lock, asleep";
+                break;
+            }
+        }
+        if (lab_now() - t0 > 20 || cr.c[1].reaped)
+            break;
+        sleep_us(1000);
+    }
+    double held = lab_now() - t0;
+    atomic_store(&b->die, 1);
+    crew_wait(&cr, b, 1.0, "processes stuck after the slow update let go: the lock no longer works");
+    long want = before + 1 + SLOW_ADDS, got = shm_value_get(j->v);
+    if (got != want)
+        lab_fail("a slow holder keeps the lock: update(+1) whose fn took %.1f s (%s), and %d adds from another "
+                 "process, on %ld == %ld / got %ld: %ld lost (a holder that is slow is not dead: does the lock "
+                 "pass to a waiter after a time?)",
+                 held, why, SLOW_ADDS, before, want, got, want - got);
+}
+
 /* The first call to take the lock after a holder's death (index: 0 add,
  * 1 update, 2 get) is the one that meets EOWNERDEAD: whichever it is, it
  * must take the lock and go on. */
@@ -578,6 +755,129 @@ static void death_then(job_t *j, int which) {
     if (which < 2) /* add(1) and update(+1) */
         j->expect++;
     LAB_EXPECT_EQ(j->expect, shm_value_get(j->v), "the value after a death and the call after it");
+}
+
+/* ---- a holder killed inside add() --------------------------------------------
+ * The deaths above come inside update()'s fn. Whatever a taker does after
+ * EOWNERDEAD, it must not undo adds that returned: a "repair" that rolls
+ * the value back to a snapshot that update() takes is harmless after a
+ * death inside update(), but after one inside add() it undoes every add
+ * since the last update. To die inside add(), a process adds in a loop
+ * with the window stretched (lab_pause(), inside the lock in the lab's
+ * designs, now and then sleeps); the driver stops it (SIGSTOP), and kills
+ * it only if it was stopped asleep in such a sleep, inside its add; else it
+ * lets it go on for an add or more and stops it again. The verdict does
+ * not depend on where it died: the value must hold every add that
+ * returned. */
+static int stopped_in_sleep(pid_t pid) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    long nr = -1;
+    if (fgets(line, sizeof line, f) == NULL || sscanf(line, "%ld", &nr) != 1)
+        nr = -1;
+    fclose(f);
+#ifdef SYS_nanosleep
+    if (nr == SYS_nanosleep)
+        return 1;
+#endif
+    return nr == SYS_clock_nanosleep;
+}
+
+static char proc_state(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close = strrchr(buf, ')');
+    return close != NULL && close[1] == ' ' ? close[2] : '?';
+}
+
+static void adder_until_killed(int index, void *arg) {
+    (void)index;
+    job_t *j = arg;
+    for (;;) {
+        shm_value_add(j->v, 1);
+        atomic_fetch_add_explicit(&j->b->progress, 1, memory_order_relaxed);
+    }
+}
+
+/* Stops at most: a process that sleeps in its window is mostly found
+ * within a few (it is stopped when seen asleep), so 500 leave a margin of
+ * orders of magnitude. One never seen asleep in 50 rounds of looking (a
+ * design with no lock, or no window in add()) is killed where it is. */
+enum { ADD_DEATH_TRIES = 500 };
+
+/* Returns 1 when the process died asleep inside its add. */
+static int killed_in_add(void) {
+    board_t *b = map_shared(sizeof *b);
+    job_t j = {.v = shm_value_create(0), .b = b};
+    noted_t nt = {.calls = 0};
+    LAB_EXPECT_EQ(1, shm_value_update(j.v, plus_one_noted, &nt), "update(+1) of a new value made with 0");
+    lab_pause_mode = LAB_PAUSE_RANDOM;
+    crew_t cr;
+    crew_init(&cr, 0);
+    crew_spawn(&cr, "adding until killed", SIGKILL, adder_until_killed, 0, &j);
+    lab_pause_mode = LAB_PAUSE_OFF;
+    pid_t pid = cr.c[0].pid;
+    int inside = 0;
+    long seen = 0;
+    double t0 = lab_now();
+    int tries = 0, asleep = 0;
+    for (;;) {
+        /* Let it finish one more add, so each stop lands somewhere else. */
+        while (atomic_load(&b->progress) == seen) {
+            if (crew_reap(&cr) == 0)
+                crew_wait(&cr, b, 1.0, "the adding process keeps adding");
+            if (lab_now() - t0 > 10) {
+                crew_kill(&cr);
+                lab_fail("a process adding in a loop makes progress / no add finished for 10 s");
+            }
+            sleep_us(100);
+        }
+        /* Stop it when it is seen asleep, which it is only in a sleep of
+         * its window (it has the value to itself), if it sleeps at all. */
+        int look = 0;
+        while (look < 200 && proc_state(pid) != 'S')
+            look++;
+        asleep += look < 200;
+        kill(pid, SIGSTOP);
+        for (char c; (c = proc_state(pid)) != 'T';) {
+            if (c == '?' || c == 'Z')
+                crew_wait(&cr, b, 1.0, "the adding process keeps adding");
+            sleep_us(100);
+        }
+        seen = atomic_load(&b->progress);
+        tries++;
+        inside = stopped_in_sleep(pid);
+        /* Stopped, so `done` below is what returned before the death. One
+         * never seen asleep while adding is killed where it is. */
+        if (inside || tries == ADD_DEATH_TRIES || (tries >= 50 && asleep == 0))
+            break;
+        kill(pid, SIGCONT);
+    }
+    long done = atomic_load(&b->progress);
+    kill(pid, SIGKILL);
+    crew_wait(&cr, b, 1.0, "the adding process dies");
+    /* 1, then `done` adds that returned, and perhaps the one in flight. */
+    long got = shm_value_get(j.v);
+    if (got != 1 + done && got != 2 + done)
+        lab_fail("a process killed %s after %ld adds that returned, on a value that update(+1) made 1: the first "
+                 "get() after the death == %ld (or %ld, with the add in flight) / got %ld: %ld returned adds undone "
+                 "(a repair after EOWNERDEAD may not roll back what was done since some earlier moment)",
+                 inside ? "asleep inside its add(), in the stretched window" : "while adding", done, 1 + done,
+                 2 + done, got, 1 + done - got);
+    shm_value_add(j.v, 1);
+    LAB_EXPECT_EQ(got + 1, shm_value_get(j.v), "the value after a death inside add() and one more add");
+    shm_value_destroy(j.v);
+    unmap(b, sizeof *b);
+    return inside;
 }
 
 static void check_holder_killed(const lab_opts_t *o) {
@@ -637,10 +937,13 @@ static void check_holder_killed(const lab_opts_t *o) {
         death_then(&j, which);
     shm_value_destroy(j.v);
     unmap(b, sizeof *b);
+    int in_add = killed_in_add();
     lab_pass("a process died holding the value's lock; the %d waiting for it all finished, "
              "%ld == %ld + %d x %ld; then %d x %ld concurrent adds, none lost; after three more deaths, "
-             "add(), update() and get() each locked first and went on",
-             waiters, want, j.before, waiters, iters, waiters, iters);
+             "add(), update() and get() each locked first and went on; a process killed %s lost no add that "
+             "returned",
+             waiters, want, j.before, waiters, iters, waiters, iters,
+             in_add ? "asleep inside add()" : "while adding (never seen asleep inside add())");
 }
 
 /* ---- threads on the same value ----------------------------------------------- */
@@ -725,11 +1028,12 @@ static const lab_check_t checks[] = {
      LAB_PAUSE_OFF},
     {"fork", "a forked child's changes reach the parent and the parent's reach a child", check_fork,
      LAB_PAUSE_OFF},
-    {"processes", "5 processes x 1000 adds with the window stretched: none lost, updates return what they stored",
+    {"processes", "5 processes x 1000 adds with the window stretched: none lost, updates return what they "
+                  "stored; a slow holder keeps the lock",
      check_processes,
      LAB_PAUSE_RANDOM},
     {"holder-killed", "a process killed holding the lock: the 4 waiting for it finish, count exact; then add, "
-                      "update, get each first after a death",
+                      "update, get each first after a death; a death inside add() undoes no add",
      check_holder_killed, LAB_PAUSE_OFF},
     {"threads", "4 threads x 2500 adds on the same value with the window stretched: none lost, updates return "
                 "what they stored",

@@ -6,7 +6,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one producer: 1000 small messages in order, intact; empty and too-long messages handled, also one longer than any pipe" {
+@test "one producer: 1000 small messages in order, intact; empty and too-long messages handled, into buffers of 0 and 1 bytes too, also one longer than any pipe" {
     lab_check single
 }
 
@@ -21,7 +21,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:3,catches-broken
-@test "the consumer sees EOF once every producer has ended; no child left, no descriptor leaked, also after a failed spawn" {
+@test "the consumer sees EOF once every producer has ended; no child left, no descriptor leaked, also after a failed spawn; EPROTO for a producer killed inside a message" {
     lab_check eof
 }
 
@@ -31,6 +31,6 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:3,catches-broken
-@test "signals every 250 us interrupt blocked reads and writes: every message still intact" {
+@test "signals every 250 us interrupt blocked reads and writes: every message still intact, and a drop goes on" {
     lab_check eintr
 }

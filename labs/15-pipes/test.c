@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -291,6 +293,7 @@ typedef struct {
     kind_t kind;
     uint32_t nmsg;
     int drop_after; /* single: then a DROP_BIG message to be dropped, and a DROP_TAIL one */
+    atomic_int *sending; /* set to 1 (shared memory) just before the DROP_BIG send, when not NULL */
 } plan_t;
 
 /* single: after its small messages, the producer sends one message bigger
@@ -356,6 +359,8 @@ static int producer_main(chan_t *tx, int index, void *arg) {
     }
     if (plan->drop_after) {
         msg_fill(buf, DROP_BIG, index, plan->nmsg);
+        if (plan->sending != NULL)
+            atomic_store(plan->sending, 1);
         if (chan_send(tx, buf, DROP_BIG) != 0)
             return send_fail();
         msg_fill(buf, DROP_TAIL, index, plan->nmsg + 1);
@@ -460,20 +465,31 @@ static void check_single(const lab_opts_t *o) {
     int rc = chan_send(tx, "x", 0);
     if (rc != -1 || errno != EINVAL)
         lab_fail("an empty message is refused with EINVAL / chan_send returned %d (%s)", rc, strerror(errno));
-    static const size_t sizes[] = {1, 7, 8, 300, 5, PIPE_BUF - 4};
-    for (int k = 0; k < 6; k++) {
+    /* Too long for the buffer: 300 bytes into 100, 40 into 0 and 2 into 1
+     * (the smallest buffers: a drop that reads through the caller's buffer
+     * makes no progress through 0 bytes); 1 byte into 1 fits. */
+    static const size_t sizes[] = {1, 7, 8, 300, 5, PIPE_BUF - 4, 40, 2, 1, 6};
+    static const size_t caps[] = {CAP, CAP, CAP, 100, CAP, CAP, 0, 1, 1, CAP};
+    enum { NSMALL = sizeof sizes / sizeof sizes[0] };
+    for (int k = 0; k < NSMALL; k++) {
         msg_fill(want, sizes[k], 0, (uint32_t)k);
         if (chan_send(tx, want, sizes[k]) != 0)
             lab_fail("chan_send of %zu bytes returns 0 / -1: %s", sizes[k], strerror(errno));
     }
-    for (int k = 0; k < 6; k++) {
-        size_t cap = k == 3 ? 100 : CAP; /* 300 bytes into a 100-byte buffer */
+    for (int k = 0; k < NSMALL; k++) {
+        size_t cap = caps[k];
+        if (cap == 0)
+            lab_watchdog_arm(5, "chan_recv() of a 40-byte message into a 0-byte buffer returns -1, EMSGSIZE: "
+                                "it never returned (does the drop read through the caller's buffer, 0 bytes "
+                                "at a time?)");
         errno = 0;
         ssize_t n = chan_recv(rx, buf, cap);
-        if (k == 3) {
+        if (cap == 0)
+            lab_watchdog_arm(5, "the consumer waits for a message that never comes");
+        if (sizes[k] > cap) {
             if (n != -1 || errno != EMSGSIZE)
-                lab_fail("a 300-byte message into a 100-byte buffer: -1, EMSGSIZE / got %zd (%s)", n,
-                         strerror(errno));
+                lab_fail("a %zu-byte message into a %zu-byte buffer: -1, EMSGSIZE / got %zd (%s)", sizes[k], cap,
+                         n, strerror(errno));
             continue;
         }
         msg_fill(want, sizes[k], 0, (uint32_t)k);
@@ -489,7 +505,7 @@ static void check_single(const lab_opts_t *o) {
     chan_close(rx);
 
     msg_seed = lab_seed_for(15);
-    plan_t plan = {KIND_SMALL, (uint32_t)nmsg, 1};
+    plan_t plan = {KIND_SMALL, (uint32_t)nmsg, 1, NULL};
     rx = spawn(1, producer_main, &plan);
     stream_t s;
     stream_init(&s, KIND_SMALL, 1, (uint32_t)nmsg);
@@ -515,8 +531,9 @@ static void check_single(const lab_opts_t *o) {
     stream_free(&s);
     free(want);
     free(buf);
-    lab_pass("one process: 6 messages and EOF; one producer: %ld messages of 1 to 512 B in order, intact; a 2 MiB "
-             "one dropped while it was being written, the next intact",
+    lab_pass("one process: 10 messages (3 too long, into buffers of 100, 0 and 1 bytes) and EOF; one producer: "
+             "%ld messages of 1 to 512 B in order, intact; a 2 MiB one dropped while it was being written, the "
+             "next intact",
              nmsg);
 }
 
@@ -528,7 +545,7 @@ static void check_many(const lab_opts_t *o) {
     if (nprod > MAXP)
         lab_fail("at most %d producers / --threads %d", MAXP, nprod);
     msg_seed = lab_seed_for(15);
-    plan_t plan = {KIND_MIXED, (uint32_t)nmsg, 0};
+    plan_t plan = {KIND_MIXED, (uint32_t)nmsg, 0, NULL};
     chan_t *rx = spawn(nprod, producer_main, &plan);
     /* The children are forked: a thread is safe from here on. */
     _Atomic long progress;
@@ -562,7 +579,7 @@ static void check_threads(const lab_opts_t *o) {
     if (nprod * THREADS_PER > MAXP)
         lab_fail("at most %d producers / --threads %d", MAXP / THREADS_PER, nprod);
     msg_seed = lab_seed_for(15);
-    plan_t plan = {KIND_MIXED, (uint32_t)nmsg, 0};
+    plan_t plan = {KIND_MIXED, (uint32_t)nmsg, 0, NULL};
     chan_t *rx = spawn(nprod, producer_threads, &plan);
     _Atomic long progress;
     atomic_init(&progress, 0);
@@ -910,6 +927,72 @@ static void expect_failed_spawn(char *note, size_t len) {
 #endif
 }
 
+/* A producer that dies inside a message: it says (in a page shared with
+ * the driver) that it is about to send DROP_BIG bytes, more than any pipe
+ * holds, to a consumer that does not read yet; once it sleeps, it sleeps
+ * in the middle of that frame, every time, and the driver kills it there. */
+static int producer_cut_short(chan_t *tx, int index, void *arg) {
+    atomic_int *sending = arg;
+    producer_begin();
+    unsigned char *buf = malloc(DROP_BIG);
+    if (buf == NULL)
+        return 2;
+    msg_fill(buf, DROP_BIG, index, 0);
+    atomic_store(sending, 1);
+    if (chan_send(tx, buf, DROP_BIG) != 0)
+        return send_fail();
+    return 0;
+}
+
+/* chan.h: -1 with EPROTO "when the stream ends inside a message (its
+ * sender died while sending)". */
+static void expect_eproto(void) {
+    atomic_int *sending =
+        mmap(NULL, sizeof *sending, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sending == MAP_FAILED)
+        lab_fail("mmap of a shared page works / %s", strerror(errno));
+    atomic_init(sending, 0);
+    chan_t *rx = spawn(1, producer_cut_short, sending);
+    /* Asleep after it began to send: blocked in write() with the pipe
+     * full, part of its frame in the pipe and the rest not (a loaded
+     * machine only makes it later). A send that never sleeps (it polls
+     * for room) has long begun its frame after 10 s. */
+    double t0 = lab_now();
+    while (!atomic_load(sending) || (proc_state(kids[0]) != 'S' && lab_now() - t0 < 10)) {
+        int st;
+        if (waitpid(kids[0], &st, WNOHANG) == kids[0]) {
+            kids[0] = 0;
+            char why[160];
+            describe_status(st, why, sizeof why);
+            bail("a producer sending %d bytes to a consumer that does not read waits inside its send / %s",
+                 DROP_BIG, why);
+        }
+        if (lab_now() - t0 > 20)
+            bail("a producer starts sending %d bytes / it did not within 20 s", DROP_BIG);
+        sleep_s(0.001);
+    }
+    kids_kill();
+    nkids = 0;
+    unsigned char *buf = lab_calloc(1, DROP_BIG);
+    _Atomic long ends;
+    atomic_init(&ends, 0);
+    lab_stall_t *st = lab_stall_watch(&ends, 0.5,
+                                      "consumer never saw the end of a stream cut short: a write end is still open "
+                                      "somewhere");
+    errno = 0;
+    ssize_t n = chan_recv(rx, buf, DROP_BIG);
+    int e = errno;
+    lab_stall_stop(st);
+    if (n != -1 || e != EPROTO)
+        lab_fail("a producer killed inside a %d-byte message (asleep in write(), the pipe full), then reaped: the "
+                 "next chan_recv() returns -1, EPROTO / got %zd%s%s",
+                 DROP_BIG, n, n == 0 ? " (the end of the stream, as if the message had never begun)" : n < 0 ? ": " : " bytes",
+                 n < 0 ? strerror(e) : "");
+    chan_close(rx);
+    free(buf);
+    munmap(sending, sizeof *sending);
+}
+
 /* When every producer has ended, the consumer's next chan_recv() is 0. */
 static void check_eof(const lab_opts_t *o) {
     int nprod = lab_opt_threads(o, 3);
@@ -918,7 +1001,7 @@ static void check_eof(const lab_opts_t *o) {
         lab_fail("at most %d producers / --threads %d", MAXP, nprod);
     msg_seed = lab_seed_for(15);
     int fds_before = open_fds();
-    plan_t plan = {KIND_TINY, (uint32_t)nmsg, 0};
+    plan_t plan = {KIND_TINY, (uint32_t)nmsg, 0, NULL};
     chan_t *rx = spawn(nprod, producer_main, &plan);
     _Atomic long progress;
     atomic_init(&progress, 0);
@@ -954,9 +1037,13 @@ static void check_eof(const lab_opts_t *o) {
                  fds_before, fds_after);
     stream_free(&s);
     free(buf);
+    /* The other end of a stream: one that ends inside a message. */
+    expect_eproto();
     char note[200];
     expect_failed_spawn(note, sizeof note);
-    lab_pass("%d producers x %ld messages, then EOF; no child left, no descriptor leaked%s", nprod, nmsg, note);
+    lab_pass("%d producers x %ld messages, then EOF; no child left, no descriptor leaked; a producer killed inside "
+             "a message gave EPROTO%s",
+             nprod, nmsg, note);
 }
 
 /* One process's state letter in /proc: S or D when it sleeps in the kernel. */
@@ -1029,6 +1116,82 @@ static void check_consumer_quits(const lab_opts_t *o) {
     lab_pass("%d producers were told (EPIPE) that the consumer had gone, and ended", nprod);
 }
 
+/* eintr, a drop: the consumer asleep in read() in the middle of dropping a
+ * message too long for its buffer when its signal comes. */
+typedef struct {
+    pid_t producer;       /* stopped in the middle of the message */
+    pthread_t consumer;   /* the driver's main thread, inside chan_recv() */
+    int interrupted;      /* its signal came while it slept */
+} drop_signal_t;
+
+static void *drop_interrupter(void *arg) {
+    drop_signal_t *d = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* SIGUSR1 is for the consumer */
+    /* The consumer drops what the stopped producer wrote, then has nothing
+     * to read: asleep, inside the drop, until the producer goes on. */
+    if (lab_others_asleep(5.0)) {
+        sig_atomic_t before = ticks;
+        pthread_kill(d->consumer, SIGUSR1);
+        double t0 = lab_now();
+        while (ticks == before && lab_now() - t0 < 5)
+            sleep_s(0.001);
+        d->interrupted = ticks != before;
+    }
+    kill(d->producer, SIGCONT);
+    return NULL;
+}
+
+/* A producer sends DROP_BIG bytes (more than any pipe holds) and then
+ * DROP_TAIL; it is stopped in the middle of the first, so the consumer,
+ * dropping it into a DROP_CAP-byte buffer, sleeps in read() when a signal
+ * comes. The drop must go on: -1, EMSGSIZE, and the next message intact.
+ * Returns 1 when the signal came while the consumer slept. */
+static int drop_interrupted(atomic_int *sending) {
+    atomic_store(sending, 0);
+    plan_t plan = {KIND_EINTR, 0, 1, sending};
+    chan_t *rx = spawn(1, producer_main, &plan);
+    /* Asleep once it has begun: blocked in write() with the pipe full. */
+    double t0 = lab_now();
+    while (!atomic_load(sending) || proc_state(kids[0]) != 'S') {
+        if (lab_now() - t0 > 10)
+            bail("a producer sending %d bytes to a consumer that does not read waits for room / it did not "
+                 "within 10 s",
+                 DROP_BIG);
+        sleep_s(0.0002);
+    }
+    kill(kids[0], SIGSTOP);
+    for (char c; (c = proc_state(kids[0])) != 'T' && c != 't';) {
+        if (c == 'Z' || c == '?')
+            bail("a producer stopped (SIGSTOP) inside its send stays stopped / its state is %c", c);
+        sleep_s(0.001);
+    }
+    drop_signal_t d = {.producer = kids[0], .consumer = pthread_self()};
+    pthread_t helper;
+    LAB_PTHREAD(pthread_create(&helper, NULL, drop_interrupter, &d));
+    unsigned char *buf = lab_calloc(1, CAP), *want = lab_calloc(1, CAP);
+    errno = 0;
+    ssize_t n = chan_recv(rx, buf, DROP_CAP);
+    int e = errno;
+    LAB_PTHREAD(pthread_join(helper, NULL));
+    if (n != -1 || e != EMSGSIZE)
+        bail("a %d-byte message into a %d-byte buffer, with a signal while the drop waits for the rest: -1, "
+             "EMSGSIZE / got %zd (%s)%s",
+             DROP_BIG, DROP_CAP, n, strerror(e),
+             e == EINTR ? ": the signal cut the drop short, with the rest of the message still in the pipe" : "");
+    msg_fill(want, DROP_TAIL, 0, 1);
+    n = chan_recv(rx, buf, CAP);
+    if (n != DROP_TAIL || memcmp(buf, want, DROP_TAIL) != 0)
+        bail("after a drop interrupted by a signal, the next message (%d bytes) intact / got %zd%s%s", DROP_TAIL, n,
+             n < 0 ? ": " : n == DROP_TAIL ? " bytes, other ones" : " bytes", n < 0 ? strerror(errno) : "");
+    chan_close(rx);
+    reap_all_ok();
+    free(want);
+    free(buf);
+    return d.interrupted;
+}
+
 /* Signals every 250 us in every process, while the consumer waits for
  * messages (first half) and while producers wait for room (second half). */
 static void check_eintr(const lab_opts_t *o) {
@@ -1038,7 +1201,7 @@ static void check_eintr(const lab_opts_t *o) {
         lab_fail("at most %d producers / --threads %d", MAXP, nprod);
     lab_watchdog_arm(5, "messages stopped arriving while signals came: a producer gave up or lost its place");
     msg_seed = lab_seed_for(15);
-    plan_t plan = {KIND_EINTR, (uint32_t)nmsg, 0};
+    plan_t plan = {KIND_EINTR, (uint32_t)nmsg, 0, NULL};
     chan_t *rx = spawn(nprod, producer_main, &plan);
     tick_start(250);
     unsigned char *buf = lab_calloc(1, CAP);
@@ -1055,28 +1218,35 @@ static void check_eintr(const lab_opts_t *o) {
     long caught = ticks;
     chan_close(rx);
     reap_all_ok();
-    lab_pass("%d producers x %ld messages with SIGUSR1 every 250 us in every process (%ld caught by the "
-             "consumer): all arrived intact, in order",
-             nprod, nmsg, caught);
     stream_free(&s);
     free(buf);
+    atomic_int *sending = mmap(NULL, sizeof *sending, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sending == MAP_FAILED)
+        lab_fail("mmap of a shared page works / %s", strerror(errno));
+    int dropped = drop_interrupted(sending);
+    munmap(sending, sizeof *sending);
+    lab_pass("%d producers x %ld messages with SIGUSR1 every 250 us in every process (%ld caught by the "
+             "consumer): all arrived intact, in order; a 2 MiB message dropped %s",
+             nprod, nmsg, caught,
+             dropped ? "although a signal came while the drop waited" : "(no signal while it waited)");
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one process, then one producer: small messages in order; empty and too-long messages, one "
-               "longer than any pipe",
+    {"single", "one process, then one producer: small messages in order; empty and too-long messages (also into "
+               "0 and 1 bytes), one longer than any pipe",
      check_single, LAB_PAUSE_OFF},
     {"many-producers", "4 producers x 48 messages of 8 B to 192 KiB: exactly once, intact, in order",
      check_many, LAB_PAUSE_OFF},
     {"threads-share-end", "2 producers x 3 threads on each one's sending end, 3 threads on a chan_open() end: "
                           "frames never mix",
      check_threads, LAB_PAUSE_RANDOM},
-    {"eof", "the consumer sees EOF once every producer has ended; no descriptor leaked; a failed spawn leaves "
-            "no producer",
+    {"eof", "the consumer sees EOF once every producer has ended; no descriptor leaked; EPROTO for a producer "
+            "killed inside a message; a failed spawn leaves no producer",
      check_eof, LAB_PAUSE_OFF},
     {"consumer-quits", "producers get EPIPE, not a hang, when the consumer quits early", check_consumer_quits,
      LAB_PAUSE_OFF},
-    {"eintr", "signals every 250 us interrupt blocked reads and writes: every message still intact",
+    {"eintr", "signals every 250 us interrupt blocked reads and writes: every message still intact, and a drop "
+              "goes on",
      check_eintr, LAB_PAUSE_OFF},
 };
 
