@@ -15,7 +15,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:5,catches-broken
-@test "no deadlock, no transfer lost: 8 threads transfer a->b and b->a at once, also with their locks in lock step" {
+@test "no deadlock, no transfer lost: 8 threads transfer a->b and b->a at once, also with their locks in lock step while other accounts are opened" {
     lab_check opposite
 }
 
@@ -31,8 +31,9 @@ load ../../grading/lib/lab
 
 # TSan's lock-order report is off: it flags locks taken in both orders even
 # under one outer lock that makes them safe (a correct design); the two
-# no-deadlock checks above provoke a real cycle instead.
-# bats test_tags=points:2,counts-if-correct
-@test "ThreadSanitizer finds no data race while threads transfer and read balances" {
+# no-deadlock checks above provoke a real cycle instead. broken.c hangs here
+# all the same, on its movers' transfers from an account to itself.
+# bats test_tags=points:2,catches-broken,counts-if-correct
+@test "ThreadSanitizer finds no data race while threads transfer, also from an account to itself, and read balances" {
     LAB_TSAN_EXTRA=detect_deadlocks=0 lab_check_tsan race-free
 }

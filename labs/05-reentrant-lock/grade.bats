@@ -10,7 +10,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:4,catches-broken
-@test "the owner acquires to depth 100 and releases 100 times" {
+@test "the owner acquires to depth 100 000 and releases 100 000 times" {
     lab_check nested
 }
 

@@ -20,7 +20,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:3,catches-broken
-@test "users waiting for a full pool sleep: running or waiting for a CPU under a quarter of the wait" {
+@test "users waiting 2.5 s for a full pool sleep until it comes back: running or waiting for a CPU under 20 ms of the wait" {
     lab_check idle-wait
 }
 

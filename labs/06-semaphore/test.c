@@ -4,13 +4,16 @@
  *   $ build/labs/06-semaphore/broken/test at-most
  *   FAIL: at most 3 of 10 users hold a connection at once / 5 did (check at-most, seed 31)
  *   $ build/labs/06-semaphore/fixed/test idle-wait
- *   ok: idle-wait: 3 users waited for a busy pool; the busiest ran or was runnable 1% of its wait (0.000 s of CPU)
+ *   ok: idle-wait: 3 users waited 2.5 s for a busy pool of 1, each then got it; the busiest ran or was runnable 0.1 ms of its wait
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lab.h"
 #include "pool.h"
@@ -176,6 +179,8 @@ static void crowd_end(room_t *r) {
         pool_destroy(r->p[k]);
 }
 
+static void two_releases(void);
+
 static void check_at_most(const lab_opts_t *o) {
     int users = lab_opt_threads(o, 2 * USERS);
     room_t r;
@@ -184,7 +189,9 @@ static void check_at_most(const lab_opts_t *o) {
         lab_fail("at most %d of %d users hold a connection of one pool at once / %d did", SIZE, users / POOLS,
                  crowd_most(&r));
     crowd_end(&r);
-    lab_pass("2 pools, %d users each x %ld requests on %d connections: never more than %d at once, all served",
+    two_releases();
+    lab_pass("2 pools, %d users each x %ld requests on %d connections: never more than %d at once, all served; "
+             "2 users held still in their wait while a full pool gives back 2: both served",
              users / POOLS, r.rounds, SIZE, SIZE);
 }
 
@@ -199,66 +206,125 @@ static void check_no_double(const lab_opts_t *o) {
              r.rounds);
 }
 
+/* Seconds the thread `tid` of this process has spent on a CPU or waiting
+ * for one, from the scheduler's account of it (as lab_thread_busy() for
+ * the calling thread), readable by another thread too; -1 if unreadable. */
+static double busy_of(pid_t tid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+    FILE *f = fopen(path, "r");
+    unsigned long long on_cpu = 0, waiting = 0;
+    int got = f ? fscanf(f, "%llu %llu", &on_cpu, &waiting) : 0;
+    if (f)
+        fclose(f);
+    return got == 2 ? (double)(on_cpu + waiting) * 1e-9 : -1;
+}
+
+enum { IDLE_USERS = 3 };
+#define IDLE_HOLD_S 2.5 /* longer than a wait that gives up after 2 s */
+#define IDLE_BUSY_S 0.020
+
 typedef struct {
     pool_t *p;
-    double cpu[USERS], busy[USERS], wall[USERS];
+    atomic_int tid[IDLE_USERS];
+    double busy0[IDLE_USERS];
+    atomic_int got[IDLE_USERS], back[IDLE_USERS]; /* pool_acquire()'s answer; it returned */
+    atomic_int go;                                /* the driver has looked: give it back */
     _Atomic long served;
 } idle_t;
 
-static void waiter(const lab_worker_t *w) {
-    idle_t *x = w->arg;
-    double c0 = lab_thread_cpu(), b0 = lab_thread_busy(), t0 = lab_now();
-    int c = pool_acquire(x->p);
-    x->busy[w->index] = lab_thread_busy() - b0;
-    x->cpu[w->index] = lab_thread_cpu() - c0;
-    x->wall[w->index] = lab_now() - t0;
-    pool_release(x->p, c);
-    atomic_fetch_add(&x->served, 1);
-}
+typedef struct {
+    idle_t *x;
+    int index;
+} idle_arg_t;
 
-static void *hold_then_release(void *arg) {
-    idle_t *x = arg;
+static void *idle_waiter(void *arg) {
+    idle_arg_t *a = arg;
+    idle_t *x = a->x;
+    int i = a->index;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    x->busy0[i] = busy_of(tid);
+    atomic_store(&x->tid[i], (int)tid);
     int c = pool_acquire(x->p);
-    atomic_fetch_add(&x->served, 1);
-    struct timespec ts = {0, 300 * 1000 * 1000};
-    nanosleep(&ts, NULL);
+    atomic_store(&x->got[i], c);
+    atomic_store(&x->back[i], 1);
+    if (c != 0) /* no connection of a pool of 1: nothing to give back */
+        return NULL;
+    while (!atomic_load(&x->go))
+        sleep_ms(1);
     pool_release(x->p, c);
+    atomic_fetch_add(&x->served, 1);
     return NULL;
 }
 
-/* A pool of 1 held for 300 ms while 3 users wait: waiting must sleep. What
- * is judged is the time each waiter spent running or runnable (waiting for
- * a CPU), from the scheduler's account: a sleeping waiter has almost none
- * (its wake-up, a few ms at most on a busy machine), a spinning one all of
- * its wait, idle or loaded, with or without sched_yield() in the loop (a
- * yielding spinner on a busy machine gets little CPU time, so CPU time
- * alone would let it pass). The bound is a quarter of the wait. */
+/* A pool of 1 held by the driver for 2.5 s while 3 users wait: waiting
+ * must sleep, until the connection comes back however long that takes.
+ * Each user is started once the ones before it sleep, so no two meet in
+ * the pool's own lock on the way in. What is judged is each waiter's time
+ * running or runnable (waiting for a CPU), from the scheduler's account,
+ * between its call and the release, read by the driver just before it
+ * gives the connection back, so the wake-up (a few ms, or many on a busy
+ * machine) is not counted: a sleeping waiter has a few microseconds of it,
+ * a waiter that spins has all the time it spins, idle or loaded, with or
+ * without sched_yield() in the loop (a yielding spinner on a busy machine
+ * gets little CPU time, so CPU time alone would let it pass); one that
+ * spins 60 ms before it sleeps has 60 ms, three times the bound. A wait
+ * that gives up after 2 s has returned by then: its timer was set before
+ * the driver's 2.5 s began, so it fires first however late timers are. */
 static void check_idle_wait(const lab_opts_t *o) {
-    int users = lab_opt_threads(o, 3);
-    if (users > USERS)
-        users = USERS;
+    (void)o;
     idle_t x = {.p = pool_create(1)};
+    idle_arg_t args[IDLE_USERS];
+    pthread_t t[IDLE_USERS];
     atomic_init(&x.served, 0);
-    pthread_t holder;
-    lab_thread_create(&holder, NULL, hold_then_release, &x);
-    while (atomic_load(&x.served) == 0) /* the holder has the connection */
-        sched_yield();
+    atomic_init(&x.go, 0);
+    int held = pool_acquire(x.p);
+    if (held != 0)
+        lab_fail("a new pool of 1 gives connection 0 / got %d", held);
+    for (int i = 0; i < IDLE_USERS; i++) {
+        atomic_init(&x.tid[i], 0);
+        atomic_init(&x.got[i], -2);
+        atomic_init(&x.back[i], 0);
+        args[i] = (idle_arg_t){&x, i};
+        lab_thread_create(&t[i], NULL, idle_waiter, &args[i]);
+        while (atomic_load(&x.tid[i]) == 0) /* it has read its account */
+            sched_yield();
+        (void)lab_others_asleep(STALL_S); /* in its wait, or done spinning */
+    }
+    struct timespec ts = {(time_t)IDLE_HOLD_S, (long)((IDLE_HOLD_S - (time_t)IDLE_HOLD_S) * 1e9)};
+    nanosleep(&ts, NULL);
+    (void)lab_others_asleep(STALL_S); /* a waiter whose timer fired has run */
+    double worst = -1;
+    int worst_i = 0;
+    for (int i = 0; i < IDLE_USERS; i++) {
+        if (atomic_load(&x.back[i]))
+            lab_fail("a user waiting for a full pool waits until the connection comes back / pool_acquire() "
+                     "returned %d while the driver had held the only connection of a pool of 1 for %.1f s",
+                     atomic_load(&x.got[i]), IDLE_HOLD_S);
+        double b = busy_of((pid_t)atomic_load(&x.tid[i]));
+        if (b < 0 || x.busy0[i] < 0)
+            lab_fail("/proc/self/task/TID/schedstat readable / it is not: the sleep check cannot measure");
+        if (b - x.busy0[i] > worst)
+            worst = b - x.busy0[i], worst_i = i;
+    }
+    if (worst > IDLE_BUSY_S)
+        lab_fail("a user waiting %.1f s for a full pool sleeps (running or waiting for a CPU < %.0f ms of the "
+                 "wait) / user %d of %d was for %.0f ms: it spins",
+                 IDLE_HOLD_S, IDLE_BUSY_S * 1e3, worst_i + 1, IDLE_USERS, worst * 1e3);
     lab_stall_t *s = lab_stall_watch(&x.served, STALL_S, STALL_REASON);
-    lab_threads_run(users, waiter, &x);
+    atomic_store(&x.go, 1);
+    pool_release(x.p, held);
+    for (int i = 0; i < IDLE_USERS; i++)
+        lab_thread_join(t[i], NULL);
     lab_stall_stop(s);
-    lab_thread_join(holder, NULL);
-    double worst = -1, wall = 0, cpu = 0;
-    for (int i = 0; i < users; i++)
-        if (x.busy[i] / x.wall[i] > worst)
-            worst = x.busy[i] / x.wall[i], wall = x.wall[i], cpu = x.cpu[i];
-    if (worst > 0.25)
-        lab_fail("a user waiting for a full pool sleeps (running or waiting for a CPU < 25%% of the wait) / "
-                 "one was for %.3f s of a %.3f s wait (%.3f s of it on a CPU): it spins",
-                 worst * wall, wall, cpu);
+    for (int i = 0; i < IDLE_USERS; i++)
+        if (atomic_load(&x.got[i]) != 0)
+            lab_fail("each user of a pool of 1 gets connection 0 once it comes back / user %d got %d", i + 1,
+                     atomic_load(&x.got[i]));
     pool_destroy(x.p);
-    lab_pass("%d users waited for a busy pool; the busiest ran or was runnable %.0f%% of its wait (%.3f s of "
-             "CPU)",
-             users, 100 * worst, cpu);
+    lab_pass("%d users waited %.1f s for a busy pool of 1, each then got it; the busiest ran or was runnable "
+             "%.1f ms of its wait",
+             IDLE_USERS, IDLE_HOLD_S, worst * 1e3);
 }
 
 /* A user waiting for a full pool is interrupted by signals. A handler
@@ -295,6 +361,97 @@ static void *wait_through_signals(void *arg) {
     if (c >= 0 && c < SIZE)
         pool_release(w->p, c);
     return NULL;
+}
+
+/* Two connections given back in a row while two users wait for a full
+ * pool: each release must let a waiter in. A waiter is not gone the moment
+ * it is woken, so a pool that wakes only on a release from full ("else no
+ * one can be waiting") wakes one, and the other sleeps on with a connection
+ * free, for ever once no one else comes. Both waiters are held still
+ * (napping in a SIGUSR2 handler installed with SA_RESTART, their wait then
+ * going on) while the driver gives back both, so neither is back in the
+ * pool between the two releases, whatever the scheduler does. */
+#define NAP_MOST_S 2.0
+static atomic_int nap_held, nap_go, nap_overran;
+
+static void nap_handler(int sig) {
+    (void)sig;
+    int saved = errno;
+    double until = lab_now() + NAP_MOST_S; /* a bound, so no design can hang the driver's next call */
+    atomic_fetch_add(&nap_held, 1);
+    while (!atomic_load(&nap_go)) {
+        if (lab_now() > until) {
+            atomic_store(&nap_overran, 1);
+            break;
+        }
+        nanosleep(&(struct timespec){0, 50000}, NULL);
+    }
+    atomic_fetch_sub(&nap_held, 1);
+    errno = saved;
+}
+
+static void two_releases(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = nap_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART; /* the interrupted wait goes on as if nothing happened */
+    if (sigaction(SIGUSR2, &sa, NULL) != 0)
+        lab_pthread_die(errno, "sigaction(SIGUSR2)", __FILE__, __LINE__);
+    atomic_init(&nap_held, 0);
+    atomic_init(&nap_go, 0);
+    atomic_init(&nap_overran, 0);
+    enum { N = 2 };
+    pool_t *p = pool_create(N);
+    int conn[N];
+    char held[N] = {0};
+    take(p, N, N, conn, held, "a new pool");
+    sig_waiter_t w[N];
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        w[i].p = p;
+        atomic_init(&w[i].got, -2);
+        atomic_init(&w[i].back, 0);
+        atomic_init(&w[i].go, 0);
+        lab_thread_create(&t[i], NULL, wait_through_signals, &w[i]);
+    }
+    (void)lab_others_asleep(STALL_S); /* both in their wait */
+    for (int i = 0; i < N; i++)
+        LAB_PTHREAD(pthread_kill(t[i], SIGUSR2));
+    for (double until = lab_now() + STALL_S; atomic_load(&nap_held) < N && lab_now() < until;)
+        sched_yield();
+    give(p, conn[0], held);
+    give(p, conn[1], held);
+    atomic_store(&nap_go, 1);
+    while (atomic_load(&nap_held) > 0)
+        sched_yield();
+    if (atomic_load(&nap_overran))
+        lab_fail("the driver gives back 2 connections within %g s / it did not (a machine too busy to judge)",
+                 NAP_MOST_S);
+    /* A waiter left asleep stays asleep: the verdict waits for 1 s and for
+     * every thread to sleep, so a woken waiter merely waiting for a CPU is
+     * not taken for a lost one. */
+    double since = lab_now();
+    for (int back = 0; back < N;) {
+        int late = lab_now() > since + STALL_S && lab_others_asleep(0.05);
+        back = 0;
+        for (int i = 0; i < N; i++)
+            back += atomic_load(&w[i].back);
+        if (late && back < N)
+            lab_fail("2 users waiting for a full pool of 2 both get a connection when the driver gives back 2 in "
+                     "a row (the users held still meanwhile) / %d still waited %g s later, asleep with a "
+                     "connection free: a release woke no one",
+                     N - back, STALL_S);
+        sleep_ms(1);
+    }
+    int a = atomic_load(&w[0].got), b = atomic_load(&w[1].got);
+    if (a < 0 || a >= N || b < 0 || b >= N || a == b)
+        lab_fail("2 users waiting for a pool of 2 get its 2 connections, one each / they got %d and %d", a, b);
+    for (int i = 0; i < N; i++) {
+        atomic_store(&w[i].go, 1);
+        lab_thread_join(t[i], NULL);
+    }
+    pool_destroy(p);
 }
 
 static int interrupted_round(pool_t *p, int round) {
@@ -468,7 +625,8 @@ static const lab_check_t checks[] = {
      LAB_PAUSE_RANDOM},
     {"no-double", "2 pools of 3, 10 users x 200 requests on each: no connection held twice", check_no_double,
      LAB_PAUSE_RANDOM},
-    {"idle-wait", "users waiting for a full pool sleep instead of spinning", check_idle_wait, LAB_PAUSE_OFF},
+    {"idle-wait", "users waiting 2.5 s for a full pool sleep instead of spinning, and get it", check_idle_wait,
+     LAB_PAUSE_OFF},
     {"interrupted", "a user waiting for a full pool keeps waiting through signals (no SA_RESTART)",
      check_interrupted, LAB_PAUSE_OFF},
     {"race-free", "for the ThreadSanitizer build: a pool of 1000 with 998 held, then 2 pools of 3",
