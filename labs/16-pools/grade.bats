@@ -45,7 +45,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:3
-@test "process pool: ppool_map computes 10000 items on 4 processes, and 8 small maps, each once, results exact, a dead worker reported (ECHILD), no descriptor leaked" {
+@test "process pool: ppool_map computes 10000 items on 4 processes, and 8 small maps, each once, results exact, a dead worker reported (ECHILD), the caller's own child left to it, no child or descriptor left, also when a fork fails" {
     lab_check process-map
 }
 

@@ -207,6 +207,23 @@ static void headcount_check(int expect, int workers, const char *when) {
                  workers, workers, when, expect - now);
 }
 
+/* pool.h: pool_create() returns a pool whose workers are "all started
+ * before it returns". Counted at once, before any task is submitted: a pool
+ * that starts its workers lazily (one per submit that finds nobody idle, as
+ * ThreadPoolExecutor does) has none yet, every run. `before` is the count
+ * taken just before pool_create() at the start of a check, when no thread
+ * has ended lately: one still on its way out would only count high. */
+static void created_check(int before, int workers) {
+    if (before < 0)
+        return; /* no /proc */
+    int now = lab_thread_count();
+    if (now >= 0 && now < before + workers)
+        lab_fail("pool_create(%d) starts all %d workers before it returns (pool.h) / right after it returned, "
+                 "before any submit, the process had %d more thread%s: workers started later, by the "
+                 "submits?",
+                 workers, workers, now - before, now - before == 1 ? "" : "s");
+}
+
 /* ---- submit returns at once ---------------------------------------------------- */
 
 /* pool.h: pool_submit() queues the task "and return[s] its future at once",
@@ -395,7 +412,9 @@ static void check_future_waits(const lab_opts_t *o) {
     lab_stall_t *st = lab_stall_watch(&gets, 1.0,
                                       "pool never finished: a future_get() slept on after its task was done");
     long live = lab_impl_live_allocs();
+    int before = lab_thread_count();
     pool_t *p = pool_create(2);
+    created_check(before, 2);
     gate_t g;
     gate_init(&g);
     gated_t ga = {&g, 4242}, gb = {&g, 4343};
@@ -528,6 +547,7 @@ static void check_exactly_once(const lab_opts_t *o) {
     int expect = lab_thread_count();
     long live = lab_impl_live_allocs();
     s.p = pool_create(workers);
+    created_check(expect, workers);
     expect = expect < 0 ? -1 : expect + workers;
     char when[64];
     for (s.round = 0; s.round < s.rounds; s.round++) {
@@ -918,6 +938,7 @@ static void check_workers_stay(const lab_opts_t *o) {
     int expect = lab_thread_count();
     long live = lab_impl_live_allocs();
     pool_t *p = pool_create(WORKERS);
+    created_check(expect, WORKERS);
     expect = expect < 0 ? -1 : expect + WORKERS;
     char when[64];
     item_t *items = items_new(SUBMITTERS * per);
@@ -1067,6 +1088,219 @@ static int open_fds(void) {
     return n - 1; /* the directory's own descriptor */
 }
 
+/* ---- a fork that fails ----------------------------------------------------------
+ * pool.h: ppool_map() returns -1 with "what fork ... said" when a fork
+ * fails, and (README contract) leaves no child and no descriptor behind
+ * either way. To make its third fork fail, for any user (root is not held
+ * by RLIMIT_NPROC), the driver puts a seccomp filter on itself that hands
+ * each fork it makes (clone without CLONE_THREAD, fork, vfork) to a judge,
+ * a helper process started before (SECCOMP_RET_USER_NOTIF): the judge lets
+ * every one through but the third, which gets EAGAIN, as at the process
+ * limit. Threads (clone3, or clone with CLONE_THREAD) are let through
+ * uncounted. A filter cannot be taken off again: this is the last thing
+ * the check does, and no fork follows it. (Lab 15's fork-fail check does
+ * the same.) */
+enum { FAIL_FORK = 3, FAIL_PROCS = 4 };
+
+#if defined(__x86_64__) || defined(__aarch64__)
+#define FORK_JUDGE 1
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#if defined(__x86_64__)
+#define NATIVE_ARCH AUDIT_ARCH_X86_64
+#else
+#define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+static void judge_forks(int fd) {
+    struct seccomp_notif_sizes sz;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) != 0)
+        _exit(1);
+    struct seccomp_notif *req = calloc(1, sz.seccomp_notif > sizeof *req ? sz.seccomp_notif : sizeof *req);
+    struct seccomp_notif_resp *resp =
+        calloc(1, sz.seccomp_notif_resp > sizeof *resp ? sz.seccomp_notif_resp : sizeof *resp);
+    if (req == NULL || resp == NULL)
+        _exit(1);
+    int forks = 0;
+    for (;;) {
+        memset(req, 0, sz.seccomp_notif);
+        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
+            if (errno == EINTR || errno == ENOENT)
+                continue;
+            _exit(0);
+        }
+        int process = req->data.nr != SYS_clone || (req->data.args[0] & CLONE_THREAD) == 0;
+#ifdef SYS_clone3
+        if (req->data.nr == SYS_clone3)
+            process = 0;
+#endif
+        memset(resp, 0, sz.seccomp_notif_resp);
+        resp->id = req->id;
+        if (process && ++forks == FAIL_FORK)
+            resp->error = -EAGAIN;
+        else
+            resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp); /* ENOENT: the caller is gone */
+    }
+}
+
+/* Starts the judge and puts the filter on this process; the judge's pid,
+ * or -1 (with why) where seccomp cannot do it here. */
+static pid_t fork_judge_start(char *why, size_t len) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        snprintf(why, len, "socketpair: %s", strerror(errno));
+        return -1;
+    }
+    pid_t judge = fork();
+    if (judge < 0) {
+        snprintf(why, len, "fork: %s", strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    if (judge == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(sv[0]);
+        char byte;
+        char ctl[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {&byte, 1};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+        if (recvmsg(sv[1], &mh, 0) != 1 || CMSG_FIRSTHDR(&mh) == NULL)
+            _exit(0); /* no filter after all */
+        int fd;
+        memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof fd);
+        judge_forks(fd);
+        _exit(0);
+    }
+    close(sv[1]);
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 3, 0),
+#ifdef SYS_fork
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fork, 2, 0),
+#else
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 2, 0),
+#endif
+#ifdef SYS_vfork
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_vfork, 1, 0),
+#else
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 1, 0),
+#endif
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+    };
+    struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof *f), f};
+    int lfd = -1;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        snprintf(why, len, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+    else if ((lfd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                                 &prog)) < 0)
+        snprintf(why, len, "a seccomp filter with a listener: %s", strerror(errno));
+    if (lfd < 0) {
+        close(sv[0]); /* the judge ends */
+        while (waitpid(judge, NULL, 0) < 0 && errno == EINTR) {
+        }
+        return -1;
+    }
+    char byte = 0;
+    char ctl[CMSG_SPACE(sizeof(int))];
+    memset(ctl, 0, sizeof ctl);
+    struct iovec iov = {&byte, 1};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &lfd, sizeof lfd);
+    ssize_t sent = sendmsg(sv[0], &mh, 0);
+    close(lfd);
+    close(sv[0]);
+    if (sent != 1)
+        lab_fail("the fork judge gets its descriptor / sendmsg: %s", strerror(errno));
+    return judge;
+}
+#endif
+
+/* The calling thread's children but `except`, from the kernel's list
+ * (/proc/self/task/T/children: zombies included, so a worker that has
+ * ended but was never reaped counts); -1 where it cannot be read. */
+static int children_left(pid_t except) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    int n = 0;
+    long pid;
+    while (fscanf(f, "%ld", &pid) == 1)
+        n += (pid_t)pid != except;
+    fclose(f);
+    return n;
+}
+
+/* ppool_map(FAIL_PROCS) on 100 items whose FAIL_FORK-th fork fails: either
+ * 0 with every result (the workers that did start took every index), or -1
+ * with errno set; then no child left, running or zombie, and as many
+ * descriptors open as before. Says in note what it did. */
+static void expect_failed_fork(const long *in, long *out, char *note, size_t len) {
+#ifdef FORK_JUDGE
+    char why[160] = "";
+    int fds_before = open_fds();
+    pid_t judge = fork_judge_start(why, sizeof why);
+    if (judge < 0) {
+        snprintf(note, len, "; no fork could be made to fail here (%s)", why);
+        return;
+    }
+    atomic_store(calls_shared, 0);
+    for (size_t i = 0; i < 100; i++)
+        out[i] = -1;
+    errno = 0;
+    int rc = ppool_map(FAIL_PROCS, proc_square, in, out, 100);
+    int e = errno;
+    int left = children_left(judge);
+    kill(judge, SIGKILL);
+    while (waitpid(judge, NULL, 0) < 0 && errno == EINTR) {
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < 100; i++)
+            if (out[i] != in[i] * in[i] + 1)
+                lab_fail("ppool_map(%d procs) whose fork number %d fails (EAGAIN) returns 0 only with every "
+                         "result / out[%zu] is %ld, not %ld",
+                         FAIL_PROCS, FAIL_FORK, i, out[i], in[i] * in[i] + 1);
+    } else if (rc != -1 || e == 0) {
+        lab_fail("ppool_map(%d procs) whose fork number %d fails (EAGAIN) returns 0, or -1 with errno set / it "
+                 "returned %d, errno %d",
+                 FAIL_PROCS, FAIL_FORK, rc, e);
+    }
+    if (left != 0)
+        lab_fail("ppool_map leaves no child behind, even when a fork fails (README contract) / its fork number "
+                 "%d failed (EAGAIN), it returned %d, and %d worker%s it had started %s still the caller's "
+                 "children, never reaped",
+                 FAIL_FORK, rc, left, left == 1 ? "" : "s", left == 1 ? "was" : "were");
+    int fds_after = open_fds();
+    if (fds_after != fds_before)
+        lab_fail("ppool_map closes every descriptor it opened, even when a fork fails / %d open before, %d "
+                 "after: a pipe end leaked",
+                 fds_before, fds_after);
+    snprintf(note, len, "; a failed fork (number %d of %d) returned %d and left no child", FAIL_FORK, FAIL_PROCS,
+             rc);
+#else
+    (void)in, (void)out;
+    snprintf(note, len, "; no fork could be made to fail here (no seccomp filter for this architecture)");
+#endif
+}
+
 static void check_process_map(const lab_opts_t *o) {
     lab_watchdog_arm(o->timeout < 8 ? o->timeout : 8,
                      "ppool_map never returned: a worker hung, or a write end of the pipe stayed open");
@@ -1124,6 +1358,40 @@ static void check_process_map(const lab_opts_t *o) {
                      how, rc, err, strerror(err), rc == 0 ? ": a dead worker's missing results went unnoticed" : "");
     }
 
+    /* The caller's own child, ended before the map and not yet reaped,
+     * stays the caller's to reap: ppool_map() waits for its own workers
+     * only (a waitpid(-1) takes this one for a worker and leaves a worker
+     * behind, whichever order the kernel hands them out in). */
+    pid_t own = fork();
+    if (own < 0)
+        lab_fail("a child of the driver's own / fork: %s", strerror(errno));
+    if (own == 0)
+        _exit(7);
+    siginfo_t si;
+    while (waitid(P_PID, (id_t)own, &si, WEXITED | WNOWAIT) != 0) /* a zombie now, still unreaped */
+        if (errno != EINTR)
+            lab_fail("waitid(WNOWAIT) on the driver's own child / %s", strerror(errno));
+    atomic_store(calls_shared, 0);
+    errno = 0;
+    int own_rc = ppool_map(3, proc_square, in, out, 100);
+    int own_err = errno, st = 0;
+    pid_t r = waitpid(own, &st, WNOHANG);
+    if (r != own || !WIFEXITED(st) || WEXITSTATUS(st) != 7)
+        lab_fail("ppool_map reaps only the workers it forked: a child the caller started itself, which ended "
+                 "(status 7) before the map, is still the caller's to reap after it / waitpid(child) returned "
+                 "%ld (%s): the map took it for one of its workers",
+                 (long)r, r < 0 ? strerror(errno) : "no status 7");
+    if (own_rc != 0)
+        lab_fail("ppool_map(3 procs, 100 items) returns 0 while the caller has an ended child of its own / it "
+                 "returned %d: %s",
+                 own_rc, strerror(own_err));
+    errno = 0;
+    pid_t stray = waitpid(-1, NULL, WNOHANG);
+    if (stray != -1 || errno != ECHILD)
+        lab_fail("ppool_map reaps every worker it forked, also while the caller has a child of its own / a "
+                 "child was left after it returned (waitpid(-1, WNOHANG) said %ld)",
+                 (long)stray);
+
     /* Many small maps with more processes than cores and the workers'
      * own code perturbed: two workers must never take the same indices. */
     lab_perturb_on = 1;
@@ -1145,12 +1413,16 @@ static void check_process_map(const lab_opts_t *o) {
     pid_t left = waitpid(-1, NULL, WNOHANG);
     if (left != -1 || errno != ECHILD)
         lab_fail("ppool_map reaps every worker it forked / a child was left (waitpid said %ld)", (long)left);
+    /* Last: the filter that makes a fork fail stays on the process. */
+    char note[256] = "";
+    expect_failed_fork(in, out, note, sizeof note);
     free(in);
     free(out);
     munmap((void *)calls_shared, sizeof *calls_shared);
     lab_pass("%zu items on 4 processes, each computed once, by other processes, into their own memory; "
-             "edges fine; a worker that died was reported (ECHILD); no child left",
-             n);
+             "edges fine; a worker that died was reported (ECHILD); the caller's own child left to it; no "
+             "child left%s",
+             n, note);
 }
 
 /* ---- for the ThreadSanitizer build ----------------------------------------------- */

@@ -20,7 +20,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:5,catches-broken
-@test "two CPU-bound threads on two CPUs: a waiting thread gets the GIL within 4 switch intervals" {
+@test "a forced drop wakes the waiter that asked; two CPU-bound threads on two CPUs: a waiting thread gets the GIL within 4 switch intervals" {
     lab_check fairness
 }
 

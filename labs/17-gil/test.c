@@ -314,6 +314,92 @@ static void hold_without_checks(gil_t *g, long interval_us, double phase, double
                  when, h.busy, wait);
 }
 
+/* ---- forced switches, one at a time -------------------------------------
+ * The holder sits at checkpoints (gil_check() in a loop, reading the stats
+ * between them) while a second thread waits in gil_acquire(): the only way
+ * the waiter gets in is a forced drop, and a drop needs a request, which
+ * the waiter makes after one interval of its wait. Each round the waiter
+ * notes when it began to wait and when it got the GIL; the holder notes
+ * when it first saw the request. Two bounds follow without trusting any
+ * timer to be punctual:
+ *   - a lower one: a request (seen, or answered by a forced drop) within
+ *     one interval of the waiter's start came early, however late timers
+ *     fire (they are never early);
+ *   - a hand-over cost: a drop that wakes the waiter lets it in at once; one
+ *     that does not leaves it asleep until its next timed wait ends, which
+ *     began after its request and so runs a whole further interval: at least
+ *     2 intervals from its start, every round. The best round is judged, so
+ *     a machine that holds up some rounds cannot fail a GIL that hands over.
+ * The grader's spurious wake-ups are off here: one would let a waiter that
+ * nobody told in early. */
+typedef struct {
+    gil_t *g;
+    atomic_int begun, got;
+    double t_begin, t_got;
+} switcher_t;
+
+static void *switch_waiter(void *arg) {
+    switcher_t *s = arg;
+    s->t_begin = lab_now();
+    atomic_store(&s->begun, 1);
+    gil_acquire(s->g);
+    s->t_got = lab_now();
+    atomic_store(&s->got, 1);
+    gil_release(s->g);
+    return NULL;
+}
+
+typedef struct {
+    int rounds;
+    double first_min; /* the earliest sign of a request (seen, or a forced drop), from the waiter's start */
+    double got_min;   /* the waiter's shortest wait */
+} switches_t;
+
+/* Up to `rounds` forced switches with a fresh GIL of interval_us; stops
+ * early once a waiter got in within `enough` seconds (0: never stops). */
+static switches_t forced_switches(long interval_us, int rounds, double enough) {
+    int perturb = lab_perturb_on;
+    lab_perturb_on = 0;
+    switches_t r = {0, 1e9, 1e9};
+    gil_t *g = gil_create(interval_us);
+    for (int k = 0; k < rounds; k++) {
+        switcher_t s = {.g = g};
+        atomic_init(&s.begun, 0);
+        atomic_init(&s.got, 0);
+        gil_acquire(g);
+        gil_stats_t st0, st;
+        gil_stats(g, &st0);
+        pthread_t t;
+        lab_thread_create(&t, NULL, switch_waiter, &s);
+        while (!atomic_load(&s.begun)) {
+        }
+        double seen = -1;
+        while (!atomic_load(&s.got)) {
+            gil_stats(g, &st);
+            if (seen < 0 && st.drop_requests > st0.drop_requests)
+                seen = lab_now();
+            gil_check(g); /* hands over once asked, and takes the GIL back */
+        }
+        gil_stats(g, &st);
+        gil_release(g);
+        lab_thread_join(t, NULL);
+        /* A forced drop (counted by the GIL itself) answers a request, so
+         * one made before the waiter got in; a switch at a checkpoint nobody
+         * asked at (a release and retake) is no request. */
+        double got = s.t_got - s.t_begin, first = seen >= 0 ? seen - s.t_begin : 1e9;
+        if (st.forced_drops > st0.forced_drops && got < first)
+            first = got;
+        r.got_min = got < r.got_min ? got : r.got_min;
+        r.first_min = first < r.first_min ? first : r.first_min;
+        r.rounds = k + 1;
+        if (enough > 0 && got < enough)
+            break;
+    }
+    gil_destroy(g);
+    lab_perturb_on = perturb;
+    return r;
+}
+
 static void check_single(const lab_opts_t *o) {
     check_timeout = o->timeout;
     gil_t *g = gil_create(INTERVAL_US);
@@ -400,6 +486,25 @@ static void check_single(const lab_opts_t *o) {
     hold_without_checks(g, 700000, 0.9, 0.3, "interval 0.7 s, the waiter beginning 0.9 s into a second");
     gil_destroy(g);
 
+    /* Any interval, seconds included (sys.setswitchinterval(3) is legal):
+     * with 3 s, a deadline that adds the whole interval to tv_nsec and
+     * carries one second at most is still 2e9 ns or more, invalid, and
+     * pthread_cond_timedwait() says EINVAL on every wait, whenever it
+     * begins. The holder keeps the GIL 0.1 s, then releases. */
+    g = gil_create(3000000);
+    hold_without_checks(g, 3000000, -1, 0.1, "interval 3 s, the holder keeps the GIL 0.1 s");
+    gil_destroy(g);
+
+    /* A sub-millisecond interval (sys.setswitchinterval(0.0009)): 100
+     * forced switches, the holder at checkpoints. An interval kept in whole
+     * milliseconds is 0 here, and the waiter asks the moment it arrives. */
+    switches_t sw = forced_switches(900, 100, 0);
+    if (sw.first_min < 900e-6)
+        lab_fail("a waiter asks for a drop only after its interval (900 us; %d forced switches, the holder at "
+                 "checkpoints) / in one it had asked, or got the GIL by a forced drop, %.0f us after it began to "
+                 "wait: its timed wait ended early (an interval kept in whole milliseconds is 0 here)",
+                 sw.rounds, sw.first_min * 1e6);
+
     /* Many intervals without a checkpoint (a long piece of work): the
      * waiter asks after the first, and then waits on, one interval at a
      * time, asleep. */
@@ -408,8 +513,9 @@ static void check_single(const lab_opts_t *o) {
     gil_destroy(g);
     lab_pass("one thread: 100 x (acquire, 100 checks, release), no drop requests; a waiter slept through a "
              "0.1 s hold (runnable in %d of %d looks) and got in after the release; with 0.7 s intervals it "
-             "asked no drop within 0.3 s; through 10 intervals of 50 ms it slept",
-             runnable, looks);
+             "asked no drop within 0.3 s, and with a 3 s interval within 0.1 s; with a 900 us interval no request "
+             "came before %.0f us in %d forced switches; through 10 intervals of 50 ms it slept",
+             runnable, looks, sw.first_min * 1e6, sw.rounds);
 }
 
 /* ---- a checkpoint nobody asked for costs next to nothing -------------------
@@ -621,6 +727,19 @@ static void fair_worker(const lab_worker_t *w) {
 }
 
 static void check_fairness(const lab_opts_t *o) {
+    /* First the hand-over itself: a forced drop wakes the waiter that
+     * asked. With a 100 ms interval, a drop that does not leaves the GIL
+     * idle until the waiter's next timed wait ends, 2 intervals or more
+     * after it began to wait, every round; one that does lets it in after
+     * about 1 interval. The best of up to 5 rounds is judged. */
+    const long handover_us = 100000;
+    switches_t sw = forced_switches(handover_us, 5, 2 * handover_us * 1e-6);
+    if (sw.got_min >= 2 * handover_us * 1e-6)
+        lab_fail("a forced drop hands the GIL over: the waiter that asked gets it at once, not after a further "
+                 "interval (100 ms; the holder at checkpoints) / in the best of %d rounds it got the GIL %.3f s "
+                 "after it began to wait, 2 intervals or more: the GIL sat idle, the waiter asleep on its timer "
+                 "(does the drop signal the condition the waiter sleeps on?)",
+                 sw.rounds, sw.got_min);
     cpus_pick();
     fair_t *f = lab_calloc(1, sizeof *f);
     f->g = gil_create(INTERVAL_US);
@@ -653,8 +772,9 @@ static void check_fairness(const lab_opts_t *o) {
     gil_destroy(f->g);
     long worst = f->max_wait[0] > f->max_wait[1] ? f->max_wait[0] : f->max_wait[1];
     lab_pass("two CPU-bound threads on two CPUs: %ld and %ld chunks of 1 ms done in %.2f s, %ld hand-overs; "
-             "a waiter slept through at most %ld of the other's chunks (interval 5 ms)",
-             a, b, wall, f->handovers - 1, worst);
+             "a waiter slept through at most %ld of the other's chunks (interval 5 ms); a forced drop let the "
+             "waiter in %.3f s after it began to wait (interval 0.1 s)",
+             a, b, wall, f->handovers - 1, worst, sw.got_min);
     free(f);
 }
 

@@ -8,7 +8,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:2
-@test "one connection: answers in order, a tail without newline ignored, EOF closes" {
+@test "one connection: answers in order, a tail without newline ignored, EOF closes; a signal while the loop waits stops nothing" {
     lab_check single
 }
 
@@ -33,12 +33,12 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:2,catches-broken
-@test "idle timer: a silent client is closed after 0.2 s, also when every client is silent, and one that only reads its answers; a busy, briefly quiet or trickling one is not" {
+@test "idle timer: a silent client is closed after 0.2 s, also when every client is silent, beside connections never quiet, and one that only reads its answers; a busy, briefly quiet or trickling one is not" {
     lab_check idle-timeout
 }
 
 # bats test_tags=points:2
-@test "while no client has anything to say, the loop sleeps (almost no CPU), with an idle timer of 30 s or of 0.8 s, and while a half-closed client is slow to take its answers" {
+@test "while no client has anything to say, the loop sleeps (almost no CPU), with an idle timer of 30 s or of 0.8 s, while a half-closed client is slow to take its answers, and after a connection has closed" {
     lab_check sleeps
 }
 

@@ -20,12 +20,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -261,6 +263,134 @@ static int fd_highest(void) {
 }
 
 /* ---- single: one thread, everything sent before the loop starts ---------------- */
+/* ---- a signal while the loop waits ---------------------------------------------
+ * loop.h: -1 only for bad arguments "or if waiting itself fails". A signal
+ * whose handler was installed without SA_RESTART (a timer, a profiler's
+ * SIGPROF, SIGCHLD, SIGWINCH) makes a wait in poll() or epoll_wait() return
+ * -1 with EINTR, which SA_RESTART never restarts anyway: the wait did not
+ * fail, and the loop must wait again. The client sends the signal only once
+ * the loop's thread is asleep in such a wait (its /proc syscall file, or,
+ * where that cannot be read, asleep in 5 looks in a row), and nothing else
+ * can wake it then: the client says nothing until the handler has run. */
+static atomic_int interrupted;
+static void on_interrupt(int sig) {
+    (void)sig;
+    atomic_store(&interrupted, 1);
+}
+
+static char task_state(int tid);
+
+/* 1 if thread tid is in a call that waits for descriptors, 0 if not, -1
+ * if its syscall file cannot be read. */
+static int in_wait_call(int tid) {
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    long nr = strtol(buf, NULL, 10);
+    static const long waits[] = {
+#ifdef SYS_poll
+        SYS_poll,
+#endif
+#ifdef SYS_select
+        SYS_select,
+#endif
+#ifdef SYS_epoll_wait
+        SYS_epoll_wait,
+#endif
+#ifdef SYS_epoll_pwait2
+        SYS_epoll_pwait2,
+#endif
+        SYS_ppoll, SYS_pselect6, SYS_epoll_pwait,
+    };
+    for (size_t i = 0; i < sizeof waits / sizeof *waits; i++)
+        if (nr == waits[i])
+            return 1;
+    return 0;
+}
+
+typedef struct {
+    pthread_t loop;
+    int loop_tid;
+    int answered; /* 1: the request after the signal was answered, then EOF */
+    int how;      /* 1: seen in a waiting call; 0: only seen asleep */
+} interrupt_t;
+
+static void *interrupt_client(void *p) {
+    client_t *c = p;
+    interrupt_t *in = c->shared;
+    int asleep = 0;
+    double until = lab_now() + 2.0;
+    for (;;) {
+        char st = task_state(in->loop_tid);
+        int w = in_wait_call(in->loop_tid);
+        asleep = st == 'S' ? asleep + 1 : 0;
+        if (st == 'S' && w == 1) {
+            in->how = 1;
+            break;
+        }
+        if (asleep >= 5 && (w < 0 || lab_now() > until))
+            break;
+        sleep_s(0.001);
+    }
+    pthread_kill(in->loop, SIGUSR2);
+    while (!atomic_load(&interrupted))
+        sleep_s(0.001);
+    const char req[] = "after the signal\n";
+    ssize_t w = send(c->fd, req, sizeof req - 1, MSG_NOSIGNAL);
+    if (w != (ssize_t)(sizeof req - 1) || shutdown(c->fd, SHUT_WR) != 0)
+        return NULL;
+    reader_t r;
+    reader_init(&r, c->fd, c->conn);
+    char want[sizeof req];
+    upcase(want, req, sizeof req - 1);
+    for (size_t i = 0; i < sizeof req - 1; i++)
+        if (reader_byte(&r) != (unsigned char)want[i])
+            return NULL;
+    in->answered = reader_byte(&r) < 0;
+    return NULL;
+}
+
+/* Serves one client, which signals the loop's thread while it waits and
+ * only then sends a request; the loop must answer it and return 0. */
+static int signal_while_waiting(void) {
+    struct sigaction sa, was;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: the wait returns EINTR */
+    if (sigaction(SIGUSR2, &sa, &was) != 0)
+        lab_fail("sigaction(SIGUSR2) works / %s", strerror(errno));
+    atomic_store(&interrupted, 0);
+    interrupt_t in = {.loop = pthread_self(), .loop_tid = (int)gettid()};
+    int server[1];
+    client_t cl[1];
+    pairs_make(1, server, cl, &in);
+    lab_thread_create(&cl[0].tid, NULL, interrupt_client, &cl[0]);
+    loop_stats_t st;
+    int rc = loop_serve(server, 1, 0, &st);
+    int err = errno;
+    lab_thread_join(cl[0].tid, NULL);
+    close(cl[0].fd);
+    sigaction(SIGUSR2, &was, NULL);
+    if (rc != 0)
+        lab_fail("a signal (handler without SA_RESTART) while loop_serve() waits is no failure of the wait: it "
+                 "goes on serving and returns 0 / it returned %d (%s)%s: a poll() or epoll_wait() that says "
+                 "EINTR must simply be called again",
+                 rc, strerror(err), in.answered ? "" : ", the request sent after the signal never answered");
+    if (!in.answered)
+        lab_fail("after a signal interrupted its wait, the loop answers the next request, then EOF / the client "
+                 "got no answer");
+    expect_stats(&st, 1, 1, 0);
+    return in.how;
+}
+
 static void check_single(const lab_opts_t *o) {
     (void)o;
     loop_stats_t st = {7, 7, 7};
@@ -347,10 +477,12 @@ static void check_single(const lab_opts_t *o) {
     }
     expect_eof(&r);
     close(client[0]);
+    int how = signal_while_waiting();
     lab_pass("one connection: 3 lines answered in order, a tail without newline ignored, EOF and close; "
              "an empty connection closed; n = 0 and n < 0 handled; no descriptor left open; with no "
-             "descriptor to spare it %s",
-             rc == 0 ? "served" : "failed with the connection closed");
+             "descriptor to spare it %s; a signal while it waited (%s) did not stop it",
+             rc == 0 ? "served" : "failed with the connection closed",
+             how ? "in its waiting call" : "asleep in 5 looks");
 }
 
 /* ---- pieces: partial reads and many lines per read ------------------------------ */
@@ -1178,6 +1310,70 @@ static void *drain_client(void *p) {
     return NULL;
 }
 
+/* Beside a stream that never pauses: connections 1 and 2 are the two ends
+ * of one socketpair, so each answer the loop sends on one is the next
+ * request on the other, and a line put in each before the loop starts
+ * bounces for ever. Every turn thus ends with something to read for the
+ * next one, whatever the scheduler does (no client thread feeds it): a
+ * poll() never times out, and a loop that looks at its idle timers only
+ * when poll() returns 0 never closes the silent connection 0. Its client
+ * ends the bouncing, once it has seen EOF or the time to see it is up, by
+ * shutting down a duplicate of connection 1's descriptor (the loop's own
+ * stays valid). */
+typedef struct {
+    double t0, eof_at; /* eof_at: when client 0 saw EOF, or -1 */
+    int bouncer;       /* the duplicate of connection 1 */
+} bounce_t;
+
+static void *beside_bounce_client(void *p) {
+    client_t *c = p;
+    bounce_t *b = c->shared;
+    reader_t r;
+    reader_init(&r, c->fd, c->conn);
+    b->eof_at = eof_by(&r, b->t0 + IDLE + CLOSE_SLACK);
+    if (shutdown(b->bouncer, SHUT_RDWR) != 0)
+        lab_fail("the driver ends the bouncing line / shutdown: %s", strerror(errno));
+    return NULL;
+}
+
+static double beside_bounce(void) {
+    int fds[3], sv[2];
+    client_t cl;
+    bounce_t b = {.t0 = lab_now(), .eof_at = -1};
+    pairs_make(1, fds, &cl, &b);
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+        lab_fail("socketpair works / %s", strerror(errno));
+    fds[1] = sv[0];
+    fds[2] = sv[1];
+    send_all(sv[0], "ping\n", 5, 1); /* the request on connection 2 */
+    send_all(sv[1], "pong\n", 5, 2); /* and on connection 1 */
+    b.bouncer = dup(sv[0]);
+    if (b.bouncer < 0)
+        lab_fail("dup works / %s", strerror(errno));
+    lab_thread_create(&cl.tid, NULL, beside_bounce_client, &cl);
+    loop_stats_t st;
+    int rc = loop_serve(fds, 3, IDLE, &st);
+    int err = errno;
+    lab_thread_join(cl.tid, NULL);
+    close(cl.fd);
+    close(b.bouncer);
+    if (rc != 0)
+        lab_fail("loop_serve() returns 0 / it returned %d: %s", rc, strerror(err));
+    if (b.eof_at < 0)
+        lab_fail("a silent client is closed by the %.2f s idle timer also while other connections keep the loop "
+                 "busy / beside two connections that always had a line to answer, it was still open %.2f s "
+                 "in: are the idle timers looked at only when poll() times out?",
+                 IDLE, IDLE + CLOSE_SLACK);
+    if (b.eof_at - b.t0 < IDLE)
+        lab_fail("a silent client is closed no sooner than %.2f s after the loop started / beside a busy pair "
+                 "it was closed after %.3f s",
+                 IDLE, b.eof_at - b.t0);
+    LAB_EXPECT_EQ(3, st.closed, "connections closed (stats.closed)");
+    if (st.timed_out < 1)
+        lab_fail("the silent client counts in stats.timed_out / it is %ld", st.timed_out);
+    return b.eof_at - b.t0;
+}
+
 static void check_idle_timeout(const lab_opts_t *o) {
     /* Mixed: a silent client among talkers. */
     idle_t it = {.t0 = lab_now()};
@@ -1204,6 +1400,9 @@ static void check_idle_timeout(const lab_opts_t *o) {
     served_t sq = serve_with_clients(QUIET_CONNS, server, cl, quiet_client, IDLE);
     lab_watchdog_arm(o->timeout, "timed out: a deadlock, a lost wakeup or an endless loop");
     expect_stats(&sq.st, 0, QUIET_CONNS, QUIET_CONNS);
+
+    /* Beside a pair of connections whose line bounces for ever. */
+    double beside = beside_bounce();
 
     /* Trickle: tried again if the machine held the client up for a whole
      * timeout (then its close was right, and proves nothing). */
@@ -1243,9 +1442,10 @@ static void check_idle_timeout(const lab_opts_t *o) {
                  excused, excused > 1 ? "s" : "");
     lab_pass("idle timeout %.2f s: the silent client was closed; one that paused %.2f s and one that sent a "
              "request every %.2f s for %.2f s were served to the end%s; with all %d clients silent, all were "
-             "closed and the loop returned in %.3f s; %s; a client that only read its answers after its "
+             "closed and the loop returned in %.3f s; a silent client beside a line bouncing between two "
+             "connections was closed after %.3f s; %s; a client that only read its answers after its "
              "requests was closed %.3f s after them under a %.2f s timer, with %ld of %ld bytes of answers",
-             IDLE, IDLE / 2, TICK, TICK * TICKS, held, QUIET_CONNS, sq.took, trickled, dr.eof - dr.sent,
+             IDLE, IDLE / 2, TICK, TICK * TICKS, held, QUIET_CONNS, sq.took, beside, trickled, dr.eof - dr.sent,
              DRAIN_IDLE, dr.got, (long)OWED_LINES * FLOOD_LINE);
 }
 
@@ -1379,6 +1579,87 @@ static void *halfclosed_client(void *p) {
     return NULL;
 }
 
+/* After a connection has closed: client 0 sends a request and shuts down
+ * at once, so its connection ends at the start; client 1 then sends a byte
+ * every AFTER_TICK, a request in slow pieces, for AFTER_WATCH past
+ * AFTER_IDLE, the timer. Once client 0's stale deadline (AFTER_IDLE after
+ * its last byte) is past, a closed connection's deadline means nothing: a
+ * loop that still works its poll() timeout out from it gets 0 on every
+ * turn and spins. Client 1 watches the loop's thread from AFTER_IDLE +
+ * 0.05 s after client 0 saw EOF, when that stale deadline is past whatever
+ * the machine did, until its own last byte: CPU clock and state, as the
+ * half-closed client does. A byte every AFTER_TICK keeps client 1's own
+ * timer far off; if the machine held it up for a whole AFTER_IDLE it may
+ * rightly be closed, and that run judges nothing. */
+static const double AFTER_IDLE = 0.5, AFTER_TICK = 0.1, AFTER_WATCH = 0.3;
+
+typedef struct {
+    pthread_t loop;
+    int loop_tid;
+    atomic_int first_done; /* client 0 has read its EOF */
+    double cpu, took;
+    int looks, runnable, excused;
+} after_t;
+
+static void *after_client(void *p) {
+    client_t *c = p;
+    after_t *af = c->shared;
+    reader_t r;
+    reader_init(&r, c->fd, c->conn);
+    if (c->conn == 0) {
+        send_str(c->fd, "goodbye\n", 0);
+        shut_wr(c->fd, 0);
+        expect_answer(&r, "goodbye\n");
+        expect_eof(&r);
+        atomic_store(&af->first_done, 1);
+        return NULL;
+    }
+    while (!atomic_load(&af->first_done))
+        sleep_s(0.001);
+    double t0 = lab_now(), last = t0, from = t0 + AFTER_IDLE + 0.05, to = from + AFTER_WATCH, c0 = -1, w0 = 0;
+    int sent = 0;
+    for (;;) {
+        double now = lab_now();
+        if (now >= last + AFTER_TICK || sent == 0) {
+            if (now - last >= AFTER_IDLE) { /* held up for a whole timeout: a close would be right */
+                af->excused = 1;
+                return NULL;
+            }
+            if (send(c->fd, "z", 1, MSG_NOSIGNAL) != 1)
+                lab_fail("client 1, sending a byte every %.2f s under a %.2f s timer, is not closed / its send "
+                         "failed %.3f s after its previous byte: %s",
+                         AFTER_TICK, AFTER_IDLE, now - last, strerror(errno));
+            last = now;
+            sent++;
+        }
+        if (now >= to)
+            break;
+        if (now >= from) {
+            if (c0 < 0) {
+                c0 = thread_clock(af->loop);
+                w0 = now;
+            }
+            char st = task_state(af->loop_tid);
+            if (st != 0) {
+                af->looks++;
+                af->runnable += st == 'R';
+            }
+        }
+        sleep_s(0.001);
+    }
+    af->cpu = thread_clock(af->loop) - c0;
+    af->took = lab_now() - w0;
+    char req[64];
+    memset(req, 'z', (size_t)sent);
+    req[sent] = '\n';
+    req[sent + 1] = '\0';
+    send_str(c->fd, "\n", 1);
+    shut_wr(c->fd, 1);
+    expect_answer(&r, req);
+    expect_eof(&r);
+    return NULL;
+}
+
 static void check_sleeps(const lab_opts_t *o) {
     int n = opt_conns(o, 8, 1), excused = 0;
     char what[200];
@@ -1405,13 +1686,38 @@ static void check_sleeps(const lab_opts_t *o) {
                  "s and was runnable in %d of %d looks: it is woken at once on every turn (does it still ask "
                  "poll() for POLLIN on a connection at EOF? a socket there is always readable)",
                  HALF_WAIT, hc.cpu, hc.took, hc.runnable, hc.looks);
+    after_t af = {.loop = pthread_self(), .loop_tid = (int)gettid()};
+    atomic_init(&af.first_done, 0);
+    int server2[2];
+    client_t cl2[2];
+    pairs_make(2, server2, cl2, &af);
+    served_t after = serve_with_clients(2, server2, cl2, after_client, AFTER_IDLE);
+    if (af.excused)
+        expect_stats(&after.st, 1, 2, 1);
+    else
+        expect_stats(&after.st, 2, 2, 0);
+    if (!af.excused && (af.cpu > 0.1 * af.took || (af.looks > 0 && 2 * af.runnable > af.looks)))
+        lab_fail("once a connection has closed, the loop still sleeps while the other has nothing for it (CPU < "
+                 "10%% of the time, asleep in most looks) / from %.2f s after the first connection closed, with "
+                 "a %.2f s timer and the other client sending a byte every %.2f s, it used %.3f s of CPU in "
+                 "%.3f s and was runnable in %d of %d looks: it spins (is poll()'s timeout worked out from the "
+                 "closed connection's deadline, long past?)",
+                 AFTER_IDLE + 0.05, AFTER_IDLE, AFTER_TICK, af.cpu, af.took, af.runnable, af.looks);
+    char after_note[160];
+    if (af.excused)
+        snprintf(after_note, sizeof after_note, "the other client was held up by the machine for the timeout "
+                 "(that proves nothing)");
+    else
+        snprintf(after_note, sizeof after_note, "%.4f s of CPU in %.3f s, runnable in %d of %d looks", af.cpu,
+                 af.took, af.runnable, af.looks);
     lab_pass("%d clients quiet for %.2f s with a %.0f s timer: the loop used %.4f s of CPU in %.3f s "
              "(sleeps: %ld); quiet for %.2f s with a %.2f s timer: %.4f s in %.3f s (sleeps: %ld)%s; owing a "
-             "half-closed client that read only after %.1f s: %.4f s of CPU, runnable in %d of %d looks",
+             "half-closed client that read only after %.1f s: %.4f s of CPU, runnable in %d of %d looks; after a "
+             "connection closed, %s",
              n, QUIET, FAR_IDLE, far.cpu, far.took, far.blocked, SHORT_QUIET, SHORT_IDLE, near.cpu,
              near.took, near.blocked,
              excused ? " (clients held up by the machine for the timeout, and closed)" : "", HALF_WAIT, hc.cpu,
-             hc.runnable, hc.looks);
+             hc.runnable, hc.looks, after_note);
 }
 
 static const lab_check_t checks[] = {
