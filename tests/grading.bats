@@ -19,21 +19,23 @@ setup() {
 }
 
 @test "a ThreadSanitizer check counts only when every other check passed, and says so" {
-    # fixed.c without its from == to test: transfer(a, a) deadlocks, and
-    # nothing else is wrong (the race check's own run passes)
-    sed '/if (from == to)/,+1d' labs/04-deadlock/fixed.c >"$BATS_TEST_TMPDIR/self.c"
-    run grading/grade --repeat 2 --results "$BATS_TEST_TMPDIR/r.tsv" 04 "$BATS_TEST_TMPDIR/self.c"
+    # fixed.c refusing a withdrawal of the whole balance: only the one-thread
+    # check sees it, nothing else is wrong (the race check's own run passes)
+    sed 's/if (b >= amount) {/if (b > amount) {/' labs/03-bank-account/fixed.c >"$BATS_TEST_TMPDIR/exact.c"
+    run cmp -s labs/03-bank-account/fixed.c "$BATS_TEST_TMPDIR/exact.c"
+    assert_failure
+    run grading/grade --repeat 2 --results "$BATS_TEST_TMPDIR/r.tsv" 03 "$BATS_TEST_TMPDIR/exact.c"
     assert_equal "$status" 1
-    assert_line --regexp '^  \[ 0/ 2\] ThreadSanitizer finds no data race.*\(passed 0/2 runs\)$'
-    assert_line '          not counted: this check'"'"'s points need every other check passed, and "a transfer from an account to itself returns and changes nothing" failed (its own runs: 2 of 2 passed, no race found)'
+    assert_line --regexp '^  \[ 0/ 4\] ThreadSanitizer finds no data race.*\(passed 0/2 runs\)$'
+    assert_line '          not counted: this check'"'"'s points need every other check passed, and "one thread: deposits add, withdrawals subtract, an overdraft is refused, balances past 2^32 and 2^53 exact" failed (its own runs: 2 of 2 passed, no race found)'
     # the row: no points, 0 runs that scored, its own 2 of 2, gated
     run awk -F'\t' '/^ThreadSanitizer/ { print $2, $4, $7, $8 }' "$BATS_TEST_TMPDIR/r.tsv"
     assert_output "0 0 2 gated"
     # fixed.c itself: the check counts, its row is not gated
-    run grading/grade --results "$BATS_TEST_TMPDIR/f.tsv" 04 labs/04-deadlock/fixed.c
+    run grading/grade --results "$BATS_TEST_TMPDIR/f.tsv" 03 labs/03-bank-account/fixed.c
     assert_equal "$status" 0
     run awk -F'\t' '/^ThreadSanitizer/ { print $2, $4, $7, ($8 == "" ? "counted" : $8) }' "$BATS_TEST_TMPDIR/f.tsv"
-    assert_output "2 1 1 counted"
+    assert_output "4 1 1 counted"
 }
 
 @test "the grader's build holds up the submission's own loads and stores: a volatile counter loses increments every run" {
