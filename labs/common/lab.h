@@ -111,9 +111,10 @@ extern volatile int lab_perturb_mem;
 extern volatile double lab_clock_jump;
 /* Until this lab_now() time (0, the default: never), the grader's build
  * runs the implementation's mutexes and spin locks in lock step
- * (perturb.c): a failed trylock sleeps 100 us before it returns, still
- * holding whatever its caller holds, as a preempted holder can make it on
- * any machine; a blocking lock asked for while the caller holds another
+ * (perturb.c): a thread that holds one and tries another first waits until
+ * that one is held, and a failed trylock sleeps 100 us before it returns,
+ * still holding whatever its caller holds, as a preempted holder can make
+ * it on any machine; a blocking lock asked for while the caller holds another
  * waits, holding it, until a second thread does the same or the time is
  * up. A design that retries for ever gets through when the time is up; one
  * that gives up backing off after so many tries and blocks for its second
