@@ -142,8 +142,15 @@ static void late_round_party(const lab_worker_t *w) {
          * were, they sleep on until this party comes, and it comes only
          * after one round of signals reached them asleep (waiting up to 3 s
          * more for that, so that a design seen asleep once and never again
-         * cannot hang the check) */
-        int asleep = lab_others_asleep(1.0);
+         * cannot hang the check). Looked for in slices of 0.1 s that move
+         * the progress counter: waiters that spin, which barrier.h allows,
+         * are never seen asleep, and the watchdog must not take that look
+         * for a stall */
+        int asleep = 0;
+        for (int i = 0; i < 10 && !asleep; i++) {
+            asleep = lab_others_asleep(0.1);
+            atomic_fetch_add(&l->progress, 1);
+        }
         double until = lab_now() + LATE_S;
         while (lab_now() < until || (asleep && atomic_load(&l->signalled) == 0 && lab_now() < until + 3.0)) {
             struct timespec ts = {0, 100 * 1000 * 1000};
