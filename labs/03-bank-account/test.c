@@ -252,7 +252,7 @@ static void busy_account(void) {
     atomic_init(&b.asked, 0);
     atomic_init(&b.answered, 0);
     atomic_init(&b.paid, 0);
-    lab_hold_install();
+    lab_hold_install(0.5);
     pthread_t dep, wd;
     lab_thread_create(&dep, NULL, busy_depositor, &b);
     lab_thread_create(&wd, NULL, busy_withdrawer, &b);

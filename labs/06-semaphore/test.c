@@ -368,39 +368,13 @@ static void *wait_through_signals(void *arg) {
  * it is woken, so a pool that wakes only on a release from full ("else no
  * one can be waiting") wakes one, and the other sleeps on with a connection
  * free, for ever once no one else comes. Both waiters are held still
- * (napping in a SIGUSR2 handler installed with SA_RESTART, their wait then
- * going on) while the driver gives back both, so neither is back in the
- * pool between the two releases, whatever the scheduler does. */
+ * (lab_hold_thread: napping in a signal handler, their wait then going on)
+ * while the driver gives back both, so neither is back in the pool between
+ * the two releases, whatever the scheduler does. */
 #define NAP_MOST_S 2.0
-static atomic_int nap_held, nap_go, nap_overran;
-
-static void nap_handler(int sig) {
-    (void)sig;
-    int saved = errno;
-    double until = lab_now() + NAP_MOST_S; /* a bound, so no design can hang the driver's next call */
-    atomic_fetch_add(&nap_held, 1);
-    while (!atomic_load(&nap_go)) {
-        if (lab_now() > until) {
-            atomic_store(&nap_overran, 1);
-            break;
-        }
-        nanosleep(&(struct timespec){0, 50000}, NULL);
-    }
-    atomic_fetch_sub(&nap_held, 1);
-    errno = saved;
-}
 
 static void two_releases(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = nap_handler;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART; /* the interrupted wait goes on as if nothing happened */
-    if (sigaction(SIGUSR2, &sa, NULL) != 0)
-        lab_pthread_die(errno, "sigaction(SIGUSR2)", __FILE__, __LINE__);
-    atomic_init(&nap_held, 0);
-    atomic_init(&nap_go, 0);
-    atomic_init(&nap_overran, 0);
+    lab_hold_install(NAP_MOST_S);
     enum { N = 2 };
     pool_t *p = pool_create(N);
     int conn[N];
@@ -417,15 +391,10 @@ static void two_releases(void) {
     }
     (void)lab_others_asleep(STALL_S); /* both in their wait */
     for (int i = 0; i < N; i++)
-        LAB_PTHREAD(pthread_kill(t[i], SIGUSR2));
-    for (double until = lab_now() + STALL_S; atomic_load(&nap_held) < N && lab_now() < until;)
-        sched_yield();
+        lab_hold_thread(t[i]);
     give(p, conn[0], held);
     give(p, conn[1], held);
-    atomic_store(&nap_go, 1);
-    while (atomic_load(&nap_held) > 0)
-        sched_yield();
-    if (atomic_load(&nap_overran))
+    if (!lab_hold_release())
         lab_fail("the driver gives back 2 connections within %g s / it did not (a machine too busy to judge)",
                  NAP_MOST_S);
     /* A waiter left asleep stays asleep: the verdict waits for 1 s and for

@@ -136,7 +136,7 @@ static void check_timeout(const lab_opts_t *o) {
         lab_fail("wait(0.2) on an unset event returns 0 after 0.2 to 1 s / it returned %d after %.3f s", r,
                  took);
     event_destroy(e);
-    lab_hold_install();
+    lab_hold_install(0.5);
     int blinks = 0, rounds = 0, proved = 0;
     double blinked_took = 0;
     while (!proved && rounds < BLINK_ROUNDS)

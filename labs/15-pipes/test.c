@@ -635,161 +635,14 @@ static void check_threads(const lab_opts_t *o) {
     free(buf);
 }
 
-/* Descriptors this process has open now (the driver opens none of its own
- * between two counts). */
-static int open_fds(void) {
-    DIR *d = opendir("/proc/self/fd");
-    if (d == NULL)
-        lab_fail("/proc/self/fd can be read / %s", strerror(errno));
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n - 1; /* the directory's own descriptor */
-}
-
 /* ---- a fork that fails ----------------------------------------------------------
  * chan_spawn_producers() promises -1 with errno set "then no producer is
- * left running" when it cannot start them all. To make its third fork
- * fail, for any user (root is not held by RLIMIT_NPROC), the driver puts a
- * seccomp filter on itself that hands each fork it makes (clone without
- * CLONE_THREAD, fork, vfork) to a judge, a helper process started before
- * (SECCOMP_RET_USER_NOTIF): the judge lets every one through but the
- * third, which gets EAGAIN, as at the process limit. Threads (clone3, or
- * clone with CLONE_THREAD) are let through uncounted. A filter cannot be
- * taken off again: this is the last thing the check does, and no fork
- * follows it. */
+ * left running" when it cannot start them all. Its third fork fails, for
+ * any user, by lab_fork_fail_start() (lab.h: a seccomp filter hands each
+ * fork to a judge, which fails the third with EAGAIN, as at the process
+ * limit). A filter cannot be taken off again: this is the last thing the
+ * check does, and no fork follows it. */
 enum { FAIL_FORK = 3, FAIL_NPROD = 4 };
-
-#if defined(__x86_64__) || defined(__aarch64__)
-#define FORK_JUDGE 1
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <linux/sched.h>
-#include <stddef.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#if defined(__x86_64__)
-#define NATIVE_ARCH AUDIT_ARCH_X86_64
-#else
-#define NATIVE_ARCH AUDIT_ARCH_AARCH64
-#endif
-
-static void judge_forks(int fd) {
-    struct seccomp_notif_sizes sz;
-    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) != 0)
-        _exit(1);
-    struct seccomp_notif *req = calloc(1, sz.seccomp_notif > sizeof *req ? sz.seccomp_notif : sizeof *req);
-    struct seccomp_notif_resp *resp =
-        calloc(1, sz.seccomp_notif_resp > sizeof *resp ? sz.seccomp_notif_resp : sizeof *resp);
-    if (req == NULL || resp == NULL)
-        _exit(1);
-    int forks = 0;
-    for (;;) {
-        memset(req, 0, sz.seccomp_notif);
-        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
-            if (errno == EINTR || errno == ENOENT)
-                continue;
-            _exit(0);
-        }
-        int process = req->data.nr != SYS_clone || (req->data.args[0] & CLONE_THREAD) == 0;
-#ifdef SYS_clone3
-        if (req->data.nr == SYS_clone3)
-            process = 0;
-#endif
-        memset(resp, 0, sz.seccomp_notif_resp);
-        resp->id = req->id;
-        if (process && ++forks == FAIL_FORK)
-            resp->error = -EAGAIN;
-        else
-            resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-        ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp); /* ENOENT: the caller is gone */
-    }
-}
-
-/* Starts the judge and puts the filter on this process; the judge's pid,
- * or -1 (with why) where seccomp cannot do it here. */
-static pid_t fork_judge_start(char *why, size_t len) {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        snprintf(why, len, "socketpair: %s", strerror(errno));
-        return -1;
-    }
-    pid_t judge = fork();
-    if (judge < 0) {
-        snprintf(why, len, "fork: %s", strerror(errno));
-        close(sv[0]);
-        close(sv[1]);
-        return -1;
-    }
-    if (judge == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        close(sv[0]);
-        char byte;
-        char ctl[CMSG_SPACE(sizeof(int))];
-        struct iovec iov = {&byte, 1};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-        if (recvmsg(sv[1], &mh, 0) != 1 || CMSG_FIRSTHDR(&mh) == NULL)
-            _exit(0); /* no filter after all */
-        int fd;
-        memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof fd);
-        judge_forks(fd);
-        _exit(0);
-    }
-    close(sv[1]);
-    struct sock_filter f[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 3, 0),
-#ifdef SYS_fork
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fork, 2, 0),
-#else
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 2, 0),
-#endif
-#ifdef SYS_vfork
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_vfork, 1, 0),
-#else
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 1, 0),
-#endif
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-    };
-    struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof *f), f};
-    int lfd = -1;
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        snprintf(why, len, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-    else if ((lfd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
-                                 &prog)) < 0)
-        snprintf(why, len, "a seccomp filter with a listener: %s", strerror(errno));
-    if (lfd < 0) {
-        close(sv[0]); /* the judge ends */
-        while (waitpid(judge, NULL, 0) < 0 && errno == EINTR) {
-        }
-        return -1;
-    }
-    char byte = 0;
-    char ctl[CMSG_SPACE(sizeof(int))];
-    memset(ctl, 0, sizeof ctl);
-    struct iovec iov = {&byte, 1};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &lfd, sizeof lfd);
-    ssize_t sent = sendmsg(sv[0], &mh, 0);
-    close(lfd);
-    close(sv[0]);
-    if (sent != 1)
-        lab_fail("the fork judge gets its descriptor / sendmsg: %s", strerror(errno));
-    return judge;
-}
-#endif
 
 /* A producer of the failed spawn: it waits (asleep) until it is killed. */
 static int producer_waits(chan_t *tx, int index, void *arg) {
@@ -841,7 +694,6 @@ static int children_of_mine(pid_t except, pid_t *out, int max) {
 }
 
 static char proc_state(pid_t pid);
-static int open_fds(void);
 
 /* chan_spawn_producers(FAIL_NPROD) whose FAIL_FORK-th fork fails: -1 with
  * errno set, and then no producer running and no descriptor left open.
@@ -849,10 +701,9 @@ static int open_fds(void);
  * 0.5 s after the call returned (a killed one ends at once) was left
  * running. Says in note what it did. */
 static void expect_failed_spawn(char *note, size_t len) {
-#ifdef FORK_JUDGE
     char why[160] = "";
-    int fds_before = open_fds();
-    pid_t judge = fork_judge_start(why, sizeof why);
+    int fds_before = lab_open_fds();
+    pid_t judge = lab_fork_fail_start(FAIL_FORK, why, sizeof why);
     if (judge < 0) {
         snprintf(note, len, "; no fork could be made to fail here (%s)", why);
         return;
@@ -913,7 +764,7 @@ static void expect_failed_spawn(char *note, size_t len) {
     kill(judge, SIGKILL);
     while (waitpid(judge, NULL, 0) < 0 && errno == EINTR) {
     }
-    int fds_after = open_fds();
+    int fds_after = lab_open_fds();
     if (fds_after != fds_before)
         lab_fail("a failed chan_spawn_producers() leaves no descriptor open / %d open before, %d after it "
                  "returned %d",
@@ -922,9 +773,6 @@ static void expect_failed_spawn(char *note, size_t len) {
              rc == 0 ? "; a spawn whose fork %d failed tried again and started them all"
                      : "; a spawn whose fork %d failed returned -1 (%s) and left no producer running",
              FAIL_FORK, strerror(e));
-#else
-    snprintf(note, len, "; no fork could be made to fail here (x86-64 and aarch64 only)");
-#endif
 }
 
 /* A producer that dies inside a message: it says (in a page shared with
@@ -1000,7 +848,7 @@ static void check_eof(const lab_opts_t *o) {
     if (nprod > MAXP)
         lab_fail("at most %d producers / --threads %d", MAXP, nprod);
     msg_seed = lab_seed_for(15);
-    int fds_before = open_fds();
+    int fds_before = lab_open_fds();
     plan_t plan = {KIND_TINY, (uint32_t)nmsg, 0, NULL};
     chan_t *rx = spawn(nprod, producer_main, &plan);
     _Atomic long progress;
@@ -1030,7 +878,7 @@ static void check_eof(const lab_opts_t *o) {
     pid_t left = waitpid(-1, NULL, WNOHANG);
     if (left != -1 || errno != ECHILD)
         lab_fail("no child left once the producers are reaped / waitpid(-1) found %d", (int)left);
-    int fds_after = open_fds();
+    int fds_after = lab_open_fds();
     if (fds_after != fds_before)
         lab_fail("the consumer's descriptors all closed once chan_close() returns / %d open before "
                  "chan_spawn_producers(), %d after chan_close(): a pipe end leaked",

@@ -9,7 +9,6 @@
  *   ok: exactly-once: 3000 tasks from 4 threads on 3 workers: each ran exactly once, and each future held its value when read
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -17,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1075,162 +1075,15 @@ static void ppool_expect(int procs, long (*fn)(long), const long *in, long *out,
     LAB_EXPECT_EQ(n, atomic_load(calls_shared), "calls of fn, all processes together (each item once)");
 }
 
-/* Descriptors this process has open now. */
-static int open_fds(void) {
-    DIR *d = opendir("/proc/self/fd");
-    if (d == NULL)
-        lab_fail("/proc/self/fd can be read / %s", strerror(errno));
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n - 1; /* the directory's own descriptor */
-}
-
 /* ---- a fork that fails ----------------------------------------------------------
  * pool.h: ppool_map() returns -1 with "what fork ... said" when a fork
  * fails, and (README contract) leaves no child and no descriptor behind
- * either way. To make its third fork fail, for any user (root is not held
- * by RLIMIT_NPROC), the driver puts a seccomp filter on itself that hands
- * each fork it makes (clone without CLONE_THREAD, fork, vfork) to a judge,
- * a helper process started before (SECCOMP_RET_USER_NOTIF): the judge lets
- * every one through but the third, which gets EAGAIN, as at the process
- * limit. Threads (clone3, or clone with CLONE_THREAD) are let through
- * uncounted. A filter cannot be taken off again: this is the last thing
- * the check does, and no fork follows it. (Lab 15's fork-fail check does
- * the same.) */
+ * either way. Its third fork fails, for any user, by lab_fork_fail_start()
+ * (lab.h: a seccomp filter hands each fork to a judge, which fails the
+ * third with EAGAIN, as at the process limit). A filter cannot be taken
+ * off again: this is the last thing the check does, and no fork follows
+ * it. */
 enum { FAIL_FORK = 3, FAIL_PROCS = 4 };
-
-#if defined(__x86_64__) || defined(__aarch64__)
-#define FORK_JUDGE 1
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/sched.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
-#include <sys/ioctl.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#if defined(__x86_64__)
-#define NATIVE_ARCH AUDIT_ARCH_X86_64
-#else
-#define NATIVE_ARCH AUDIT_ARCH_AARCH64
-#endif
-
-static void judge_forks(int fd) {
-    struct seccomp_notif_sizes sz;
-    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) != 0)
-        _exit(1);
-    struct seccomp_notif *req = calloc(1, sz.seccomp_notif > sizeof *req ? sz.seccomp_notif : sizeof *req);
-    struct seccomp_notif_resp *resp =
-        calloc(1, sz.seccomp_notif_resp > sizeof *resp ? sz.seccomp_notif_resp : sizeof *resp);
-    if (req == NULL || resp == NULL)
-        _exit(1);
-    int forks = 0;
-    for (;;) {
-        memset(req, 0, sz.seccomp_notif);
-        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
-            if (errno == EINTR || errno == ENOENT)
-                continue;
-            _exit(0);
-        }
-        int process = req->data.nr != SYS_clone || (req->data.args[0] & CLONE_THREAD) == 0;
-#ifdef SYS_clone3
-        if (req->data.nr == SYS_clone3)
-            process = 0;
-#endif
-        memset(resp, 0, sz.seccomp_notif_resp);
-        resp->id = req->id;
-        if (process && ++forks == FAIL_FORK)
-            resp->error = -EAGAIN;
-        else
-            resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-        ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp); /* ENOENT: the caller is gone */
-    }
-}
-
-/* Starts the judge and puts the filter on this process; the judge's pid,
- * or -1 (with why) where seccomp cannot do it here. */
-static pid_t fork_judge_start(char *why, size_t len) {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        snprintf(why, len, "socketpair: %s", strerror(errno));
-        return -1;
-    }
-    pid_t judge = fork();
-    if (judge < 0) {
-        snprintf(why, len, "fork: %s", strerror(errno));
-        close(sv[0]);
-        close(sv[1]);
-        return -1;
-    }
-    if (judge == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        close(sv[0]);
-        char byte;
-        char ctl[CMSG_SPACE(sizeof(int))];
-        struct iovec iov = {&byte, 1};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-        if (recvmsg(sv[1], &mh, 0) != 1 || CMSG_FIRSTHDR(&mh) == NULL)
-            _exit(0); /* no filter after all */
-        int fd;
-        memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof fd);
-        judge_forks(fd);
-        _exit(0);
-    }
-    close(sv[1]);
-    struct sock_filter f[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 3, 0),
-#ifdef SYS_fork
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fork, 2, 0),
-#else
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 2, 0),
-#endif
-#ifdef SYS_vfork
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_vfork, 1, 0),
-#else
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 1, 0),
-#endif
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-    };
-    struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof *f), f};
-    int lfd = -1;
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        snprintf(why, len, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-    else if ((lfd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
-                                 &prog)) < 0)
-        snprintf(why, len, "a seccomp filter with a listener: %s", strerror(errno));
-    if (lfd < 0) {
-        close(sv[0]); /* the judge ends */
-        while (waitpid(judge, NULL, 0) < 0 && errno == EINTR) {
-        }
-        return -1;
-    }
-    char byte = 0;
-    char ctl[CMSG_SPACE(sizeof(int))];
-    memset(ctl, 0, sizeof ctl);
-    struct iovec iov = {&byte, 1};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &lfd, sizeof lfd);
-    ssize_t sent = sendmsg(sv[0], &mh, 0);
-    close(lfd);
-    close(sv[0]);
-    if (sent != 1)
-        lab_fail("the fork judge gets its descriptor / sendmsg: %s", strerror(errno));
-    return judge;
-}
-#endif
 
 /* The calling thread's children but `except`, from the kernel's list
  * (/proc/self/task/T/children: zombies included, so a worker that has
@@ -1254,10 +1107,9 @@ static int children_left(pid_t except) {
  * with errno set; then no child left, running or zombie, and as many
  * descriptors open as before. Says in note what it did. */
 static void expect_failed_fork(const long *in, long *out, char *note, size_t len) {
-#ifdef FORK_JUDGE
     char why[160] = "";
-    int fds_before = open_fds();
-    pid_t judge = fork_judge_start(why, sizeof why);
+    int fds_before = lab_open_fds();
+    pid_t judge = lab_fork_fail_start(FAIL_FORK, why, sizeof why);
     if (judge < 0) {
         snprintf(note, len, "; no fork could be made to fail here (%s)", why);
         return;
@@ -1288,17 +1140,13 @@ static void expect_failed_fork(const long *in, long *out, char *note, size_t len
                  "%d failed (EAGAIN), it returned %d, and %d worker%s it had started %s still the caller's "
                  "children, never reaped",
                  FAIL_FORK, rc, left, left == 1 ? "" : "s", left == 1 ? "was" : "were");
-    int fds_after = open_fds();
+    int fds_after = lab_open_fds();
     if (fds_after != fds_before)
         lab_fail("ppool_map closes every descriptor it opened, even when a fork fails / %d open before, %d "
                  "after: a pipe end leaked",
                  fds_before, fds_after);
     snprintf(note, len, "; a failed fork (number %d of %d) returned %d and left no child", FAIL_FORK, FAIL_PROCS,
              rc);
-#else
-    (void)in, (void)out;
-    snprintf(note, len, "; no fork could be made to fail here (no seccomp filter for this architecture)");
-#endif
 }
 
 static void check_process_map(const lab_opts_t *o) {
@@ -1309,7 +1157,7 @@ static void check_process_map(const lab_opts_t *o) {
     if (calls_shared == MAP_FAILED)
         lab_fail("a shared counter for the check / mmap: %s", strerror(errno));
     atomic_init(calls_shared, 0);
-    int fds_before = open_fds();
+    int fds_before = lab_open_fds();
     long live = lab_impl_live_allocs();
     size_t n = (size_t)lab_opt_iters(o, 10000), room = n < 100 ? 100 : n;
     long *in = lab_calloc(room, sizeof *in), *out = lab_calloc(room, sizeof *out);
@@ -1401,7 +1249,7 @@ static void check_process_map(const lab_opts_t *o) {
             LAB_EXPECT_EQ(in[i] * in[i] + 1, out[i], "a result of a small map on 4 processes");
     }
     lab_perturb_on = 0;
-    int fds_after = open_fds();
+    int fds_after = lab_open_fds();
     lab_expect_freed(live, "ppool_map(), the calls that succeeded and those whose worker died,");
     if (fds_after != fds_before)
         lab_fail("ppool_map closes every descriptor it opened / %d open before the first call, %d after "

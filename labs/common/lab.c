@@ -295,8 +295,9 @@ int lab_others_asleep(double most) {
     return 1;
 }
 
-int lab_thread_count(void) {
-    DIR *d = opendir("/proc/self/task");
+/* Entries of a directory but . and .., or -1 if it cannot be read. */
+static int dir_entries(const char *path) {
+    DIR *d = opendir(path);
     if (d == NULL)
         return -1;
     int n = 0;
@@ -307,14 +308,23 @@ int lab_thread_count(void) {
     return n;
 }
 
-#define HOLD_MOST_S 0.5
-static atomic_int hold_held, hold_go, hold_overran;
+int lab_thread_count(void) { return dir_entries("/proc/self/task"); }
+
+int lab_open_fds(void) {
+    int n = dir_entries("/proc/self/fd");
+    if (n < 0)
+        lab_fail("/proc/self/fd can be read / %s", strerror(errno));
+    return n - 1; /* the directory's own descriptor */
+}
+
+static double hold_most = 0.5;
+static atomic_int hold_held, hold_go, hold_overran; /* hold_held: threads napping now */
 
 static void hold_handler(int sig) {
     (void)sig;
     int saved = errno;
-    double until = lab_now() + HOLD_MOST_S; /* clock_gettime: async-signal-safe */
-    atomic_store(&hold_held, 1);
+    double until = lab_now() + hold_most; /* clock_gettime: async-signal-safe */
+    atomic_fetch_add(&hold_held, 1);
     struct timespec nap = {0, 50 * 1000};
     while (!atomic_load(&hold_go)) {
         if (lab_now() > until) {
@@ -323,11 +333,12 @@ static void hold_handler(int sig) {
         }
         nanosleep(&nap, NULL);
     }
-    atomic_store(&hold_held, 0);
+    atomic_fetch_sub(&hold_held, 1);
     errno = saved;
 }
 
-void lab_hold_install(void) {
+void lab_hold_install(double most) {
+    hold_most = most;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = hold_handler;
@@ -338,16 +349,19 @@ void lab_hold_install(void) {
 }
 
 void lab_hold_thread(pthread_t t) {
-    atomic_store(&hold_go, 0);
-    atomic_store(&hold_overran, 0);
+    int before = atomic_load(&hold_held);
+    if (before == 0) { /* the first of a group held together */
+        atomic_store(&hold_go, 0);
+        atomic_store(&hold_overran, 0);
+    }
     LAB_PTHREAD(pthread_kill(t, SIGUSR1));
-    while (!atomic_load(&hold_held))
+    while (atomic_load(&hold_held) == before)
         sched_yield();
 }
 
 int lab_hold_release(void) {
     atomic_store(&hold_go, 1);
-    while (atomic_load(&hold_held))
+    while (atomic_load(&hold_held) > 0)
         sched_yield();
     return !atomic_load(&hold_overran);
 }
@@ -457,6 +471,146 @@ void lab_turns_free(lab_turns_t *t) {
     free(t->left);
     free(t);
 }
+
+/* ---- a fork that fails ------------------------------------------------- */
+#if defined(__x86_64__) || defined(__aarch64__)
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#if defined(__x86_64__)
+#define NATIVE_ARCH AUDIT_ARCH_X86_64
+#else
+#define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* The judge's loop: every notified call continues but the nth process
+ * creation, which fails with EAGAIN. Ends when the filtered process is
+ * gone (the listener then reports an error). */
+static void judge_forks(int fd, int nth) {
+    struct seccomp_notif_sizes sz;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) != 0)
+        _exit(1);
+    /* the kernel's structures may be larger than this build's headers */
+    struct seccomp_notif *req = calloc(1, sz.seccomp_notif > sizeof *req ? sz.seccomp_notif : sizeof *req);
+    struct seccomp_notif_resp *resp =
+        calloc(1, sz.seccomp_notif_resp > sizeof *resp ? sz.seccomp_notif_resp : sizeof *resp);
+    if (req == NULL || resp == NULL)
+        _exit(1);
+    int forks = 0;
+    for (;;) {
+        memset(req, 0, sz.seccomp_notif);
+        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
+            if (errno == EINTR || errno == ENOENT)
+                continue;
+            _exit(0);
+        }
+        int process = req->data.nr != SYS_clone || (req->data.args[0] & CLONE_THREAD) == 0;
+#ifdef SYS_clone3
+        if (req->data.nr == SYS_clone3) /* glibc's threads; its fork() uses clone */
+            process = 0;
+#endif
+        memset(resp, 0, sz.seccomp_notif_resp);
+        resp->id = req->id;
+        if (process && ++forks == nth)
+            resp->error = -EAGAIN;
+        else
+            resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp); /* ENOENT: the caller is gone */
+    }
+}
+
+pid_t lab_fork_fail_start(int nth, char *why, size_t len) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        snprintf(why, len, "socketpair: %s", strerror(errno));
+        return -1;
+    }
+    pid_t judge = fork();
+    if (judge < 0) {
+        snprintf(why, len, "fork: %s", strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    if (judge == 0) {
+        /* the listener comes over the socket once the filter is on */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(sv[0]);
+        char byte;
+        char ctl[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {&byte, 1};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+        if (recvmsg(sv[1], &mh, 0) != 1 || CMSG_FIRSTHDR(&mh) == NULL)
+            _exit(0); /* no filter after all */
+        int fd;
+        memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof fd);
+        judge_forks(fd, nth);
+        _exit(0);
+    }
+    close(sv[1]);
+    /* other architectures' calls (a 32-bit ABI) pass; of the native ones,
+     * clone, fork and vfork go to the judge */
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 3, 0),
+#ifdef SYS_fork
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fork, 2, 0),
+#else
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 2, 0),
+#endif
+#ifdef SYS_vfork
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_vfork, 1, 0),
+#else
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 1, 0),
+#endif
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+    };
+    struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof *f), f};
+    int lfd = -1;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        snprintf(why, len, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+    else if ((lfd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                                 &prog)) < 0)
+        snprintf(why, len, "a seccomp filter with a listener: %s", strerror(errno));
+    if (lfd < 0) {
+        close(sv[0]); /* the judge ends */
+        while (waitpid(judge, NULL, 0) < 0 && errno == EINTR) {
+        }
+        return -1;
+    }
+    char byte = 0;
+    char ctl[CMSG_SPACE(sizeof(int))];
+    memset(ctl, 0, sizeof ctl);
+    struct iovec iov = {&byte, 1};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &lfd, sizeof lfd);
+    ssize_t sent = sendmsg(sv[0], &mh, 0);
+    close(lfd);
+    close(sv[0]);
+    if (sent != 1)
+        lab_fail("the fork judge gets its descriptor / sendmsg: %s", strerror(errno));
+    return judge;
+}
+#else
+pid_t lab_fork_fail_start(int nth, char *why, size_t len) {
+    (void)nth;
+    snprintf(why, len, "no seccomp filter for this architecture: x86-64 and aarch64 only");
+    return -1;
+}
+#endif
 
 /* ---- driver main -------------------------------------------------------- */
 int lab_opt_threads(const lab_opts_t *o, int dflt) { return o->threads > 0 ? o->threads : dflt; }

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* ---- checked pthread calls --------------------------------------------
  * pthread functions return an error number instead of setting errno. Each
@@ -231,6 +232,25 @@ int lab_others_asleep(double most);
  * threads": counted once every thread sleeps (lab_others_asleep), a thread
  * that has ended is gone from it. */
 int lab_thread_count(void);
+/* lab_open_fds: how many descriptors this process has open now (the
+ * entries of /proc/self/fd, less the one reading it). Counted before and
+ * after a call that must leave none behind; the driver opens none of its
+ * own in between. Fails the check without /proc. */
+int lab_open_fds(void);
+
+/* A fork that fails, for any user. "Returns -1 when a fork fails, and
+ * leaves nothing behind" can only be checked if a fork fails, and root is
+ * not held by RLIMIT_NPROC. lab_fork_fail_start() starts a judge, a helper
+ * process, then puts a seccomp filter on this process that hands every
+ * process it creates (fork, vfork, clone without CLONE_THREAD) to the judge
+ * (SECCOMP_RET_USER_NOTIF): the judge lets all through but the nth, which
+ * gets EAGAIN, as at the process limit. Threads (clone3, clone with
+ * CLONE_THREAD) pass uncounted. A filter cannot be taken off again, so
+ * this is the last thing a check does before its verdict; kill and reap
+ * the judge (its pid is returned) when done. Returns -1, with why in
+ * `why`, where it cannot be done (no seccomp user notification here, or an
+ * architecture other than x86-64 and aarch64). */
+pid_t lab_fork_fail_start(int nth, char *why, size_t len);
 
 /* Holding a sleeping thread still. Some orders must be made, not hoped for
  * ("close() and then get() both happen before the woken producer looks
@@ -239,11 +259,14 @@ int lab_thread_count(void);
  * naps until lab_hold_release(): meanwhile that thread cannot look at
  * anything, whatever the scheduler does, and its wait then goes on
  * (SA_RESTART) with whatever wake-ups came meanwhile. A hold lasts at most
- * 0.5 s, so a design caught napping while it holds its own lock cannot hang
- * the driver's next call; lab_hold_release() returns 0 when the hold ran
- * out before it (the round then proves nothing). lab_hold_install() once
- * per check, before the first hold; one held thread at a time. */
-void lab_hold_install(void);
+ * `most` seconds (lab_hold_install's), so a design caught napping while it
+ * holds its own lock cannot hang the driver's next call;
+ * lab_hold_release() returns 0 when a hold ran out before it (the round
+ * then proves nothing). lab_hold_install() once per check, before the
+ * first hold. Several threads may be held at once ("two consumers still
+ * while two puts run in a row"): each lab_hold_thread() returns once its
+ * thread naps, and lab_hold_release() lets all of them go. */
+void lab_hold_install(double most);
 void lab_hold_thread(pthread_t t);
 int lab_hold_release(void);
 

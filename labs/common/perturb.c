@@ -211,13 +211,20 @@ int lab_wrap_sem_init(sem_t *s, int pshared, unsigned v) {
 /* Before taking: another thread may get there first. After giving back:
  * another thread may run between this section and the caller's next one. */
 extern _Thread_local long lab_impl_locks; /* lab.c: lab_impl_lock_calls() */
+static void before_take(const void *obj) {
+    used(obj);
+    lab_impl_locks += obj != NULL; /* pthread_once has no lock */
+    if (PERTURBING())
+        jitter(2);
+}
+static void after_give(void) {
+    if (PERTURBING())
+        jitter(2);
+}
 #define WRAP_TAKE(ret, name, params, args, obj)                                \
     ret lab_wrap_##name params;                                                \
     ret lab_wrap_##name params {                                               \
-        used((const void *)(obj));                                             \
-        lab_impl_locks += (obj) != NULL; /* pthread_once has no lock */        \
-        if (PERTURBING())                                                      \
-            jitter(2);                                                         \
+        before_take((const void *)(obj));                                      \
         return name args;                                                      \
     }
 #define WRAP_GIVE(ret, name, params, args, obj)                                \
@@ -225,8 +232,7 @@ extern _Thread_local long lab_impl_locks; /* lab.c: lab_impl_lock_calls() */
     ret lab_wrap_##name params {                                               \
         used((const void *)(obj));                                             \
         ret rc_ = name args;                                                   \
-        if (PERTURBING())                                                      \
-            jitter(2);                                                         \
+        after_give();                                                          \
         return rc_;                                                            \
     }
 
@@ -285,10 +291,7 @@ static int tried(int rc) {
 #define WRAP_LOCK(name, type, call, args)                                      \
     int lab_wrap_##name call;                                                  \
     int lab_wrap_##name call {                                                 \
-        used((const void *)l);                                                 \
-        lab_impl_locks++;                                                      \
-        if (PERTURBING())                                                      \
-            jitter(2);                                                         \
+        before_take((const void *)l);                                          \
         hold_and_wait();                                                       \
         int rc_ = name args;                                                   \
         held += rc_ == 0;                                                      \
@@ -297,10 +300,7 @@ static int tried(int rc) {
 #define WRAP_TRY(name, type, mutex)                                            \
     int lab_wrap_##name(type *l);                                              \
     int lab_wrap_##name(type *l) {                                             \
-        used((const void *)l);                                                 \
-        lab_impl_locks++;                                                      \
-        if (PERTURBING())                                                      \
-            jitter(2);                                                         \
+        before_take((const void *)l);                                          \
         before_try((void *)l, mutex);                                          \
         return tried(name(l));                                                 \
     }
@@ -310,8 +310,7 @@ static int tried(int rc) {
         used((const void *)l);                                                 \
         int rc_ = name(l);                                                     \
         held -= rc_ == 0 && held > 0;                                          \
-        if (PERTURBING())                                                      \
-            jitter(2);                                                         \
+        after_give();                                                          \
         return rc_;                                                            \
     }
 
