@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,7 +128,7 @@ static void hammer(const lab_opts_t *o, int dflt_threads, long dflt_iters, int t
     int all = n + 1 + (turns != 0);
     run_t r = {.c = counter_create(),
                .iters = iters,
-               .turns = turns ? lab_turns_new(all, 0.4) : NULL,
+               .turns = turns ? lab_turns_new(all, 0.6) : NULL, /* after busy_reads()' 0.25 */
                .creator = turns ? n + 1 : 0};
     atomic_init(&r.writers_left, n);
     atomic_init(&r.added, 0);
@@ -253,26 +254,167 @@ static void check_single(const lab_opts_t *o) {
 
 static void check_lost_updates(const lab_opts_t *o) { hammer(o, 4, 1500, 0); }
 
+/* Reads of a busy counter, for the ThreadSanitizer build: the turns above
+ * never let a reader meet a held lock (one call at a time), so a
+ * counter_get() that reads without the lock only when the lock is busy (a
+ * trylock that gives up) would pass them. One thread increments in a loop;
+ * the driver holds it still (lab_hold_thread) at whatever point it has
+ * reached, often inside its increment's critical section (TSan hands a
+ * signal over when its interceptor of a call returns, such as the lock's),
+ * and meanwhile a second thread calls counter_get(). When the incrementer
+ * was held outside, the read is answered at once; inside, it waits (or, if
+ * it gave up and read anyway, the held increment's write after the release
+ * races with it: TSan reports it). Questions and answers go through
+ * relaxed atomics, which TSan does not count as synchronisation: nothing of
+ * the driver's orders the read before that write. BUSY_WAITS reads that
+ * waited are enough; a design that never waits (an atomic) gets
+ * BUSY_MOST_ROUNDS reads, none of them racing. */
+#define BUSY_WAIT_S 0.05
+#define BUSY_WAITS 3
+#define BUSY_MOST_ROUNDS 200
+#define BUSY_CALL_EVERY 64
+#define BUSY_SPIN 2000
+
+typedef struct {
+    counter_t *c;
+    atomic_int stop;
+    atomic_long incs;
+    atomic_int asked, calling, answered; /* relaxed: rounds asked of the reader, begun, answered */
+    atomic_int tid;                      /* the reader's, for lab_await_answer() */
+} busy_t;
+
+static void *busy_incrementer(void *arg) {
+    busy_t *b = arg;
+    for (long i = 1; !atomic_load_explicit(&b->stop, memory_order_relaxed); i++) {
+        counter_inc(b->c);
+        atomic_fetch_add_explicit(&b->incs, 1, memory_order_relaxed);
+        /* Most of the loop's time outside counter_inc() and no call TSan
+         * intercepts in it: a hold asked for then is handed over as the
+         * next lock call returns, inside the critical section. */
+        for (volatile int k = 0; k < BUSY_SPIN; k++)
+            ;
+        if (i % BUSY_CALL_EVERY == 0)
+            lab_intercepted(); /* for a design whose counter_inc() makes none: lab.h */
+    }
+    return NULL;
+}
+
+static void *busy_reader(void *arg) {
+    busy_t *b = arg;
+    atomic_store(&b->tid, lab_tid());
+    for (int round = 1;; round++) {
+        int asked;
+        while ((asked = atomic_load_explicit(&b->asked, memory_order_relaxed)) < round &&
+               !atomic_load_explicit(&b->stop, memory_order_relaxed))
+            sched_yield();
+        if (asked < round)
+            return NULL;
+        atomic_store_explicit(&b->calling, round, memory_order_relaxed);
+        counter_get(b->c);
+        atomic_store_explicit(&b->answered, round, memory_order_relaxed);
+    }
+}
+
+static void nap_ms(long ms) {
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void busy_reads(void) {
+    busy_t b = {.c = counter_create()};
+    atomic_init(&b.stop, 0);
+    atomic_init(&b.incs, 0);
+    atomic_init(&b.asked, 0);
+    atomic_init(&b.calling, 0);
+    atomic_init(&b.answered, 0);
+    atomic_init(&b.tid, 0);
+    lab_hold_install(1.0);
+    pthread_t inc, rd;
+    lab_thread_create(&inc, NULL, busy_incrementer, &b);
+    lab_thread_create(&rd, NULL, busy_reader, &b);
+    while (atomic_load(&b.tid) == 0)
+        sched_yield();
+    int waits = 0, rounds = 0;
+    while (waits < BUSY_WAITS && rounds < BUSY_MOST_ROUNDS && !lab_time_spent(0.25)) {
+        nap_ms(1); /* the incrementer runs on */
+        lab_hold_thread(inc);
+        atomic_store_explicit(&b.asked, ++rounds, memory_order_relaxed);
+        /* Within the hold's 1 s: a reader that has not run yet is never
+         * taken for one that waited (lab.h). */
+        int answer = lab_await_answer(atomic_load(&b.tid), &b.calling, &b.answered, rounds, BUSY_WAIT_S, 0.9);
+        waits += lab_hold_release() && answer == 0;
+        while (atomic_load_explicit(&b.answered, memory_order_relaxed) < rounds)
+            sched_yield();
+    }
+    atomic_store(&b.stop, 1);
+    lab_thread_join(inc, NULL);
+    lab_thread_join(rd, NULL);
+    LAB_EXPECT_EQ(atomic_load(&b.incs), counter_get(b.c), "the busy counter after its incrementer is joined");
+    counter_destroy(b.c);
+}
+
 /* Made for the ThreadSanitizer build, which sees a race from the order of
  * accesses, whether or not an update was lost this time. The threads take
  * turns, one call each, so their calls interleave even when the machine is
  * too busy to run them side by side; one of them makes, uses and destroys
  * counters of its own meanwhile (see creator()). */
-static void check_race_free(const lab_opts_t *o) { hammer(o, 4, 300, 1); }
+static void check_race_free(const lab_opts_t *o) {
+    busy_reads();
+    hammer(o, 4, 300, 1);
+}
 
 /* Oversubscription with two counters at once: far more threads than cores
- * (and than a sharded design has slots), each alive for a short while and
- * adding to both counters in turn. A design that is only right while every
+ * (and than a sharded design has slots), all alive together, each adding
+ * to both counters in turn. A design that is only right while every
  * thread has a slot of its own, or while one counter exists, loses counts
- * here; the perturbing build stretches the student's own windows. */
+ * here; the perturbing build stretches the student's own windows. No
+ * thread returns before every one has done its increments: a design whose
+ * thread waits for another to exit (a slot handed back at thread exit)
+ * waits for ever, and the stall watch says so.
+ *
+ * Then counters made while those threads are alive: each thread's last
+ * calls add to an old counter of its own; once all have, worker 0 destroys
+ * the old counters ("no thread may be using it": none is) and makes as many
+ * new ones, before any thread exits. Made and freed by one thread with
+ * nothing allocated in between, the new counters take the old ones' memory
+ * (malloc() hands back what that thread freed last; a few spare counters
+ * destroyed first fill the thread's cache of freed blocks, which calloc()
+ * does not look in, so that the old ones go where it does). A thread that writes
+ * what it still owed an old counter when it exits writes into a new one,
+ * which must read 0 after the join. */
+#define CROWD_OLD_INCS 5
+#define CROWD_SPARES 8
+
 typedef struct {
     counter_t *c[2];
     long iters;
-    _Atomic long done; /* turns, all threads: each adds 1 to both counters */
+    _Atomic long done;     /* turns, all threads: each adds 1 to both counters */
+    _Atomic long progress; /* turns and arrivals, for the stall watch */
+    pthread_barrier_t made, counted, remade;
+    counter_t **old, **fresh; /* one per thread */
+    counter_t *spare[CROWD_SPARES];
+    int fresh_bad;            /* 1 + the index of a new counter not at 0 when made, or 0 */
+    lab_stall_t *stall;       /* stopped by worker 0 once all are done */
 } crowd_t;
+
+static void crowd_barrier(pthread_barrier_t *b) {
+    int rc = pthread_barrier_wait(b);
+    if (rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD)
+        lab_pthread_die(rc, "pthread_barrier_wait", __FILE__, __LINE__);
+}
 
 static void crowd_worker(const lab_worker_t *w) {
     crowd_t *r = w->arg;
+    int n = w->count;
+    if (w->index == 0) {
+        for (int k = 0; k < CROWD_SPARES; k++)
+            r->spare[k] = counter_create();
+        for (int k = 0; k < n; k++) {
+            r->old[k] = counter_create();
+            atomic_fetch_add_explicit(&r->progress, 1, memory_order_relaxed);
+        }
+    }
+    crowd_barrier(&r->made);
     /* On a machine busy with other work 96 threads can take 100 times as
      * long as idle: they stop when 40% of the check's time is gone; the
      * verdict holds for any number of turns. */
@@ -280,15 +422,55 @@ static void crowd_worker(const lab_worker_t *w) {
     for (; i < r->iters && !(i % 16 == 0 && lab_time_spent(0.4)); i++) {
         counter_inc(r->c[(w->index + i) & 1]);
         counter_inc(r->c[(w->index + i + 1) & 1]);
+        atomic_fetch_add_explicit(&r->progress, 1, memory_order_relaxed);
     }
     atomic_fetch_add(&r->done, i);
+    for (int k = 0; k < CROWD_OLD_INCS; k++)
+        counter_inc(r->old[w->index]);
+    atomic_fetch_add(&r->progress, 1);
+    crowd_barrier(&r->counted); /* every thread alive, every increment made */
+    if (w->index == 0) {
+        /* Progress too (the stall watch's): under the perturbing build each
+         * of these calls may nap, with every other thread asleep. */
+        for (int k = 0; k < CROWD_SPARES; k++) {
+            counter_destroy(r->spare[k]);
+            atomic_fetch_add_explicit(&r->progress, 1, memory_order_relaxed);
+        }
+        for (int k = 0; k < n; k++) {
+            counter_destroy(r->old[k]);
+            atomic_fetch_add_explicit(&r->progress, 1, memory_order_relaxed);
+        }
+        for (int k = 0; k < n; k++) {
+            r->fresh[k] = counter_create();
+            atomic_fetch_add_explicit(&r->progress, 1, memory_order_relaxed);
+        }
+        for (int k = 0; k < n && !r->fresh_bad; k++) {
+            if (counter_get(r->fresh[k]) != 0)
+                r->fresh_bad = k + 1;
+            atomic_fetch_add_explicit(&r->progress, 1, memory_order_relaxed);
+        }
+    }
+    crowd_barrier(&r->remade);
+    /* The watch ends here, every increment made: the threads' exits (a
+     * design's exit handlers, napping in the perturbing build while the
+     * driver sleeps in its joins) are the check's timeout's business. */
+    if (w->index == 0)
+        lab_stall_stop(r->stall);
 }
 
 static void check_crowd(const lab_opts_t *o) {
     int n = lab_opt_threads(o, 96);
     long iters = lab_opt_iters(o, 150);
-    crowd_t r = {.c = {counter_create(), counter_create()}, .iters = iters};
+    crowd_t r = {.c = {counter_create(), counter_create()},
+                 .iters = iters,
+                 .old = lab_calloc((size_t)n, sizeof *r.old),
+                 .fresh = lab_calloc((size_t)n, sizeof *r.fresh)};
     atomic_init(&r.done, 0);
+    atomic_init(&r.progress, 0);
+    LAB_PTHREAD(pthread_barrier_init(&r.made, NULL, (unsigned)n));
+    LAB_PTHREAD(pthread_barrier_init(&r.counted, NULL, (unsigned)n));
+    LAB_PTHREAD(pthread_barrier_init(&r.remade, NULL, (unsigned)n));
+    r.stall = lab_stall_watch(&r.progress, 1.0, "every counter_inc() returns while 96 threads are alive at once");
     lab_threads_run(n, crowd_worker, &r);
     long done = atomic_load(&r.done);
     for (int k = 0; k < 2; k++) {
@@ -298,17 +480,36 @@ static void check_crowd(const lab_opts_t *o) {
                      n, iters, done, k + 1, got);
         counter_destroy(r.c[k]);
     }
-    lab_pass("%d threads x %ld increments%s on each of 2 counters: none lost", n, iters,
-             lab_cut_note(done, n * iters));
+    if (r.fresh_bad)
+        lab_fail("a new counter is at zero (counter.h) / a counter made after the old ones were destroyed "
+                 "read %ld when made", counter_get(r.fresh[r.fresh_bad - 1]));
+    for (int k = 0; k < n; k++) {
+        long got = counter_get(r.fresh[k]);
+        if (got != 0)
+            lab_fail("a new counter stays at zero until incremented, and counters are independent / a counter "
+                     "made while %d threads that had used (now destroyed) counters were alive read %ld once "
+                     "they had exited", n, got);
+        counter_destroy(r.fresh[k]);
+    }
+    LAB_PTHREAD(pthread_barrier_destroy(&r.made));
+    LAB_PTHREAD(pthread_barrier_destroy(&r.counted));
+    LAB_PTHREAD(pthread_barrier_destroy(&r.remade));
+    free(r.old);
+    free(r.fresh);
+    lab_pass("%d threads alive at once x %ld increments%s on each of 2 counters: none lost; %d counters "
+             "made after %d were destroyed, while their users were alive: all at 0 after they exited",
+             n, iters, lab_cut_note(done, n * iters), n, n);
 }
 
 static const lab_check_t checks[] = {
     {"single", "one thread: exact counts, counters independent", check_single, LAB_PAUSE_OFF},
     {"lost-updates", "threads increment at once with the window stretched: none lost",
      check_lost_updates, LAB_PAUSE_RANDOM},
-    {"crowd", "96 threads add to 2 counters at once (more threads than cores or slots): none lost",
+    {"crowd", "96 threads alive at once add to 2 counters (more threads than cores or slots): none lost; "
+     "counters made after others are destroyed, while their users live, start at 0",
      check_crowd, LAB_PAUSE_RANDOM},
-    {"race-free", "short concurrent run (one thread making other counters) for the ThreadSanitizer build",
+    {"race-free", "reads while an increment is held, then a short concurrent run (one thread making other "
+     "counters), for the ThreadSanitizer build",
      check_race_free, LAB_PAUSE_OFF},
 };
 

@@ -5,10 +5,14 @@
  *   $ build/labs/02-check-then-act/fixed/test last-seat
  *   ok: last-seat: 200 rounds of 8 threads racing for 1 seat: one winner every round
  */
+#include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "booking.h"
 #include "lab.h"
+
+#define BIG_SEATS 100000
 
 static void check_single(const lab_opts_t *o) {
     (void)o;
@@ -24,7 +28,20 @@ static void check_single(const lab_opts_t *o) {
     flight_destroy(f);
     flight_destroy(g);
     flight_destroy(empty);
-    lab_pass("one thread: 10 of 10 seats booked, 5 refusals, flights independent");
+    /* booking.h takes any int: a flight past 65 535 seats (a stadium, a
+     * train over a week) must not wrap in a narrower count. */
+    flight_t *big = flight_create(BIG_SEATS);
+    LAB_EXPECT_EQ(BIG_SEATS, flight_seats_left(big), "seats left on a new flight of 100000 seats");
+    for (int i = 0; i < BIG_SEATS; i++)
+        if (flight_book(big) != 1)
+            lab_fail("every booking of a flight of %d seats succeeds while seats are free / booking %d "
+                     "was refused, %d seats left",
+                     BIG_SEATS, i + 1, flight_seats_left(big));
+    LAB_EXPECT_EQ(0, flight_seats_left(big), "seats left after 100000 bookings of 100000");
+    LAB_EXPECT_EQ(0, flight_book(big), "booking on the full flight of 100000 seats");
+    flight_destroy(big);
+    lab_pass("one thread: 10 of 10 seats booked, 5 refusals, flights independent; 100000 of 100000 "
+             "booked on a big flight");
 }
 
 /* Two flights booked at once, so a design that is right for one flight
@@ -223,6 +240,182 @@ static void check_last_seat(const lab_opts_t *o) {
  * thread that has looked lets the next one look, so most of the 64 look
  * before the first takes a seat, every round. The driver looks at each
  * flight first, as hammer() does. */
+/* A booking on a flight with seats free is served however long the flight
+ * stays busy, and any number of bookings may wait at once. One thread books
+ * in a loop; the driver holds it still (lab_hold_thread) at whatever point
+ * it has reached, often inside its booking's critical section, and
+ * meanwhile a second thread books on the same flight, which has seats for
+ * every booking the check makes. When the holder was held outside its
+ * critical section, the booking is answered at once; when inside, it
+ * waits, and once it has waited BUSY_WAIT_S (so the holder is surely
+ * inside) a crowd of BUSY_CROWD more threads books too, all of them
+ * waiting at once behind the held one, before the driver lets it go. Every
+ * booking must be paid (a lock that gives up after a while and calls the
+ * flight full is refused in the first such round) and every seat sold once
+ * (a queue lock with fewer slots than waiters lets two walk in together,
+ * or loses a hand-over and never lets anyone in again: the stall watch
+ * says so). BUSY_WAITS rounds that waited are enough. A design that never
+ * waits (lock-free) is answered at once every round; its crowd books after
+ * the rounds, unheld. */
+#define BUSY_SEATS 2000000000 /* more than the looping booker can take in the time the check gives it */
+#define BUSY_WAIT_S 0.3
+#define BUSY_WAITS 2
+#define BUSY_MOST_ROUNDS 300
+#define BUSY_CROWD 200
+#define BUSY_SETTLE_MS 30
+
+typedef struct {
+    flight_t *f;
+    atomic_int stop;
+    atomic_long held_booked;    /* the looping thread's seats */
+    atomic_int asked, calling, answered; /* rounds asked of the second booker, begun, answered */
+    atomic_int paid;                     /* its last answer */
+    atomic_int tid;                      /* the second booker's, for lab_await_answer() */
+    pthread_mutex_t crowd_lock; /* the driver's own: the crowd sleeps until let go */
+    pthread_cond_t crowd_cond;
+    int crowd_go;
+    atomic_int crowd_started;
+    atomic_int crowd_refused;
+    _Atomic long progress; /* bookings answered, all threads: for the stall watch */
+} busy_t;
+
+static void *busy_looper(void *arg) {
+    busy_t *b = arg;
+    while (!atomic_load(&b->stop))
+    {
+        atomic_fetch_add(&b->held_booked, flight_book(b->f));
+        atomic_fetch_add(&b->progress, 1);
+    }
+    return NULL;
+}
+
+static void *busy_asked(void *arg) {
+    busy_t *b = arg;
+    atomic_store(&b->tid, lab_tid());
+    for (int round = 1;; round++) {
+        int asked;
+        while ((asked = atomic_load(&b->asked)) < round && !atomic_load(&b->stop))
+            sched_yield();
+        if (asked < round)
+            return NULL;
+        atomic_store(&b->calling, round);
+        atomic_store(&b->paid, flight_book(b->f));
+        atomic_fetch_add(&b->progress, 1);
+        atomic_store(&b->answered, round);
+    }
+}
+
+static void *busy_crowd(void *arg) {
+    busy_t *b = arg;
+    lab_mutex_lock(&b->crowd_lock);
+    while (!b->crowd_go)
+        lab_cond_wait(&b->crowd_cond, &b->crowd_lock);
+    lab_mutex_unlock(&b->crowd_lock);
+    atomic_fetch_add(&b->crowd_started, 1);
+    if (flight_book(b->f) != 1)
+        atomic_fetch_add(&b->crowd_refused, 1);
+    atomic_fetch_add(&b->progress, 1);
+    return NULL;
+}
+
+static void nap_ms(long ms) {
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Lets the crowd go; with `held`, waits until every one of them has
+ * started its booking, and a little more, so they all wait together. */
+static void crowd_go(busy_t *b, int held) {
+    lab_mutex_lock(&b->crowd_lock);
+    b->crowd_go = 1;
+    lab_cond_broadcast(&b->crowd_cond);
+    lab_mutex_unlock(&b->crowd_lock);
+    if (!held)
+        return;
+    /* The driver's own steps move the stall watch's counter while it holds
+     * the booker on purpose; a queue that loses someone stops it after. */
+    while (atomic_load(&b->crowd_started) < BUSY_CROWD && !lab_time_spent(0.4)) {
+        nap_ms(1);
+        atomic_fetch_add(&b->progress, 1);
+    }
+    nap_ms(BUSY_SETTLE_MS);
+    atomic_fetch_add(&b->progress, 1);
+}
+
+static void busy_flight(void) {
+    busy_t b = {.f = flight_create(BUSY_SEATS)};
+    atomic_init(&b.stop, 0);
+    atomic_init(&b.held_booked, 0);
+    atomic_init(&b.asked, 0);
+    atomic_init(&b.calling, 0);
+    atomic_init(&b.answered, 0);
+    atomic_init(&b.paid, 0);
+    atomic_init(&b.tid, 0);
+    atomic_init(&b.crowd_started, 0);
+    atomic_init(&b.crowd_refused, 0);
+    atomic_init(&b.progress, 0);
+    lab_mutex_init(&b.crowd_lock, NULL);
+    lab_cond_init(&b.crowd_cond, NULL);
+    lab_hold_install(2.0);
+    pthread_t loop, asked, crowd[BUSY_CROWD];
+    for (int i = 0; i < BUSY_CROWD; i++)
+        lab_thread_create(&crowd[i], NULL, busy_crowd, &b);
+    lab_thread_create(&loop, NULL, busy_looper, &b);
+    lab_thread_create(&asked, NULL, busy_asked, &b);
+    /* A hold pauses every booking for a while (BUSY_WAIT_S and the crowd's
+     * start): longer than that with every thread asleep, or five times
+     * that spinning, and the queue has lost someone. */
+    lab_stall_t *stall = lab_stall_watch(&b.progress, 1.5,
+                                         "bookings waiting behind a held one (201 at once) are all served");
+    while (atomic_load(&b.tid) == 0)
+        sched_yield();
+    int waits = 0, rounds = 0, paid = 0, crowd_held = 0;
+    while (waits < BUSY_WAITS && rounds < BUSY_MOST_ROUNDS && !lab_time_spent(0.3)) {
+        nap_ms(1); /* the looping booker runs on */
+        lab_hold_thread(loop);
+        double start = lab_now();
+        atomic_store(&b.asked, ++rounds);
+        /* A booking that has not run yet is never taken for one that
+         * waited (lab.h); the crowd's start has the rest of the hold's 2 s. */
+        int answer = lab_await_answer(atomic_load(&b.tid), &b.calling, &b.answered, rounds, BUSY_WAIT_S, 1.0);
+        atomic_fetch_add(&b.progress, 1); /* a hold of ours, not a stall (crowd_go()) */
+        double waited = lab_now() - start;
+        int answered_held = answer == 1;
+        if (answer == 0 && !b.crowd_go) {
+            crowd_go(&b, 1);
+            crowd_held = 1;
+        }
+        int held_all_along = lab_hold_release();
+        while (atomic_load(&b.answered) < rounds)
+            sched_yield();
+        if (!atomic_load(&b.paid))
+            lab_fail("a booking succeeds while seats are free (booking.h: 0 only when the flight is full) / "
+                     "a booking on a flight with over %d seats free was refused after %.0f ms%s",
+                     BUSY_SEATS / 2, waited * 1000,
+                     answered_held ? " while a booking of it was held still (inside its critical section)"
+                                   : "");
+        paid++;
+        waits += answer == 0 && held_all_along;
+    }
+    if (!b.crowd_go)
+        crowd_go(&b, 0);
+    for (int i = 0; i < BUSY_CROWD; i++)
+        lab_thread_join(crowd[i], NULL);
+    atomic_store(&b.stop, 1);
+    lab_thread_join(loop, NULL);
+    lab_thread_join(asked, NULL);
+    lab_stall_stop(stall);
+    if (atomic_load(&b.crowd_refused))
+        lab_fail("a booking succeeds while seats are free / %d of %d bookings waiting at once%s were refused",
+                 atomic_load(&b.crowd_refused), BUSY_CROWD, crowd_held ? " behind a held one" : "");
+    long sold = atomic_load(&b.held_booked) + paid + BUSY_CROWD;
+    LAB_EXPECT_EQ(BUSY_SEATS - sold, flight_seats_left(b.f),
+                  "seats left on the busy flight after the driver's count of bookings");
+    flight_destroy(b.f);
+    LAB_PTHREAD(pthread_cond_destroy(&b.crowd_cond));
+    LAB_PTHREAD(pthread_mutex_destroy(&b.crowd_lock));
+}
+
 #define CROWD_THREADS 64
 #define CROWD_SEATS 40
 #define CROWD_ROUNDS 10
@@ -230,6 +423,7 @@ static void check_last_seat(const lab_opts_t *o) {
 static void check_oversell(const lab_opts_t *o) {
     int threads = lab_opt_threads(o, 8);
     long attempts = lab_opt_iters(o, 50);
+    busy_flight();
     hammer(threads, attempts, (const int[2]){100, 100}, 0);
     lab_pause_mode_t was = lab_pause_mode;
     lab_pause_mode = LAB_PAUSE_YIELD;
@@ -237,8 +431,9 @@ static void check_oversell(const lab_opts_t *o) {
         race_for_seats(CROWD_THREADS, CROWD_SEATS, k + 1, 1);
     lab_pause_mode = was;
     lab_pass("%d threads x %ld attempts on each of 2 flights of 100 seats, 2 readers: exactly 100 booked "
-             "on each, never below 0; %d rounds of %d threads racing for %d seats: %d winners every round",
-             threads, attempts, CROWD_ROUNDS, CROWD_THREADS, CROWD_SEATS, CROWD_SEATS);
+             "on each, never below 0; %d rounds of %d threads racing for %d seats: %d winners every round; "
+             "bookings waiting behind a held one (%d at once) all served, each seat sold once",
+             threads, attempts, CROWD_ROUNDS, CROWD_THREADS, CROWD_SEATS, CROWD_SEATS, BUSY_CROWD + 1);
 }
 
 /* For the ThreadSanitizer build: bookers and readers take turns, one step
@@ -264,9 +459,10 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one thread: seats booked until full, then refused", check_single, LAB_PAUSE_OFF},
-    {"oversell", "8 threads x 50 attempts on 2 flights of 100 seats, 2 readers: exactly 100 each; then 64 "
-     "threads race for 40 seats",
+    {"single", "one thread: seats booked until full, then refused; a flight of 100000 seats", check_single,
+     LAB_PAUSE_OFF},
+    {"oversell", "bookings behind a held one (201 at once) all served; 8 threads x 50 attempts on 2 flights "
+     "of 100 seats, 2 readers: exactly 100 each; then 64 threads race for 40 seats",
      check_oversell, LAB_PAUSE_RANDOM},
     {"last-seat", "200 rounds: 8 threads race for 1 seat, exactly one wins", check_last_seat,
      LAB_PAUSE_YIELD},

@@ -10,7 +10,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:6,catches-broken
-@test "money is conserved and no covered withdrawal refused: 8 threads x 400 random deposits and withdrawals on 4 accounts and a reserve; a withdrawal waiting on a held deposit is paid" {
+@test "money is conserved and no covered withdrawal refused: 8 threads x 400 random deposits and withdrawals on 4 accounts and a reserve; a withdrawal waiting on a held deposit is paid, and one of a deposit another thread just made" {
     lab_check conserved
 }
 

@@ -5,7 +5,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:2
-@test "one thread: money moves both ways between any two accounts, ids 0 to INT_MAX" {
+@test "one thread: money moves both ways between any two accounts, ids 0 to INT_MAX, 1100 accounts open at once" {
     lab_check single
 }
 
@@ -15,7 +15,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:5,catches-broken
-@test "no deadlock, no transfer lost: 8 threads transfer a->b and b->a at once, also with their locks in lock step while other accounts are opened" {
+@test "no deadlock, no transfer lost: 8 threads transfer a->b and b->a at once, also with their locks in lock step while other accounts are opened and signals arrive" {
     lab_check opposite
 }
 

@@ -7,9 +7,12 @@
  *   $ build/labs/04-deadlock/fixed/test random
  *   ok: random: 8 threads x 1000 transfers among 5 accounts (ids 0 to 2^30) in both directions: all finished, every balance exact
  */
+#include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bank.h"
 #include "lab.h"
@@ -28,6 +31,50 @@ static const int wide_ids[] = {0,       1,         2,       3,           15,    
                                32,      64,        100,     1024,        4096,    65536,    720720, 1000000,
                                1 << 20, 232792560, 1 << 30, INT_MAX - 1, INT_MAX, 123456789};
 enum { WIDE = sizeof wide_ids / sizeof wide_ids[0] };
+#define WIDE_BASE 5000 /* many_accounts()'s ids: WIDE_BASE.. */
+
+/* More accounts open at once than any table of locks a design might keep
+ * (up to 1024 entries) has room to keep apart, whatever it is keyed on (the
+ * id, the address the allocator chose, a counter): two of them share an
+ * entry, every run, and a transfer between those two takes one lock twice.
+ * Every two of them exchange money, one thread, lower index to higher (a
+ * shared lock deadlocks in either direction); the watchdog is armed once
+ * per payer, naming it. Each pair moves its own amount, so every balance
+ * is exact too. */
+enum { MANY = 1100 };
+
+static void many_accounts(void) {
+    static account_t *acct[MANY];
+    static long want[MANY];
+    for (int i = 0; i < MANY; i++) {
+        acct[i] = account_create(WIDE_BASE + i, 0);
+        want[i] = 0;
+    }
+    char why[200];
+    for (int i = 0; i < MANY; i++) {
+        snprintf(why, sizeof why,
+                 "deadlock: a transfer from the account with id %d to one of the %d opened after it never "
+                 "returned, one thread alone, %d accounts open: two accounts share a lock, taken twice",
+                 WIDE_BASE + i, MANY - 1 - i, MANY);
+        lab_watchdog_arm(STALL_S, why);
+        for (int j = i + 1; j < MANY; j++) {
+            long amount = 1 + (i + j) % 5;
+            account_transfer(acct[i], acct[j], amount);
+            want[i] -= amount;
+            want[j] += amount;
+        }
+    }
+    lab_watchdog_arm(STALL_S, "deadlock: account_balance() never returned after transfers, one thread alone");
+    for (int i = 0; i < MANY; i++) {
+        long got = account_balance(acct[i]);
+        if (got != want[i])
+            lab_fail("one thread moving money between every two of %d accounts open at once leaves the account "
+                     "with id %d holding %ld / it holds %ld",
+                     MANY, WIDE_BASE + i, want[i], got);
+        account_destroy(acct[i]);
+    }
+    lab_watchdog_disarm();
+}
 
 static void check_single(const lab_opts_t *o) {
     (void)o;
@@ -78,9 +125,10 @@ static void check_single(const lab_opts_t *o) {
         account_destroy(acct[i]);
     }
     lab_watchdog_disarm();
+    many_accounts();
     lab_pass("one thread: money moves both ways and the total stays 150; every two of %d accounts with ids "
-             "from 0 to INT_MAX exchange money, every balance exact",
-             WIDE);
+             "from 0 to INT_MAX exchange money, and every two of %d accounts open at once; every balance exact",
+             WIDE, MANY);
 }
 
 /* A transfer from an account to itself: a deadlock with one thread. */
@@ -95,7 +143,7 @@ static void check_self(const lab_opts_t *o) {
     lab_pass("a transfer from an account to itself returns and changes nothing");
 }
 
-enum { MAX_ACCOUNTS = 16 };
+enum { MAX_ACCOUNTS = 16, MAX_MOVERS = 64 };
 
 /* Every account's final balance is checked against the driver's own count
  * of the transfers that returned, so a transfer that returns without moving
@@ -119,6 +167,8 @@ typedef struct {
     int movers;   /* workers from this index on open and close accounts instead */
     _Atomic long done;
     _Atomic long net[MAX_ACCOUNTS]; /* what each account gained, by the transfers that returned */
+    pthread_t tid[MAX_MOVERS];      /* the movers', for the opener's signals */
+    atomic_int live[MAX_MOVERS];
 } race_t;
 
 /* Accounts are independent objects: opening and closing others must not
@@ -128,20 +178,38 @@ typedef struct {
  * during lock step a transfer is parked holding what it holds and the
  * others wait for it, then opens and closes an account, and again until
  * the lock step is over. Ids from 1000 up, none live twice. */
-static void opener(void) {
-    int id = 1000;
+/* Each time, it also sends every mover a signal whose handler was
+ * installed without SA_RESTART (a timer or SIGCHLD handler in the program
+ * around the bank does the same): a transfer waiting for a bank-wide
+ * arbiter, the others parked behind the one that holds it, must go on
+ * waiting. A sem_wait() returns EINTR then, whatever the flags; one whose
+ * result is ignored lets a second transfer past the arbiter, which in lock
+ * step holds its payer's lock and waits for the other's: the cycle the
+ * arbiter was there to prevent, every run. */
+static void opener(race_t *r, int movers) {
+    int id = 1000, rc;
     do {
         (void)lab_others_asleep(0.2);
+        for (int k = 0; k < movers; k++)
+            if (atomic_load(&r->live[k]))
+                if ((rc = pthread_kill(r->tid[k], SIGUSR2)) != 0 && rc != ESRCH) /* ESRCH: it just ended */
+                    lab_pthread_die(rc, "pthread_kill(mover, SIGUSR2)", __FILE__, __LINE__);
         account_t *a = account_create(id++, 5);
         account_destroy(a);
     } while (lab_now() < lab_lockstep_until);
 }
 
+static void on_signal(int sig) { (void)sig; }
+
 static void mover(const lab_worker_t *w) {
     race_t *r = w->arg;
     if (w->index >= r->movers) {
-        opener();
+        opener(r, r->movers < MAX_MOVERS ? r->movers : MAX_MOVERS);
         return;
+    }
+    if (w->index < MAX_MOVERS) {
+        r->tid[w->index] = pthread_self();
+        atomic_store(&r->live[w->index], 1);
     }
     uint64_t rng = lab_seed_for(w->index);
     long net[MAX_ACCOUNTS] = {0};
@@ -170,6 +238,8 @@ static void mover(const lab_worker_t *w) {
     }
     for (int k = 0; k < r->naccts; k++)
         atomic_fetch_add(&r->net[k], net[k]);
+    if (w->index < MAX_MOVERS)
+        atomic_store(&r->live[w->index], 0);
 }
 
 /* Returns the transfers made (threads x transfers unless time ran short).
@@ -183,6 +253,8 @@ static long race(int threads, int naccts, const int *ids, long transfers, int op
                  const char *what) {
     race_t r = {.naccts = naccts, .transfers = transfers, .opposite = opposite, .movers = threads};
     atomic_init(&r.done, 0);
+    for (int i = 0; i < MAX_MOVERS; i++)
+        atomic_init(&r.live[i], 0);
     for (int i = 0; i < naccts; i++) {
         r.acct[i] = account_create(ids[i], 1000);
         atomic_init(&r.net[i], 0);
@@ -221,6 +293,13 @@ static void check_opposite(const lab_opts_t *o) {
      * trylock-and-back-off designs fail in step, and a thread that blocks
      * for its second lock waits for another that does the same: one that
      * stops backing off after so many tries and blocks deadlocks. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a sleeping sem_wait() returns EINTR */
+    if (sigaction(SIGUSR2, &sa, NULL) != 0)
+        lab_pthread_die(errno, "sigaction(SIGUSR2)", __FILE__, __LINE__);
     long done = 0;
     for (int round = 0; round < ROUNDS; round++) {
         lab_lockstep_until = lab_now() + LOCKSTEP_S;
@@ -384,6 +463,44 @@ static void shared_worker(const lab_worker_t *w) {
     lab_turn_leave(r->turns, who);
 }
 
+/* Then transfers that really collide: threads move money between the same
+ * two accounts in opposite directions, freely, so a design's path for a
+ * busy lock (a try that fails, a back-off, a retry) runs under TSan, in
+ * several threads at once. Two threads that each hold one account and find
+ * the other's busy both back off with nothing ordering them, and on a
+ * single CPU a thread preempted holding its payer makes the other fail and
+ * back off over and over before it fails too: state the back-off path
+ * keeps for all threads (a shared random seed) is written by both, unordered. */
+typedef struct {
+    account_t *a, *b;
+    long transfers;
+    _Atomic long done;
+} clash_t;
+
+static void clash_worker(const lab_worker_t *w) {
+    clash_t *c = w->arg;
+    account_t *from = w->index & 1 ? c->b : c->a, *to = w->index & 1 ? c->a : c->b;
+    for (long i = 0; i < c->transfers && !(i % 64 == 0 && lab_time_spent(0.7)); i++) {
+        account_transfer(from, to, 1 + i % 3);
+        atomic_fetch_add_explicit(&c->done, 1, memory_order_relaxed);
+    }
+}
+
+static long clash(int threads, long transfers) {
+    clash_t c = {.a = account_create(10, 1000), .b = account_create(11, 1000), .transfers = transfers};
+    atomic_init(&c.done, 0);
+    lab_pause_mode = LAB_PAUSE_YIELD; /* a window between the two locks, where a design marks one */
+    lab_stall_t *s = lab_stall_watch(&c.done, STALL_S, STALL_REASON);
+    lab_threads_run(threads, clash_worker, &c);
+    lab_stall_stop(s);
+    lab_pause_mode = LAB_PAUSE_OFF;
+    LAB_EXPECT_EQ(2000, account_balance(c.a) + account_balance(c.b),
+                  "money in 2 accounts after transfers both ways between them");
+    account_destroy(c.a);
+    account_destroy(c.b);
+    return atomic_load(&c.done);
+}
+
 /* The movers and readers take turns, one step each, through a turnstile
  * ThreadSanitizer does not see: on a busy machine threads would otherwise
  * run one after another, and the locks a submission does take would order
@@ -405,25 +522,28 @@ static void check_race_free(const lab_opts_t *o) {
         account_destroy(r.acct[i]);
     }
     LAB_EXPECT_EQ(4000, total, "money in the 4 accounts after every transfer");
+    long clashes = clash(4, 2000);
     lab_pass("%d threads transfer among 4 shared accounts, and from each to itself, while 2 read balances, "
-             "taking turns: total kept%s",
-             movers, lab_cut_note(atomic_load(&r.done), movers * r.transfers));
+             "taking turns: total kept%s; then 4 threads transfer both ways between 2 accounts: %ld transfers",
+             movers, lab_cut_note(atomic_load(&r.done), movers * r.transfers), clashes);
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one thread: money moves both ways, between every two of 22 accounts with ids 0..INT_MAX too",
+    {"single", "one thread: money moves both ways, between every two of 22 accounts with ids 0..INT_MAX, and of 1100 open "
+     "at once",
      check_single, LAB_PAUSE_OFF},
     {"self", "a transfer from an account to itself returns", check_self, LAB_PAUSE_OFF},
     {"opposite",
      "2 rounds of 8 threads x 500 transfers, a->b and b->a at once, locks in lock step for 0.5 s while a 9th "
-     "opens and closes accounts: no deadlock, every balance exact",
+     "opens and closes accounts and signals the movers: no deadlock, every balance exact",
      check_opposite, LAB_PAUSE_YIELD},
     {"random", "8 threads x 1000 random transfers among 5 accounts: no deadlock, every balance exact",
      check_random, LAB_PAUSE_RANDOM},
     {"in-flight", "readers see every a->b transfer as one step while 4 threads transfer",
      check_in_flight, LAB_PAUSE_RANDOM},
     {"race-free",
-     "4 threads transfer among shared accounts, also to the same account, while 2 read (ThreadSanitizer build)",
+     "4 threads transfer among shared accounts, also to the same account, while 2 read; then 4 both ways "
+     "between 2 accounts (ThreadSanitizer build)",
      check_race_free, LAB_PAUSE_OFF},
 };
 

@@ -10,6 +10,7 @@
  *   ok: several: 8 scripts of 2 or 3 locks held at once by one or two threads: every release by an owner 0, by anyone else EPERM, each lock free for others after its own last release and not before
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -471,6 +472,47 @@ static const char *const several_scripts[] = {
     "0A1B0a1A1b0B1a0b",     /* the two swap locks */
 };
 
+/* "Several" has no bound: one thread holds MANY_HELD locks at once, past
+ * any small table of held locks a design might keep per thread (8, 16,
+ * 32), each taken twice, and the last taken first given back (so a table
+ * that fills up, or one that loses track of the earlier entries, shows).
+ * A stranger's release of each must get EPERM, the owner's own two of each
+ * 0, and then each lock must be got by another thread within 1 s. */
+enum { MANY_HELD = 40 };
+
+static void many_held(void) {
+    rlock_t *l[MANY_HELD];
+    lab_watchdog_arm(HANG_S, "deadlock: one thread taking 40 locks, each twice, blocked on one it holds");
+    for (int i = 0; i < MANY_HELD; i++)
+        l[i] = rlock_create();
+    for (int i = 0; i < MANY_HELD; i++)
+        rlock_acquire(l[i]);
+    for (int i = 0; i < MANY_HELD; i++)
+        rlock_acquire(l[i]);
+    lab_watchdog_disarm();
+    for (int i = 0; i < MANY_HELD; i++) {
+        peer_t x = {.l = l[i]};
+        pthread_t t;
+        lab_thread_create(&t, NULL, try_release, &x);
+        lab_thread_join(t, NULL);
+        if (x.rc != EPERM)
+            lab_fail("a stranger's release of lock %d of %d held at once by one thread returns EPERM / it "
+                     "returned %d",
+                     i + 1, MANY_HELD, x.rc);
+    }
+    for (int i = MANY_HELD - 1; i >= 0; i--)
+        for (int k = 0; k < 2; k++)
+            if (rlock_release(l[i]) != 0)
+                lab_fail("the owner of %d locks, each taken twice, releases each twice with 0 / release %d of "
+                         "lock %d returned an error",
+                         MANY_HELD, k + 1, i + 1);
+    for (int i = 0; i < MANY_HELD; i++) {
+        must_get(l[i], "a lock one thread held among 40 at once is free for another after its owner's last "
+                       "release / the other thread never got it");
+        rlock_destroy(l[i]);
+    }
+}
+
 static void check_several(const lab_opts_t *o) {
     (void)o;
     int n = (int)(sizeof several_scripts / sizeof several_scripts[0]);
@@ -478,30 +520,79 @@ static void check_several(const lab_opts_t *o) {
         run_script(several_scripts[i], SCRIPT_FREED);
         run_script(several_scripts[i], SCRIPT_WAITERS);
     }
+    many_held();
     lab_pass("%d scripts of 2 or 3 locks held at once by one or two threads: every release by an owner 0, by "
-             "anyone else EPERM, each lock free for others after its own last release and not before",
-             n);
+             "anyone else EPERM, each lock free for others after its own last release and not before; one "
+             "thread holding %d locks at once, each twice, too",
+             n, MANY_HELD);
 }
+
+static void on_signal(int sig) { (void)sig; }
+
+/* The waiter must keep waiting whatever happens to it meanwhile, and the
+ * verdict waits until it has done what it was going to (it sleeps again,
+ * or it got in and left): a waiter that walked in but had not run yet
+ * would go unseen. */
+static void expect_still_out(peer_t *x, const char *when) {
+    (void)lab_others_asleep(2.0);
+    if (atomic_load(&x->in))
+        lab_fail("another thread waits while the owner holds the lock / it got in %s", when);
+}
+
+/* A held lock, 3 deep then 1 deep, and a waiter that must stay out until
+ * the last release, through three things a lock meets in a real program:
+ * - the wall clock stepped while it waits: the implementation sees the
+ *   wall clock a day behind (lab_clock_jump) from before the waiter comes,
+ *   so a wait that gives up at a deadline on CLOCK_REALTIME, any number of
+ *   seconds ahead, finds it long past at once;
+ * - signals whose handler was installed without SA_RESTART (sigaction's
+ *   default, as a timer or SIGCHLD handler in the program around it): a
+ *   sleeping sem_wait() returns EINTR whatever the flags, and a waiter that
+ *   ignores it walks in;
+ * - a long hold: the owner keeps the lock HOLD_MS (a sleep, which can only
+ *   last longer), so a waiter that gives up after less than that on a
+ *   clock the jump does not move (CLOCK_MONOTONIC) walks in too. */
+#define HOLD_MS 2500
+enum { SIGNALS = 3 };
 
 static void check_handoff(const lab_opts_t *o) {
     (void)o;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART */
+    if (sigaction(SIGUSR2, &sa, NULL) != 0)
+        lab_pthread_die(errno, "sigaction(SIGUSR2)", __FILE__, __LINE__);
     peer_t x = {.l = rlock_create()};
     atomic_init(&x.in, 0);
     lab_watchdog_arm(HANG_S, SELF_DEADLOCK);
     for (int d = 0; d < 3; d++)
         rlock_acquire(x.l);
     lab_watchdog_disarm();
+    lab_clock_jump = -86400;
     pthread_t u;
     lab_thread_create(&u, NULL, taker, &x);
     rlock_release(x.l);
     rlock_release(x.l);
     expect_waiting(&x, "while the owner still held it once (3 acquires, 2 releases)");
+    expect_still_out(&x, "while the owner still held it once, the wall clock a day behind as the lock saw it");
+    for (int i = 0; i < SIGNALS; i++) {
+        LAB_PTHREAD(pthread_kill(u, SIGUSR2));
+        expect_still_out(&x, "while the owner still held it, after a signal to the waiter (a handler without "
+                             "SA_RESTART): its wait was interrupted");
+    }
+    sleep_ms(HOLD_MS);
+    expect_still_out(&x, "while the owner still held it, 2.5 s after it began to wait: it gave up waiting");
+    lab_clock_jump = 0;
     lab_watchdog_arm(HANG_S, "the waiter never got the lock after the owner's last release");
     LAB_EXPECT_EQ(0, rlock_release(x.l), "the owner's third release");
     lab_thread_join(u, NULL);
     lab_watchdog_disarm();
     rlock_destroy(x.l);
-    lab_pass("3 acquires: the lock stays held after 2 releases and passes on after the third");
+    lab_pass("3 acquires: the lock stays held after 2 releases, through a stepped wall clock, %d signals to the "
+             "waiter and %d ms more, and passes on after the third",
+             SIGNALS, HOLD_MS);
 }
 
 /* Short, unpaused, depth 1, for the ThreadSanitizer build. */
@@ -524,8 +615,9 @@ static const lab_check_t checks[] = {
      LAB_PAUSE_YIELD},
     {"non-owner", "4 strangers' releases get EPERM on a free lock and at every depth 1..4; former owners too",
      check_non_owner, LAB_PAUSE_OFF},
-    {"handoff", "the lock passes on only after the owner's last release", check_handoff, LAB_PAUSE_OFF},
-    {"several", "several locks held at once, nested in different orders: owner and depth per lock",
+    {"handoff", "the lock passes on only after the owner's last release: through a stepped clock, signals, 2.5 s",
+     check_handoff, LAB_PAUSE_OFF},
+    {"several", "several locks held at once (40 too), nested in different orders: owner and depth per lock",
      check_several, LAB_PAUSE_OFF},
     {"race-free", "short concurrent run for the ThreadSanitizer build", check_race_free, LAB_PAUSE_OFF},
 };

@@ -5,12 +5,12 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:4
-@test "one user, pools of 1, 3, 40 and 100: every connection once, given back and taken again" {
+@test "one user, pools of 1, 3, 40, 100 and 1000: every connection once, given back and taken again" {
     lab_check single
 }
 
 # bats test_tags=points:5,catches-broken
-@test "2 pools at once: at most 3 of the 10 users of a pool hold a connection at once, and every request is served" {
+@test "2 pools at once: at most 3 of the 10 users of a pool hold a connection at once, and every request is served, also with 100 users in line or two pools' users waiting" {
     lab_check at-most
 }
 

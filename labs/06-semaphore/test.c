@@ -47,12 +47,14 @@ static void give(pool_t *p, int conn, char *held) {
 
 /* Pools past 32 and past 64 connections too: a pool that keeps its busy
  * connections as the bits of one word has no bit for connection 32 (or
- * 64), and hands out a wrong number or none once the lower ones are taken.
+ * 64), and hands out a wrong number or none once the lower ones are taken;
+ * and past 256 (1000): one that keeps connection numbers in a byte hands
+ * out 256 as 0, twice, and never 256..999.
  * Every size is filled, emptied and filled again, then refilled where
  * chosen holes were made, so every number, the highest too, is given back
  * and taken again. */
-static const int single_sizes[] = {1, SIZE, 40, 100};
-enum { SINGLE_MAX = 100, LAST_PAIRS = 100 };
+static const int single_sizes[] = {1, SIZE, 40, 100, 1000};
+enum { SINGLE_MAX = 1000, LAST_PAIRS = 100 };
 
 static void fill_and_refill(int size) {
     pool_t *p = pool_create(size);
@@ -94,8 +96,8 @@ static void check_single(const lab_opts_t *o) {
         pool_release(p, c);
     }
     pool_destroy(p);
-    lab_pass("one user, pools of 1, %d, 40 and 100: every connection once, given back and taken again; 1000 "
-             "pairs on a pool of %d",
+    lab_pass("one user, pools of 1, %d, 40, 100 and 1000: every connection once, given back and taken again; "
+             "1000 pairs on a pool of %d",
              SIZE, SIZE);
 }
 
@@ -181,6 +183,165 @@ static void crowd_end(room_t *r) {
 
 static void two_releases(void);
 
+/* Users who line up for a full pool in a known order: each is started once
+ * the one before it sleeps in its wait (its state in /proc, unperturbed),
+ * so a pool that serves by ticket gives them tickets in that order, and a
+ * condition variable's sleepers are queued in that order. */
+#define LINE_MOST_S 2.0 /* the most a precondition waits for a sleeper */
+
+typedef struct {
+    pool_t *p;
+    int size;
+    atomic_int tid, got, done; /* got: pool_acquire()'s answer, -2 until it returns */
+    _Atomic long *served;
+} liner_t;
+
+static void *liner(void *arg) {
+    liner_t *l = arg;
+    atomic_store(&l->tid, (int)syscall(SYS_gettid));
+    int c = pool_acquire(l->p);
+    atomic_store(&l->got, c);
+    if (c >= 0 && c < l->size)
+        pool_release(l->p, c);
+    atomic_store(&l->done, 1);
+    atomic_fetch_add(l->served, 1);
+    return NULL;
+}
+
+/* Waits until the liner sleeps (state S in /proc/self/task/TID/stat) in 3
+ * samples in a row, 50 us apart, or has returned, for at most `most`
+ * seconds. A precondition only, as lab_others_asleep(), for one thread of
+ * many, which that one would take too long to read for 100. With the
+ * perturbation off, the one place a liner sleeps is the pool's wait (a
+ * thread woken by a signal is runnable until it sleeps there again). */
+static void liner_asleep(liner_t *l, double most) {
+    double until = lab_now() + most;
+    for (int row = 0; row < 3 && lab_now() < until && !atomic_load(&l->done);) {
+        char path[64], buf[256];
+        snprintf(path, sizeof path, "/proc/self/task/%d/stat", atomic_load(&l->tid));
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = 0;
+        const char *paren = strrchr(buf, ')');
+        row = paren && paren[1] == ' ' && paren[2] == 'S' ? row + 1 : 0;
+        nanosleep(&(struct timespec){0, 50000}, NULL);
+    }
+}
+
+static void liner_start(liner_t *l, pthread_t *t, pool_t *p, int size, _Atomic long *served) {
+    l->p = p;
+    l->size = size;
+    l->served = served;
+    atomic_init(&l->tid, 0);
+    atomic_init(&l->got, -2);
+    atomic_init(&l->done, 0);
+    lab_thread_create(t, NULL, liner, l);
+    while (atomic_load(&l->tid) == 0)
+        sched_yield();
+    liner_asleep(l, LINE_MOST_S);
+}
+
+/* Waits until `want` of the liners are done; a waiter left asleep stays
+ * asleep, so once no one has been served for 1 s and every thread sleeps,
+ * the rest were forgotten. Reading 100 threads' state takes a while on a
+ * loaded machine: each look may take up to 0.5 s. */
+static void liners_served(_Atomic long *served, long want, const char *what) {
+    long last = -1;
+    for (double since = lab_now();; sleep_ms(1)) {
+        long now = atomic_load(served);
+        if (now >= want)
+            return;
+        if (now != last) {
+            last = now;
+            since = lab_now();
+        } else if (lab_now() > since + STALL_S && lab_others_asleep(0.5)) {
+            lab_fail("%s / %ld of %ld served, the rest still asleep %g s later with a connection free",
+                     what, now, want, STALL_S);
+        }
+    }
+}
+
+static void on_signal(int sig) { (void)sig; }
+
+/* Two pools, full, with users of both waiting at once: B0, B1, then A's,
+ * then B2, B3, each once the ones before sleep. A connection given back to
+ * A must let A's user in, however the pools' waits are shared out: a pool
+ * that sleeps on one condition for all pools and signals it wakes B0 (the
+ * first sleeper) or B3 (the last), who find B full and sleep again, and
+ * A's user sleeps on with A's connection free. Then B's connection comes
+ * back and its four users take it in turn. */
+enum { LINE_B = 4 };
+
+static void two_pools_waiting(void) {
+    pool_t *a = pool_create(1), *b = pool_create(1);
+    int ca = pool_acquire(a), cb = pool_acquire(b);
+    _Atomic long served_a, served_b;
+    atomic_init(&served_a, 0);
+    atomic_init(&served_b, 0);
+    liner_t la, lb[LINE_B];
+    pthread_t ta, tb[LINE_B];
+    for (int i = 0; i < LINE_B / 2; i++)
+        liner_start(&lb[i], &tb[i], b, 1, &served_b);
+    liner_start(&la, &ta, a, 1, &served_a);
+    for (int i = LINE_B / 2; i < LINE_B; i++)
+        liner_start(&lb[i], &tb[i], b, 1, &served_b);
+    pool_release(a, ca);
+    liners_served(&served_a, 1,
+                  "a user waiting for pool A gets the connection given back to A, while 4 users wait for a full "
+                  "pool B, 2 of them since before it");
+    if (atomic_load(&la.got) != 0)
+        lab_fail("the user of a pool of 1 gets connection 0 / it got %d", atomic_load(&la.got));
+    pool_release(b, cb);
+    liners_served(&served_b, LINE_B, "4 users waiting for a pool of 1 are all served once its connection comes back");
+    lab_thread_join(ta, NULL);
+    for (int i = 0; i < LINE_B; i++)
+        lab_thread_join(tb[i], NULL);
+    pool_destroy(a);
+    pool_destroy(b);
+}
+
+/* "Any number of threads may call it at once": LONG_LINE users line up for
+ * a full pool of 1, more than a pool may keep places for (a ring of 64
+ * conditions by ticket), then each is interrupted once by a signal (a
+ * no-op handler, as a timer or SIGCHLD handler in the program would),
+ * the last comer first, each once the one before sleeps again: a
+ * condition variable promises its sleepers no order, and glibc's then
+ * wakes them in the order they went back to sleep, so users whose tickets
+ * share a condition now sleep in reverse. The connection is given back:
+ * every user must be served in turn. A ring that wakes the later ticket
+ * (it sleeps again, not its turn) leaves the earlier asleep, and all. */
+enum { LONG_LINE = 100 };
+
+static void long_line(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* sigaction's default: no SA_RESTART */
+    if (sigaction(SIGUSR2, &sa, NULL) != 0)
+        lab_pthread_die(errno, "sigaction(SIGUSR2)", __FILE__, __LINE__);
+    pool_t *p = pool_create(1);
+    int c = pool_acquire(p);
+    _Atomic long served;
+    atomic_init(&served, 0);
+    static liner_t l[LONG_LINE];
+    static pthread_t t[LONG_LINE];
+    for (int i = 0; i < LONG_LINE; i++)
+        liner_start(&l[i], &t[i], p, 1, &served);
+    for (int i = LONG_LINE - 1; i >= 0; i--) {
+        LAB_PTHREAD(pthread_kill(t[i], SIGUSR2));
+        liner_asleep(&l[i], LINE_MOST_S);
+    }
+    pool_release(p, c);
+    liners_served(&served, LONG_LINE, "100 users lined up for a full pool of 1 (each interrupted once by a signal "
+                                      "while it waited) are all served once its connection comes back");
+    for (int i = 0; i < LONG_LINE; i++)
+        lab_thread_join(t[i], NULL);
+    pool_destroy(p);
+}
+
 static void check_at_most(const lab_opts_t *o) {
     int users = lab_opt_threads(o, 2 * USERS);
     room_t r;
@@ -190,9 +351,17 @@ static void check_at_most(const lab_opts_t *o) {
                  crowd_most(&r));
     crowd_end(&r);
     two_releases();
+    /* The lines are made by the order of sleepers: the perturbing build's
+     * naps on the way into a wait would look like one. */
+    int perturb = lab_perturb_on;
+    lab_perturb_on = 0;
+    two_pools_waiting();
+    long_line();
+    lab_perturb_on = perturb;
     lab_pass("2 pools, %d users each x %ld requests on %d connections: never more than %d at once, all served; "
-             "2 users held still in their wait while a full pool gives back 2: both served",
-             users / POOLS, r.rounds, SIZE, SIZE);
+             "2 users held still in their wait while a full pool gives back 2: both served; a release in one "
+             "pool lets its user in while another's users wait; %d users in line, each interrupted, all served",
+             users / POOLS, r.rounds, SIZE, SIZE, LONG_LINE);
 }
 
 static void check_no_double(const lab_opts_t *o) {
@@ -588,10 +757,10 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one user, pools of 1, 3, 40 and 100: distinct connections, taken and given back", check_single,
-     LAB_PAUSE_OFF},
-    {"at-most", "2 pools of 3, 10 users x 200 requests on each: at most 3 inside a pool", check_at_most,
-     LAB_PAUSE_RANDOM},
+    {"single", "one user, pools of 1, 3, 40, 100 and 1000: distinct connections, taken and given back",
+     check_single, LAB_PAUSE_OFF},
+    {"at-most", "2 pools of 3, 10 users x 200 requests on each: at most 3 inside a pool; then lines of waiters "
+     "(unperturbed): 2 pools' at once, 100 on one", check_at_most, LAB_PAUSE_RANDOM},
     {"no-double", "2 pools of 3, 10 users x 200 requests on each: no connection held twice", check_no_double,
      LAB_PAUSE_RANDOM},
     {"idle-wait", "users waiting 2.5 s for a full pool sleep instead of spinning, and get it", check_idle_wait,

@@ -10,7 +10,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:5,catches-broken
-@test "4 producers, 6 consumers, capacity 4, beside a second queue: every item is taken exactly once, and a put() wakes a consumer of its own queue, two puts in a row two consumers" {
+@test "4 producers, 6 consumers, capacity 4, beside a second queue: every item is taken exactly once, and a put() wakes a consumer of its own queue, two puts in a row two consumers; a get() waits 3.5 s for an item" {
     lab_check exactly-once
 }
 
@@ -20,7 +20,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:4,catches-broken
-@test "close() wakes every waiting consumer and every waiting producer; a producer woken after close() adds nothing" {
+@test "close() wakes every waiting consumer and every waiting producer, whatever the queue holds; a producer woken after close() adds nothing" {
     lab_check close-wakes-all
 }
 

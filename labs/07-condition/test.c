@@ -419,17 +419,84 @@ static void in_a_row(int producers) {
     lab_perturb_on = perturb;
 }
 
+/* get() waits while the queue is empty and open, however long: a consumer
+ * on a queue of its own falls asleep as the check starts, and its item is
+ * put only once LATE_S has passed since it was seen asleep (a sleep, which
+ * can only last longer), after the rest of the check, which takes part of
+ * that time anyway. A get() that gives up after a while ("the producers
+ * must have died") and returns 0, or anything, on an open queue has done so
+ * by then: the check fails on it, and on a get() that then misses the item.
+ * A give-up time longer than LATE_S less the lateness of its timer is not
+ * caught (it would cost the check that length in waiting). */
+#define LATE_S 3.3
+
+typedef struct {
+    pthread_t t;
+    queue_t *q;
+    long item;
+    int r;
+    atomic_int entered, done;
+    double asleep; /* when the driver saw it asleep in get() */
+} late_t;
+
+static void *late_consumer(void *arg) {
+    late_t *l = arg;
+    atomic_store(&l->entered, 1);
+    l->r = queue_get(l->q, &l->item);
+    atomic_store(&l->done, 1);
+    return NULL;
+}
+
+static void late_start(late_t *l) {
+    l->q = queue_create(1);
+    atomic_init(&l->entered, 0);
+    atomic_init(&l->done, 0);
+    lab_thread_create(&l->t, NULL, late_consumer, l);
+    while (!atomic_load(&l->entered))
+        sleep_ms(1);
+    lab_others_asleep(1.0); /* a design that spins is never seen asleep: then its wait counts from here */
+    l->asleep = lab_now();
+}
+
+static void late_finish(late_t *l) {
+    while (lab_now() < l->asleep + LATE_S && !atomic_load(&l->done))
+        sleep_ms(50);
+    if (!atomic_load(&l->done))
+        lab_others_asleep(0.5); /* a give-up whose timer fired late returns meanwhile */
+    if (atomic_load(&l->done))
+        lab_fail("get() on an open queue waits until an item is put, however long that takes / it returned %d "
+                 "%.2f s after it was seen asleep, with the queue empty and open (a get() must not give up)",
+                 l->r, lab_now() - l->asleep);
+    _Atomic long ended;
+    atomic_init(&ended, 0);
+    lab_stall_t *s = lab_stall_watch(&ended, STALL_S, "a consumer that waited 3.5 s on an empty queue never got "
+                                                      "the item then put");
+    LAB_EXPECT_EQ(0, queue_put(l->q, 77), "put into an open queue with room");
+    lab_thread_join(l->t, NULL);
+    atomic_fetch_add(&ended, 1);
+    lab_stall_stop(s);
+    if (l->r != 1 || l->item != 77)
+        lab_fail("a get() that waited %.1f s on an open queue gets the item then put / it returned %d (item %ld)",
+                 LATE_S, l->r, l->item);
+    queue_close(l->q);
+    queue_destroy(l->q);
+}
+
 static void check_exactly_once(const lab_opts_t *o) {
     int consumers = lab_opt_threads(o, 6);
     long per = lab_opt_iters(o, 3000);
     lane_spec_t spec[2] = {{4, consumers, per, 4}, {1, 1, per / 4, 2}};
+    late_t late;
+    late_start(&late);
     long made = flow(spec, 2);
     independent(0);
     in_a_row(0);
+    late_finish(&late);
     lab_pass("4 producers x %ld items%s, %d consumers, capacity 4, beside a second queue: each item taken exactly "
              "once, from its own queue, all consumers ended on their sentinels; a put() into one of two queues "
-             "woke its own sleeping consumer; two puts in a row woke two sleeping consumers",
-             per, lab_cut_note(made, 4 * per), consumers);
+             "woke its own sleeping consumer; two puts in a row woke two sleeping consumers; a consumer that "
+             "waited %.1f s on an empty queue got the item then put",
+             per, lab_cut_note(made, 4 * per), consumers, LATE_S);
 }
 
 static void check_capacity(const lab_opts_t *o) {
@@ -544,13 +611,151 @@ static void put_woken_after_close(void) {
     queue_destroy(q);
 }
 
+/* close() wakes every waiter, also when the queue is neither empty nor
+ * full: MID_WAITERS consumers seen asleep on an empty queue of capacity
+ * MID_CAP are held still (lab_hold_thread: their waits go on afterwards
+ * with whatever wake-ups came meanwhile) while the driver puts one item
+ * and closes the queue, so close() finds one item in it, every run. A put()
+ * wakes one consumer for its item; a close() that broadcasts only when the
+ * queue is empty (or full) leaves the others asleep on a closed queue once
+ * that one took the item: no progress for 1 s fails. The same with
+ * producers asleep on a full queue, one get() and close(). */
+enum { MID_WAITERS = 3, MID_CAP = 4 };
+
+static void close_mid_queue(int producers) {
+    const char *who = producers ? "producer" : "consumer";
+    lab_hold_install(ROW_HOLD_MOST_S);
+    queue_t *q = queue_create(MID_CAP);
+    if (producers)
+        for (long i = 0; i < MID_CAP; i++)
+            LAB_EXPECT_EQ(0, queue_put(q, i), "put into a queue with room");
+    pthread_t t[MID_WAITERS];
+    call_t c[MID_WAITERS];
+    for (int i = 0; i < MID_WAITERS; i++)
+        start_call(&t[i], &c[i], q, 100 + i, producers, 1);
+    lab_others_asleep(1.0); /* asleep in their waits (only a precondition) */
+    for (int i = 0; i < MID_WAITERS; i++)
+        lab_hold_thread(t[i]);
+    long v = -1;
+    if (producers) {
+        LAB_EXPECT_EQ(1, queue_get(q, &v), "get from a full queue");
+        LAB_EXPECT_EQ(0, v, "the oldest item");
+    } else {
+        LAB_EXPECT_EQ(0, queue_put(q, 42), "put into an empty queue");
+    }
+    queue_close(q);
+    (void)lab_hold_release(); /* 0 only where a put and a close took 2 s: proves less, fails nothing correct */
+    _Atomic long ended;
+    atomic_init(&ended, 0);
+    lab_stall_t *s = lab_stall_watch(
+        &ended, STALL_S,
+        producers ? "producers asleep on a full queue, one get() then close() (the queue neither empty nor full): "
+                    "a producer never woke (close() must wake every waiter, whatever the queue holds)"
+                  : "consumers asleep on an empty queue, one put() then close() (the queue neither empty nor "
+                    "full): a consumer never woke (close() must wake every waiter, whatever the queue holds)");
+    for (int i = 0; i < MID_WAITERS; i++) {
+        while (!atomic_load(&c[i].done))
+            sleep_ms(1);
+        atomic_fetch_add(&ended, 1);
+    }
+    lab_stall_stop(s);
+    int got = 0;
+    for (int i = 0; i < MID_WAITERS; i++) {
+        if (producers && c[i].r != -1)
+            lab_fail("a put() waiting when close() came returns -1 / a %s returned %d", who, c[i].r);
+        if (!producers && (c[i].r < 0 || c[i].r > 1 || (c[i].r == 1 && c[i].item != 42)))
+            lab_fail("a get() waiting when one item was put and the queue closed gets that item or 0 / it "
+                     "returned %d (item %ld)",
+                     c[i].r, c[i].item);
+        got += c[i].r == 1;
+        atomic_store(&c[i].may_end, 1);
+        lab_thread_join(t[i], NULL);
+    }
+    if (!producers && got != 1)
+        lab_fail("one item put, then close(), %d consumers waiting: one gets it, the others 0 / %d got an item",
+                 MID_WAITERS, got);
+    if (producers)
+        for (long i = 1; i < MID_CAP; i++) {
+            LAB_EXPECT_EQ(1, queue_get(q, &v), "get after close while items are left");
+            LAB_EXPECT_EQ(i, v, "the items put before close, in order");
+        }
+    LAB_EXPECT_EQ(0, queue_get(q, &v), "get after close once drained");
+    queue_destroy(q);
+}
+
+/* close() while consumers are on their way to sleep: RACE_ROUNDS fresh
+ * queues, each with RACE_WAITERS consumers released together into get()
+ * and a closer that calls close() once they are all under way, after a
+ * delay that sweeps a range from round to round, with random pauses and
+ * perturbation in the queue's code (which also holds a consumer up between
+ * its look at the queue and its sleep, now and then). Every consumer must
+ * return 0. A close() that sets its flag and broadcasts without the
+ * queue's mutex reaches nobody when it comes while a consumer has looked
+ * ("empty and open") and not yet slept: that consumer sleeps for ever on a
+ * closed queue, and no progress for 1 s fails. */
+enum { RACE_ROUNDS = 200, RACE_WAITERS = 4 };
+
+typedef struct {
+    queue_t *q;
+    int round;
+    atomic_int entered;
+    _Atomic long *ended;
+} racing_t;
+
+static void racer(const lab_worker_t *w) {
+    racing_t *r = w->arg;
+    if (w->index == RACE_WAITERS) {
+        while (atomic_load(&r->entered) < RACE_WAITERS)
+            sched_yield();
+        for (volatile int i = 0, n = (r->round % 32) * 200; i < n; i++) /* sweeps where close() lands */
+            ;
+        queue_close(r->q);
+        return;
+    }
+    long v = -1;
+    atomic_fetch_add(&r->entered, 1);
+    int got = queue_get(r->q, &v);
+    if (got != 0)
+        lab_fail("get on a closed, empty queue returns 0 / it returned %d (item %ld)", got, v);
+    atomic_fetch_add(r->ended, 1);
+}
+
+static long close_racing_waiters(void) {
+    lab_pause_mode_t mode = lab_pause_mode;
+    int perturb = lab_perturb_on;
+    lab_pause_mode = LAB_PAUSE_RANDOM;
+    lab_perturb_on = 1;
+    _Atomic long ended;
+    atomic_init(&ended, 0);
+    lab_stall_t *s = lab_stall_watch(&ended, STALL_S,
+                                     "a consumer on its way to sleep when close() came never woke: close() must "
+                                     "set \"closed\" and wake the waiters with the queue's mutex held, or a "
+                                     "consumer that has looked but not yet slept misses the wake-up");
+    int k = 0;
+    for (; k < RACE_ROUNDS && !(k >= RACE_ROUNDS / 4 && lab_time_spent(0.6)); k++) {
+        racing_t r = {.q = queue_create(2), .round = k, .ended = &ended};
+        atomic_init(&r.entered, 0);
+        lab_threads_run(RACE_WAITERS + 1, racer, &r);
+        queue_destroy(r.q);
+    }
+    lab_stall_stop(s);
+    lab_pause_mode = mode;
+    lab_perturb_on = perturb;
+    return k;
+}
+
 static void check_close_wakes_all(const lab_opts_t *o) {
     (void)o;
     close_scenario();
+    close_mid_queue(0);
+    close_mid_queue(1);
     put_woken_after_close();
+    long raced = close_racing_waiters();
     lab_pass("%d consumers asleep on an empty queue got 0 and %d producers asleep on a full one got -1 "
-             "after close(); a producer woken after close() and a get() got -1 and added nothing",
-             CLOSE_WAITERS, CLOSE_WAITERS);
+             "after close(); %d consumers (producers) held still while one item was put (taken) and the queue "
+             "closed all woke; a producer woken after close() and a get() got -1 and added nothing; %ld closes "
+             "racing %d consumers on their way to sleep woke them all",
+             CLOSE_WAITERS, CLOSE_WAITERS, MID_WAITERS, raced, RACE_WAITERS);
 }
 
 /* For the ThreadSanitizer build: close() while producers put and consumers
@@ -624,15 +829,15 @@ static const lab_check_t checks[] = {
      check_single, LAB_PAUSE_OFF},
     {"exactly-once",
      "4 producers, 6 consumers, capacity 4, beside a second queue: every item taken exactly once; a put() wakes "
-     "a consumer of its own queue, two puts in a row wake two (unperturbed)",
+     "a consumer of its own queue, two puts in a row wake two (unperturbed); a get() waits 3.5 s for an item",
      check_exactly_once, LAB_PAUSE_RANDOM},
     {"capacity",
      "6 producers, 1 consumer, capacity 1, beside a second queue: never overfull, nothing lost; a get() wakes "
      "a producer of its own queue, two gets in a row wake two (unperturbed)",
      check_capacity, LAB_PAUSE_RANDOM},
     {"close-wakes-all",
-     "close() wakes 6 consumers on an empty queue and 6 producers on a full one; a producer woken after close() "
-     "and a get() adds nothing",
+     "close() wakes 6 consumers on an empty queue and 6 producers on a full one, and 3 of each kind on a queue "
+     "neither empty nor full; a producer woken after close() and a get() adds nothing",
      check_close_wakes_all, LAB_PAUSE_OFF},
     {"race-free",
      "a producer and a consumer, then close() while others wait, then while others put and get, for the "

@@ -126,47 +126,168 @@ static int blink_round(int round, int *blinks_out, double *took_out) {
     return gap < 0.15 && !overran;
 }
 
+/* The monotonic clock now, as seconds and the fraction of its second. */
+static double mono_now(long *ns) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    *ns = ts.tv_nsec;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Sleeps until the monotonic clock's fraction of a second is in [lo, hi)
+ * (in ns); returns the time then. A sleep that overshoots the span tries
+ * for the next second, for up to 5 s (a machine that busy gets a call
+ * outside the span, which the caller's verdict allows for). */
+static double at_fraction(long lo, long hi, long *ns) {
+    double until = lab_now() + 5.0;
+    for (;;) {
+        double now = mono_now(ns);
+        if ((*ns >= lo && *ns < hi) || now > until)
+            return now;
+        long to = (lo - *ns + 1000000000L) % 1000000000L;
+        struct timespec ts = {0, to};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* wait(0.2) started when the monotonic clock's nanoseconds plus 0.2 s
+ * reach the next second, so that the deadline's tv_nsec carries into
+ * tv_sec, every run: a deadline without the carry is no valid time, and a
+ * wait that takes pthread_cond_timedwait()'s EINVAL for "time is up"
+ * returns at once. The call starts at .81 to .99 of a second; the
+ * implementation reads its clock before that second ends unless its thread
+ * ran or waited for a CPU that long (the rest of the second), which the
+ * scheduler's account shows: such a try proves nothing and is made again
+ * (up to CARRY_TRIES). */
+enum { CARRY_TRIES = 3 };
+
+static double carried_wait(void) {
+    double took = 0;
+    for (int i = 0; i < CARRY_TRIES; i++) {
+        event_t *e = event_create();
+        long ns;
+        double b0 = lab_thread_busy();
+        double t0 = at_fraction(810000000L, 990000000L, &ns);
+        int r = event_wait(e, 0.2);
+        took = lab_now() - t0;
+        double busy = lab_thread_busy() - b0;
+        event_destroy(e);
+        if (r != 0 || took < 0.2 || took > 1.0)
+            lab_fail("wait(0.2) on an unset event returns 0 after 0.2 to 1 s / it returned %d after %.3f s%s", r,
+                     took,
+                     took < 0.1 ? " (called at .81 to .99 of a second of the monotonic clock, so that the deadline's "
+                                  "nanoseconds carry into its seconds: one that loses the carry is no valid time)"
+                     : took < 0.2 ? " (early by a few ms: is the deadline taken from a clock that lags, such as "
+                                    "CLOCK_MONOTONIC_COARSE?)"
+                                  : "");
+        if (ns >= 800000000L && busy < (1e9 - (double)ns) * 1e-9)
+            break;
+    }
+    return took;
+}
+
+/* Waits must not end early by a tick of a coarse clock: a deadline taken
+ * from CLOCK_MONOTONIC_COARSE (the monotonic clock as of the last timer
+ * tick, up to a tick behind: 4 ms here) ends up to a tick before the
+ * timeout has passed. TICK_TRIES waits of TICK_WAIT_S, each started when
+ * the coarse clock is 1 to 3 ms behind the monotonic one (read just before
+ * the call; the coarse clock ticks in steps, so the wait's own read most
+ * likely finds the same lag), each judged against the monotonic time
+ * since the driver's read: a timer that fires later than the lag (this
+ * VM's can) hides it in that try, not in all of them. A correct wait can
+ * never end before its time, whatever the machine does. */
+enum { TICK_TRIES = 20 };
+#define TICK_WAIT_S 0.01
+
+static void tick_waits(void) {
+    event_t *e = event_create();
+    for (int i = 0; i < TICK_TRIES; i++) {
+        double t0 = 0, lag = 0;
+        for (int spins = 0; spins < 100000 && !(lag >= 1e-3 && lag < 3e-3); spins++) {
+            struct timespec c, m;
+            clock_gettime(CLOCK_MONOTONIC_COARSE, &c);
+            clock_gettime(CLOCK_MONOTONIC, &m);
+            t0 = (double)m.tv_sec + (double)m.tv_nsec * 1e-9;
+            lag = t0 - ((double)c.tv_sec + (double)c.tv_nsec * 1e-9);
+        }
+        int r = event_wait(e, TICK_WAIT_S);
+        double took = lab_now() - t0;
+        if (r != 0 || took < TICK_WAIT_S)
+            lab_fail("wait(%g) on an unset event returns 0 once %g s have passed on the monotonic clock, no sooner "
+                     "/ it returned %d after %.4f s (try %d; the coarse clock was %.1f ms behind at the call: is "
+                     "the deadline taken from a clock that lags, such as CLOCK_MONOTONIC_COARSE?)",
+                     TICK_WAIT_S, TICK_WAIT_S, r, took, i + 1, lag * 1e3);
+    }
+    event_destroy(e);
+}
+
 static void check_timeout(const lab_opts_t *o) {
     (void)o;
-    event_t *e = event_create();
-    double t0 = lab_now();
-    int r = event_wait(e, 0.2);
-    double took = lab_now() - t0;
-    if (r != 0 || took < 0.2 || took > 1.0)
-        lab_fail("wait(0.2) on an unset event returns 0 after 0.2 to 1 s / it returned %d after %.3f s", r,
-                 took);
-    event_destroy(e);
+    double took = carried_wait();
+    tick_waits();
     lab_hold_install(0.5);
     int blinks = 0, rounds = 0, proved = 0;
     double blinked_took = 0;
     while (!proved && rounds < BLINK_ROUNDS)
         proved = blink_round(++rounds, &blinks, &blinked_took);
-    lab_pass("wait(0.2) on an unset event returned 0 after %.3f s; one set and cleared every %d ms meanwhile "
-             "returned after %.3f s and %d blinks%s",
-             took, BLINK_MS, blinked_took, blinks,
+    lab_pass("wait(0.2) on an unset event, its deadline's nanoseconds carried, returned 0 after %.3f s; %d waits "
+             "of %g s started a tick of the coarse clock late ended no sooner; one set and cleared every %d ms "
+             "meanwhile returned after %.3f s and %d blinks%s",
+             took, TICK_TRIES, TICK_WAIT_S, BLINK_MS, blinked_took, blinks,
              proved ? "" : " (the machine was too busy to keep the blinks 0.15 s apart: not proved)");
 }
 
 /* The implementation's wall clock is stepped by an hour each way during a
  * wait(0.2). A deadline on the monotonic clock does not notice; one taken
  * from the wall clock ends at once (clock behind) or an hour late (clock
- * ahead). The lower bound compares times a timer can only exceed; the upper
- * bound is a watchdog of 2 s, ten times the wait, never a close call. */
-static void jumped_wait(double jump) {
-    event_t *e = event_create();
+ * ahead). What is judged is the jump's doing: ending at once (before 0.1 s,
+ * half the timeout), or not within 2 s (a watchdog, ten times the wait,
+ * never a close call). A deadline early by a few ms whatever the clock
+ * does is the check timeout's to find. The call starts at .05 to .55 of a
+ * second of the monotonic clock, so that its deadline's nanoseconds do not
+ * carry into its seconds (a deadline that loses the carry is timeout's to
+ * find too); a wait that ended at once after that second's .8 proves
+ * nothing and is made again. One that ended at once is then tried without
+ * the jump: the failure names the wall clock only if that one waited. */
+static double jumped_once(event_t *e, double jump, long *ns, double *end_ns) {
     lab_clock_jump = jump;
     lab_watchdog_arm(2.0, jump > 0 ? "wait(0.2) still waiting after 2 s with the wall clock an hour ahead: a "
                                      "timed wait must use CLOCK_MONOTONIC (pthread_condattr_setclock)"
                                    : "wait(0.2) still waiting after 2 s with the wall clock an hour behind");
-    double t0 = lab_now();
+    double t0 = at_fraction(50000000L, 550000000L, ns);
     int r = event_wait(e, 0.2);
-    double took = lab_now() - t0;
+    long end;
+    double took = mono_now(&end) - t0;
     lab_watchdog_disarm();
     lab_clock_jump = 0;
-    if (r != 0 || took < 0.2)
+    *end_ns = (double)*ns * 1e-9 + took; /* past 1: the next second */
+    return r != 0 ? -1 : took;
+}
+
+static void jumped_wait(double jump) {
+    event_t *e = event_create();
+    long ns;
+    double end, took = 0;
+    for (int i = 0; i < CARRY_TRIES; i++) {
+        took = jumped_once(e, jump, &ns, &end);
+        if (took < 0 || took >= 0.1 || end < 0.8)
+            break;
+    }
+    if (took < 0)
+        lab_fail("wait(0.2) on an unset event returns 0, whatever the wall clock does / with the wall clock an "
+                 "hour %s it returned 1",
+                 jump > 0 ? "ahead" : "behind");
+    if (took < 0.1) {
+        double t0 = at_fraction(50000000L, 550000000L, &ns);
+        int r = event_wait(e, 0.2);
+        double plain = lab_now() - t0;
         lab_fail("wait(0.2) on an unset event returns 0 after 0.2 s, whatever the wall clock does / with the "
-                 "wall clock an hour %s it returned %d after %.3f s: a timed wait must use CLOCK_MONOTONIC",
-                 jump > 0 ? "ahead" : "behind", r, took);
+                 "wall clock an hour %s it returned after %.3f s%s",
+                 jump > 0 ? "ahead" : "behind", took,
+                 r == 0 && plain >= 0.2 ? ", and after 0.2 s with the clock left alone: a timed wait must use "
+                                          "CLOCK_MONOTONIC (pthread_condattr_setclock)"
+                                        : ", and as early with the clock left alone: see the check timeout");
+    }
     event_destroy(e);
 }
 
@@ -300,6 +421,43 @@ static void check_lost_wakeup(const lab_opts_t *o) {
  * under the bound; a spinner is runnable all through every try. */
 enum { IDLE_TRIES = 3 };
 
+/* Then many at once: IDLE_WAITERS threads each wait(IDLE_WAIT_S) on one
+ * unset event, and their CPU time together (each thread's own CPU clock
+ * around its wait) must stay under IDLE_CPU_MOST_S. A sleeping wait costs
+ * tens of microseconds of CPU, on any machine; a wait that spins first (an
+ * "adaptive" spin of a few ms before it sleeps) costs CPU for as long as
+ * it spins, and sixteen spinners take the CPUs from whatever else runs, so
+ * they get them however loaded the machine is: 16 spins of 20 ms on 2 CPUs
+ * run some 40 ms of CPU together. */
+enum { IDLE_WAITERS = 16 };
+#define IDLE_WAIT_S 0.1
+#define IDLE_CPU_MOST_S 0.01
+
+typedef struct {
+    event_t *e;
+    _Atomic long cpu_ns;
+} idlers_t;
+
+static void idler(const lab_worker_t *w) {
+    idlers_t *d = w->arg;
+    double c0 = lab_thread_cpu();
+    LAB_EXPECT_EQ(0, event_wait(d->e, IDLE_WAIT_S), "wait(0.1) on an unset event");
+    atomic_fetch_add(&d->cpu_ns, (long)((lab_thread_cpu() - c0) * 1e9));
+}
+
+static double idle_together(void) {
+    idlers_t d = {.e = event_create()};
+    atomic_init(&d.cpu_ns, 0);
+    lab_threads_run(IDLE_WAITERS, idler, &d);
+    event_destroy(d.e);
+    double cpu = (double)atomic_load(&d.cpu_ns) * 1e-9;
+    if (cpu >= IDLE_CPU_MOST_S)
+        lab_fail("a waiter sleeps, it does not spin: %d waits of %g s at once use under %.0f ms of CPU together / "
+                 "they used %.1f ms (%.2f ms each): the waits spin before they sleep",
+                 IDLE_WAITERS, IDLE_WAIT_S, IDLE_CPU_MOST_S * 1e3, cpu * 1e3, cpu * 1e3 / IDLE_WAITERS);
+    return cpu;
+}
+
 static void check_idle(const lab_opts_t *o) {
     (void)o;
     event_t *e = event_create();
@@ -317,25 +475,46 @@ static void check_idle(const lab_opts_t *o) {
                      busy, wall, cpu, IDLE_TRIES);
     }
     event_destroy(e);
-    lab_pass("a waiter blocked %.3f s ran or was runnable %.3f s of it (%.3f s of CPU)", wall, busy, cpu);
+    double together = idle_together();
+    lab_pass("a waiter blocked %.3f s ran or was runnable %.3f s of it (%.3f s of CPU); %d waiting %g s at once used "
+             "%.2f ms of CPU together",
+             wall, busy, cpu, IDLE_WAITERS, IDLE_WAIT_S, together * 1e3);
 }
 
+/* What the setter wrote before set() is handed to whoever then sees the
+ * event set (the course's use: the flight has landed, so board): a thread
+ * whose is_set() returns 1, or whose wait() does, reads it, plain. Only
+ * set() and is_set() or wait() may order the two, and ThreadSanitizer
+ * reports the read where they do not: an is_set() or a wait() that returns 1
+ * on a relaxed load of the flag, without the mutex, orders nothing. The
+ * late waiter learns that set() returned through a relaxed flag (which
+ * orders nothing either), so its wait() finds the event set, every run. */
 typedef struct {
     event_t *e, *blink; /* blink: cleared and set again and again */
-    atomic_int polling;
+    atomic_int polling, set_returned;
+    long cargo; /* plain: written before set(), read after is_set() or wait() returns 1 */
+    atomic_int wrong;
 } poll_t;
+
+static void check_cargo(poll_t *p) {
+    if (p->cargo != 42)
+        atomic_fetch_add(&p->wrong, 1);
+}
 
 static void poller_or_setter(const lab_worker_t *w) {
     poll_t *p = w->arg;
     if (w->index == 0) {
         sleep_ms(20); /* the poller is surely looking by now (a sleep orders nothing for TSan) */
+        p->cargo = 42;
         event_set(p->e);
+        atomic_store_explicit(&p->set_returned, 1, memory_order_relaxed);
     } else if (w->index == 1) {
         while (!event_is_set(p->e)) {
             (void)event_is_set(p->blink);
             (void)event_wait(p->blink, 0);
             sched_yield();
         }
+        check_cargo(p);
         atomic_store(&p->polling, 0);
     } else if (w->index == 2) {
         while (atomic_load(&p->polling)) { /* clear() races with is_set() and wait() too */
@@ -343,8 +522,14 @@ static void poller_or_setter(const lab_worker_t *w) {
             event_set(p->blink);
             sched_yield();
         }
+    } else if (w->index == 3) {
+        while (!atomic_load_explicit(&p->set_returned, memory_order_relaxed))
+            sched_yield();
+        LAB_EXPECT_EQ(1, event_wait(p->e, 0), "wait(0) on a set event");
+        check_cargo(p);
     } else {
-        event_wait(p->e, -1);
+        if (event_wait(p->e, -1) == 1)
+            check_cargo(p);
     }
 }
 
@@ -378,7 +563,11 @@ static void check_race_free(const lab_opts_t *o) {
     (void)o;
     poll_t p = {.e = event_create(), .blink = event_create()};
     atomic_init(&p.polling, 1);
+    atomic_init(&p.set_returned, 0);
+    atomic_init(&p.wrong, 0);
     lab_threads_run(5, poller_or_setter, &p);
+    LAB_EXPECT_EQ(0, atomic_load(&p.wrong), "reads after is_set() or wait() returned 1 that missed what was "
+                                            "written before set()");
     event_destroy(p.blink);
     event_destroy(p.e);
     void *twice[2] = {lab_turns_new(2, 0.5), event_create()};
@@ -386,14 +575,15 @@ static void check_race_free(const lab_opts_t *o) {
     long turns = lab_turns_taken(twice[0]);
     lab_turns_free(twice[0]);
     event_destroy(twice[1]);
-    lab_pass("set() while others poll and wait, clear() and set() while one polls, set() beside set() and clear() "
-             "(%ld turns): no race",
+    lab_pass("set() while others poll and wait, what was written before it read by those that saw it set, "
+             "clear() and set() while one polls, set() beside set() and clear() (%ld turns): no race",
              turns);
 }
 
 static const lab_check_t checks[] = {
     {"single", "one thread: set, clear, waits on set and unset events", check_single, LAB_PAUSE_OFF},
-    {"timeout", "wait(0.2) on an unset event returns 0 after about 0.2 s, also while it is set and cleared",
+    {"timeout", "wait(0.2) on an unset event returns 0 after about 0.2 s, also when its deadline carries into the "
+     "next second, or a coarse clock lags, or it is set and cleared meanwhile",
      check_timeout, LAB_PAUSE_OFF},
     {"clock-jump", "wait(0.2) times out after 0.2 s when the wall clock jumps an hour either way",
      check_clock_jump, LAB_PAUSE_OFF},
@@ -401,7 +591,8 @@ static const lab_check_t checks[] = {
      "is set, after waits that timed out", check_many_waiters, LAB_PAUSE_OFF},
     {"lost-wakeup", "500 rounds: 4 waiters and a setter released together, nobody sleeps through",
      check_lost_wakeup, LAB_PAUSE_RANDOM},
-    {"idle", "a waiter sleeps: running or runnable under a quarter of a 0.3 s wait", check_idle, LAB_PAUSE_OFF},
+    {"idle", "a waiter sleeps: running or runnable under a quarter of a 0.3 s wait; 16 waiting at once use under "
+     "10 ms of CPU together", check_idle, LAB_PAUSE_OFF},
     {"race-free", "set() while others poll and wait, clear() while one polls, set() beside set() and clear(), for "
      "the ThreadSanitizer build",
      check_race_free,

@@ -22,13 +22,31 @@
 #define STALL_S 1.0
 #define STALL_REASON "barrier never opened: no thread passed it in 1 s"
 
+/* Then barriers made and destroyed one after another, MANY_BARRIERS of
+ * them, as a program that makes one per phase or per request does: each
+ * must be made and work however many came before. A barrier that takes a
+ * process-wide resource and never gives it back (a pthread key, of which
+ * a process has PTHREAD_KEYS_MAX, 1024 on glibc) runs out of it before the
+ * last one. */
+enum { MANY_BARRIERS = 1100 };
+
 static void check_single(const lab_opts_t *o) {
     (void)o;
     barrier_t *b = barrier_create(1);
     for (int i = 0; i < 1000; i++)
         LAB_EXPECT_EQ(1, barrier_wait(b), "barrier_wait() with one party (it is always the serial thread)");
     barrier_destroy(b);
-    lab_pass("a barrier for one: 1000 waits, none blocked, each serial");
+    for (int i = 0; i < MANY_BARRIERS; i++) {
+        b = barrier_create(1);
+        if (b == NULL)
+            lab_fail("barrier_create() never returns NULL / it did, after %d barriers made and destroyed", i);
+        LAB_EXPECT_EQ(1, barrier_wait(b), "barrier_wait() with one party, on a barrier made after others were "
+                                          "destroyed");
+        barrier_destroy(b);
+    }
+    lab_pass("a barrier for one: 1000 waits, none blocked, each serial; then %d barriers made, used and destroyed "
+             "one after another",
+             MANY_BARRIERS);
 }
 
 typedef struct {
@@ -39,6 +57,9 @@ typedef struct {
     atomic_int *serials; /* serials[k]: waits of round k that returned 1 */
     atomic_int early; /* leaves before the whole round had arrived */
     atomic_long early_round;
+    atomic_int odd; /* returns other than 0 and 1 */
+    atomic_int odd_value;
+    atomic_long odd_round;
 } tour_t;
 
 /* Three tours at once, of 3, 5 and 2 threads, each with its own threads: a
@@ -71,8 +92,13 @@ static void traveller(const lab_worker_t *w) {
     for (long k = 0; k < t->rounds; k++) {
         atomic_fetch_add(&t->arrived[k], 1);
         lab_pause(); /* some take longer to walk to the meeting point */
-        if (barrier_wait(meeting_point(t, k)))
+        int r = barrier_wait(meeting_point(t, k));
+        if (r == 1)
             atomic_fetch_add(&t->serials[k], 1);
+        else if (r != 0 && atomic_fetch_add(&t->odd, 1) == 0) { /* exactly 1 or 0, not "non-zero" */
+            atomic_store(&t->odd_value, r);
+            atomic_store(&t->odd_round, k);
+        }
         if (atomic_load(&t->arrived[k]) != t->parties && atomic_fetch_add(&t->early, 1) == 0)
             atomic_store(&t->early_round, k);
         atomic_fetch_add_explicit(&all->passed, 1, memory_order_relaxed);
@@ -89,6 +115,9 @@ static void tour(tours_t *all, int parties, long rounds) {
         t->serials = lab_calloc((size_t)rounds, sizeof *t->serials);
         atomic_init(&t->early, 0);
         atomic_init(&t->early_round, 0);
+        atomic_init(&t->odd, 0);
+        atomic_init(&t->odd_value, 0);
+        atomic_init(&t->odd_round, 0);
         threads += n;
     }
     atomic_init(&all->passed, 0);
@@ -197,6 +226,112 @@ static void late_round(void) {
     barrier_destroy(l.b);
 }
 
+/* Phases: the same PHASE_PARTIES threads make a barrier, meet at it for
+ * PHASE_ROUNDS rounds, destroy it and make the next one, PHASES times, as
+ * a program that makes a barrier per phase of its work does. One thread
+ * destroys each barrier and makes the next, so the allocator soon hands the
+ * new barrier the address of the one just freed (glibc: once the thread's
+ * cache of freed blocks of that size is full, after 7). State a thread keeps
+ * about a barrier, keyed by its address, outlives it: a thread-local sense
+ * left at 1 by an odd number of rounds makes its owner walk through the new
+ * barrier's first round. That round is made to show it every time: thread
+ * 0 arrives alone, and the others only once it is seen asleep in the
+ * barrier, or has run PHASE_SPIN_S of CPU time in it (a barrier that
+ * spins), or has left it, early, which it sees itself at once. The phases
+ * are handed over by the driver's own pthread barriers. */
+enum { PHASES = 12, PHASE_ROUNDS = 3, PHASE_PARTIES = 3 };
+#define PHASE_SPIN_S 0.02
+
+typedef struct {
+    pthread_barrier_t step;  /* the driver's: "the new barrier is made", "all are done with it" */
+    pthread_barrier_t later; /* the driver's: threads 1 and 2 arrive after thread 0 */
+    barrier_t *b;
+    pthread_t first;
+    double first_cpu; /* thread 0's CPU time as it arrived */
+    atomic_int arrived[PHASE_ROUNDS];
+    atomic_int first_in, first_out, early, reused;
+    _Atomic long progress;
+} phases_t;
+
+/* Thread 0 asleep in the round's barrier, or PHASE_SPIN_S of CPU time into
+ * it, or out of it. */
+static void first_settled(phases_t *p) {
+    while (!atomic_load(&p->first_in))
+        sched_yield();
+    clockid_t cid;
+    LAB_PTHREAD(pthread_getcpuclockid(p->first, &cid));
+    for (;;) {
+        struct timespec ts;
+        if (atomic_load(&p->first_out) || clock_gettime(cid, &ts) != 0)
+            return;
+        if ((double)ts.tv_sec + ts.tv_nsec / 1e9 - p->first_cpu >= PHASE_SPIN_S || lab_others_asleep(0.01))
+            return;
+        atomic_fetch_add_explicit(&p->progress, 1, memory_order_relaxed); /* looking is not a stall */
+    }
+}
+
+static void phase_party(const lab_worker_t *w) {
+    phases_t *p = w->arg;
+    void *last = NULL;
+    for (int ph = 0; ph < PHASES; ph++) {
+        if (w->index == 0) {
+            p->b = barrier_create(PHASE_PARTIES);
+            atomic_fetch_add(&p->reused, (void *)p->b == last);
+            last = p->b;
+            for (int k = 0; k < PHASE_ROUNDS; k++)
+                atomic_store(&p->arrived[k], 0);
+        }
+        pthread_barrier_wait(&p->step);
+        for (int k = 0; k < PHASE_ROUNDS; k++) {
+            if (k == 0 && w->index == 0) {
+                p->first = pthread_self();
+                p->first_cpu = lab_thread_cpu();
+                atomic_store(&p->first_in, 1);
+            } else if (k == 0) {
+                if (w->index == 1) /* thread 2 sleeps meanwhile, so that "all others asleep" means thread 0 */
+                    first_settled(p);
+                pthread_barrier_wait(&p->later);
+            }
+            atomic_fetch_add(&p->arrived[k], 1);
+            barrier_wait(p->b);
+            if (k == 0 && w->index == 0)
+                atomic_store(&p->first_out, 1);
+            if (atomic_load(&p->arrived[k]) != PHASE_PARTIES) {
+                if (atomic_fetch_add(&p->early, 1) != 0) /* one FAIL line: the first to leave early reports */
+                    for (;;)
+                        pause();
+                lab_fail("nobody leaves a round before all %d have arrived, also at a barrier made after another "
+                         "was destroyed (by the same threads, maybe at the same address) / one left round %d of "
+                         "phase %d of %d early (%d barriers so far had the address of the one before): does "
+                         "state kept per barrier outlive barrier_destroy()?",
+                         PHASE_PARTIES, k + 1, ph + 1, PHASES, atomic_load(&p->reused));
+            }
+            atomic_fetch_add_explicit(&p->progress, 1, memory_order_relaxed);
+        }
+        if (w->index == 0) {
+            atomic_store(&p->first_in, 0);
+            atomic_store(&p->first_out, 0);
+        }
+        pthread_barrier_wait(&p->step);
+        if (w->index == 0)
+            barrier_destroy(p->b);
+    }
+}
+
+static int phases(void) {
+    phases_t p;
+    memset(&p, 0, sizeof p);
+    LAB_PTHREAD(pthread_barrier_init(&p.step, NULL, PHASE_PARTIES));
+    LAB_PTHREAD(pthread_barrier_init(&p.later, NULL, PHASE_PARTIES - 1));
+    lab_stall_t *s =
+        lab_stall_watch(&p.progress, STALL_S, STALL_REASON " (at a barrier made after another was destroyed)");
+    lab_threads_run(PHASE_PARTIES, phase_party, &p);
+    lab_stall_stop(s);
+    LAB_PTHREAD(pthread_barrier_destroy(&p.step));
+    LAB_PTHREAD(pthread_barrier_destroy(&p.later));
+    return atomic_load(&p.reused);
+}
+
 /* barrier_create() takes any int: a barrier for more parties than a byte
  * or a 16-bit field holds must still wait for all of them. BIG_CALLERS
  * threads wait at a barrier for 257, then at one for 65537 parties (kept in
@@ -283,18 +418,26 @@ static void check_rounds(const lab_opts_t *o) {
     }
     long rounds = all.t[0].rounds;
     tour_end(&all);
+    int reused = phases();
     late_round();
     big_barriers();
     lab_pass("3 tours of 3, %d and 2 threads x %ld rounds, each at 2 barriers: nobody left a round before all "
-             "had arrived, no hang; nobody left a round whose last party came %.1f s late, signals and all; "
-             "barriers for 257 and 65537 held %d callers each",
-             parties, rounds, LATE_S, BIG_CALLERS);
+             "had arrived, no hang; %d barriers made in turn by the same %d threads (%d at the address of the "
+             "one before), %d rounds each, none left early; nobody left a round whose last party came %.1f s "
+             "late, signals and all; barriers for 257 and 65537 held %d callers each",
+             parties, rounds, PHASES, PHASE_PARTIES, reused, PHASE_ROUNDS, LATE_S, BIG_CALLERS);
 }
 
 static void check_serial(const lab_opts_t *o) {
     int parties = lab_opt_threads(o, 5);
     tours_t all;
     tour(&all, parties, lab_opt_iters(o, 2000));
+    for (int i = 0; i < TOURS; i++)
+        if (atomic_load(&all.t[i].odd))
+            lab_fail("barrier_wait() returns 1 in the serial thread and 0 in the others, nothing else / it "
+                     "returned %d in round %ld of the tour of %d (%d such returns)",
+                     atomic_load(&all.t[i].odd_value), (long)atomic_load(&all.t[i].odd_round) + 1,
+                     all.t[i].parties, atomic_load(&all.t[i].odd));
     for (int i = 0; i < TOURS; i++)
         for (long k = 0; k < all.t[i].rounds; k++)
             if (atomic_load(&all.t[i].serials[k]) != 1)
@@ -347,11 +490,14 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "a barrier for one thread never blocks", check_single, LAB_PAUSE_OFF},
-    {"rounds", "3 tours (3, 5, 2 threads) at 2 barriers each x 2000 rounds, then a party 1.6 s late while the "
-     "others get signals, then barriers for 257 and 65537: nobody leaves a round before all arrived",
+    {"single", "a barrier for one thread never blocks; 1100 barriers made and destroyed in turn", check_single,
+     LAB_PAUSE_OFF},
+    {"rounds", "3 tours (3, 5, 2 threads) at 2 barriers each x 2000 rounds, then 12 barriers made and destroyed "
+     "in turn by the same threads, then a party 1.6 s late while the others get signals, then barriers for 257 "
+     "and 65537: nobody leaves a round before all arrived",
      check_rounds, LAB_PAUSE_RANDOM},
-    {"serial", "3 tours (3, 5, 2 threads) at 2 barriers each x 2000 rounds: exactly one serial thread per round",
+    {"serial", "3 tours (3, 5, 2 threads) at 2 barriers each x 2000 rounds: exactly one serial thread per round (1), "
+     "0 in the others",
      check_serial, LAB_PAUSE_RANDOM},
     {"race-free", "write, barrier, read, for the ThreadSanitizer build", check_race_free, LAB_PAUSE_OFF},
 };

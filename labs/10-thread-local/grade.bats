@@ -5,7 +5,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one thread: set, look up and greet; the session keeps its own copy" {
+@test "one thread: set, look up and greet; the session keeps its own copy, within the memory it allocated" {
     lab_check single
 }
 

@@ -6,6 +6,7 @@
  *   ok: freed: 48 rounds of 32 threads: 32 sessions live while they ran, 0 after they exited, nothing left allocated
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,8 +39,125 @@ static void expect_str(const char *what, const char *want, const char *got) {
                  seen);
 }
 
+/* Every block a name copy or a session lives in, bounded: in the grader's
+ * build the implementation's malloc, calloc and realloc reach these (the
+ * executable's definitions stand in for the C library's, as glibc allows),
+ * and while `single` runs they hand out blocks from a pool of the driver's
+ * own, each followed by guard bytes up to the next block. A copy that
+ * writes one byte past what it allocated (malloc(strlen(name)) and then its
+ * NUL) changes a guard byte the driver reads back, whatever the length and
+ * wherever the allocator would have put the block: glibc's rounding of
+ * sizes hides that byte for every length but a few. Outside `single`, and
+ * in the ThreadSanitizer build (whose runtime owns malloc), nothing
+ * changes. */
+#ifndef __SANITIZE_THREAD__
+void *__libc_malloc(size_t n);
+void *__libc_calloc(size_t n, size_t size);
+void *__libc_realloc(void *p, size_t n);
+void __libc_free(void *p);
+
+enum { GUARD_POOL = 1 << 16, GUARD_PAD = 16, GUARD_BYTE = 0xa5 };
+typedef struct {
+    size_t size, freed;
+} guard_hdr_t; /* 16 bytes: the block after it stays 16-aligned */
+static _Alignas(16) unsigned char guard_pool[GUARD_POOL];
+static atomic_size_t guard_used;
+static atomic_int guarding;
+
+static size_t guard_span(size_t n) { return sizeof(guard_hdr_t) + (n + 15) / 16 * 16 + GUARD_PAD; }
+
+static int guard_owns(const void *p) {
+    return (const unsigned char *)p >= guard_pool && (const unsigned char *)p < guard_pool + GUARD_POOL;
+}
+
+static void *guard_alloc(size_t n) {
+    size_t span = guard_span(n), off = atomic_fetch_add(&guard_used, span);
+    if (span > GUARD_POOL || off > GUARD_POOL - span)
+        return NULL; /* the pool is used up: the C library's block, unguarded */
+    guard_hdr_t *h = (guard_hdr_t *)(guard_pool + off);
+    h->size = n;
+    h->freed = 0;
+    unsigned char *b = (unsigned char *)(h + 1);
+    memset(b + n, GUARD_BYTE, span - sizeof *h - n);
+    return b;
+}
+
+void *malloc(size_t n) {
+    void *p = atomic_load_explicit(&guarding, memory_order_relaxed) ? guard_alloc(n) : NULL;
+    return p != NULL ? p : __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t size) {
+    if (!atomic_load_explicit(&guarding, memory_order_relaxed) || (size != 0 && n > SIZE_MAX / size))
+        return __libc_calloc(n, size);
+    void *p = guard_alloc(n * size);
+    return p != NULL ? memset(p, 0, n * size) : __libc_calloc(n, size);
+}
+
+void free(void *p) {
+    if (guard_owns(p)) {
+        /* Never reused, so that its guard can be read back later; filled
+         * with '#' and a NUL, as the C library's free() overwrites what it
+         * frees, so that a read of a freed name (a copy made after freeing
+         * its source) finds no name there. */
+        guard_hdr_t *h = (guard_hdr_t *)p - 1;
+        if (h->size > 0) {
+            memset(p, '#', h->size - 1);
+            ((char *)p)[h->size - 1] = '\0';
+        }
+        h->freed = 1;
+    } else
+        __libc_free(p);
+}
+
+void *realloc(void *p, size_t n) {
+    if (!guard_owns(p))
+        return __libc_realloc(p, n);
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    void *q = malloc(n);
+    size_t old = ((guard_hdr_t *)p - 1)->size;
+    if (q != NULL) {
+        memcpy(q, p, old < n ? old : n);
+        free(p);
+    }
+    return q;
+}
+
+static void guard_start(void) { atomic_store(&guarding, 1); }
+static void guard_stop(void) { atomic_store(&guarding, 0); }
+
+/* Fails if any block handed out since guard_start(), live or freed, has a
+ * guard byte changed: something wrote past the end of what it allocated. */
+static void guard_check(const char *after) {
+    size_t used = atomic_load(&guard_used);
+    for (size_t off = 0; off < used && off < GUARD_POOL;) {
+        guard_hdr_t *h = (guard_hdr_t *)(guard_pool + off);
+        size_t span = guard_span(h->size);
+        if (span > GUARD_POOL - off)
+            break;
+        const unsigned char *b = (const unsigned char *)(h + 1);
+        for (size_t i = h->size; i < span - sizeof *h; i++)
+            if (b[i] != GUARD_BYTE) {
+                guard_stop();
+                lab_fail("the session writes only inside the memory it allocated / after %s, byte %zu of a "
+                         "%zu-byte block it allocated (%s) was written: %zu past its end (the driver's guard bytes)",
+                         after, i, h->size, h->freed ? "freed since" : "still live", i - h->size + 1);
+            }
+        off += span;
+    }
+}
+#else
+static void guard_start(void) {}
+static void guard_stop(void) {}
+static void guard_check(const char *after) { (void)after; }
+#endif
+
 static void check_single(const lab_opts_t *o) {
     (void)o;
+    guard_start();
     LAB_EXPECT_EQ(0, session_live(), "sessions before any use");
     expect_str("the user before any set", NULL, session_user());
     expect_str("the greeting without a user", "Hello, stranger!", session_greeting());
@@ -47,6 +165,7 @@ static void check_single(const lab_opts_t *o) {
 
     char name[64] = "alice";
     session_set_user(name);
+    guard_check("set_user('alice')");
     strcpy(name, "mallory"); /* the session keeps its own copy */
     expect_str("the user after set('alice')", "alice", session_user());
     expect_str("the greeting", "Hello, alice!", session_greeting());
@@ -61,8 +180,39 @@ static void check_single(const lab_opts_t *o) {
     memset(name, 'x', 40);
     name[40] = '\0';
     session_set_user(name);
+    guard_check("set_user() of a 40-character name");
     name[SESSION_NAME_MAX - 1] = '\0';
     expect_str("a 40-character name, cut to 31", name, session_user());
+
+    /* Every length up to past the cut: a copy sized one byte short of its
+     * NUL shows at any length in the driver's guard bytes. */
+    for (int len = 1; len <= 40; len++) {
+        char what[64];
+        memset(name, 'a' + len % 26, (size_t)len);
+        name[len] = '\0';
+        session_set_user(name);
+        snprintf(what, sizeof what, "set_user() of a %d-character name", len);
+        guard_check(what);
+        if (len >= SESSION_NAME_MAX)
+            name[SESSION_NAME_MAX - 1] = '\0';
+        expect_str(what, name, session_user());
+    }
+
+    /* The user's string stays valid until this thread sets another user:
+     * a greeting or a count in between leave it as it was. */
+    session_set_user("alice");
+    const char *who = session_user();
+    expect_str("the greeting after set('alice')", "Hello, alice!", session_greeting());
+    expect_str("the user's string kept from session_user(), after a greeting (valid until this thread sets another "
+               "user)",
+               "alice", who);
+    (void)session_live();
+    expect_str("the user's string kept from session_user(), after a greeting and a count", "alice", who);
+
+    /* An empty name is a name: only NULL forgets the user. */
+    session_set_user("");
+    expect_str("the user after set('') (a user named '', not none: only NULL forgets)", "", session_user());
+    expect_str("the greeting of the user ''", "Hello, !", session_greeting());
 
     /* A name is any string, '%' included: the greeting prints it as it is. */
     static const char *const percent[] = {"100%% sure", "50%off", "%d%x%c"};
@@ -78,6 +228,8 @@ static void check_single(const lab_opts_t *o) {
     expect_str("the user after set(NULL)", NULL, session_user());
     expect_str("the greeting after set(NULL)", "Hello, stranger!", session_greeting());
     LAB_EXPECT_EQ(1, session_live(), "sessions of one thread, however often it calls");
+    guard_check("set, look up, greet and forget");
+    guard_stop();
     lab_pass("one thread: set, look up, greet (names with %% too), copy, cut, forget; one session");
 }
 
@@ -118,7 +270,11 @@ static void set_pause_read(const lab_worker_t *w) {
     iso_t *x = w->arg;
     char mine[SESSION_NAME_MAX], want[SESSION_GREETING_MAX];
     for (long r = 0; r < x->rounds; r++) {
-        snprintf(mine, sizeof mine, "user-%d-%ld", w->index, r);
+        /* 11 characters or more, never a multiple of 8: what a copy one
+         * byte short of its NUL does is `single`'s to show, every run; here
+         * ThreadSanitizer would see that byte only when it falls in an
+         * 8-byte cell of another thread's freed block, now and then. */
+        snprintf(mine, sizeof mine, "user-%d-%04ld", w->index, r);
         session_set_user(mine);
         lab_pause();
         const char *u = session_user();

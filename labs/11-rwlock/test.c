@@ -269,6 +269,21 @@ static void check_two_locks(void) {
     actor_finish(&x);
     actors_get_in(&r2, 1, "a reader asleep behind B's writer gets in when it leaves", why);
     actor_finish(&r2);
+    /* And a writer asleep behind B's reader is woken when that reader
+     * leaves, while A's writer, asleep longer, still waits: a wake-up that
+     * goes to "one waiter of any lock" (a condition shared by every lock
+     * and signalled) wakes A's writer, which sleeps again, and B's writer
+     * sleeps on beside a free lock. */
+    actor_t r3, y;
+    actor_start(&r3, &st, B, 0);
+    actors_get_in(&r3, 1, "a reader of a free lock B gets in at once", why);
+    actor_start(&y, &st, B, 1); /* waits behind B's reader */
+    actors_blocked(&y, 1);
+    if (atomic_load(&y.in))
+        lab_fail("no writer with a reader / a writer got lock B while a reader held it");
+    actor_finish(&r3);
+    actors_get_in(&y, 1, "a writer asleep behind B's reader gets in when that reader leaves", why);
+    actor_finish(&y);
     if (atomic_load(&w.in))
         lab_fail("no writer with a reader / a writer got lock A while the driver held it for reading");
     rwlock_rdunlock(A);
@@ -314,6 +329,33 @@ static void check_many_locks(void) {
     lab_mutex_destroy(&st.m);
 }
 
+/* Any number of readers share the lock, not a few: MANY_READERS readers of
+ * a free lock each ask and hold it until the driver lets them go, so all of
+ * them must be inside at once (counted by the driver from what each actor
+ * says). A lock that lets in at most so many readers (permits, a fixed
+ * array of reader slots) keeps the rest asleep while those inside sleep
+ * too, which the driver sees: every other thread asleep, some readers not
+ * in. */
+enum { MANY_READERS = 32 };
+
+static void check_many_readers(void) {
+    stage_t st;
+    lab_mutex_init(&st.m, NULL);
+    lab_cond_init(&st.c, NULL);
+    rwlock_t *l = rwlock_create();
+    static actor_t a[MANY_READERS];
+    for (int i = 0; i < MANY_READERS; i++)
+        actor_start(&a[i], &st, l, 0);
+    actors_get_in(a, MANY_READERS,
+                  "any number of readers hold the read lock at once: 32 readers of a free lock all inside",
+                  "while the others held it and waited");
+    for (int i = 0; i < MANY_READERS; i++)
+        actor_finish(&a[i]);
+    rwlock_destroy(l);
+    lab_cond_destroy(&st.c);
+    lab_mutex_destroy(&st.m);
+}
+
 static void check_overlap(const lab_opts_t *o) {
     int n = lab_opt_threads(o, 4);
     if (n < 2 || n > 16)
@@ -325,13 +367,14 @@ static void check_overlap(const lab_opts_t *o) {
     lab_cond_destroy(&r.c);
     lab_mutex_destroy(&r.m);
     rwlock_destroy(r.l);
+    check_many_readers();
     check_handover(n);
     check_two_locks();
     check_many_locks();
-    lab_pass("%d readers held the read lock at the same time; %d times %d readers asleep behind a writer all got "
-             "in when it left; a writer waiting for one lock held back nobody on another; a lock held for writing "
+    lab_pass("%d readers, then %d, held the read lock at the same time; %d times %d readers asleep behind a writer "
+             "all got in when it left; a writer waiting for one lock held back nobody on another; a lock held for writing "
              "kept a writer out after %d more locks were created",
-             n, HANDOVERS, n, MANY_LOCKS);
+             n, MANY_READERS, HANDOVERS, n, MANY_LOCKS);
 }
 
 /* ---- exclusion: never a reader with a writer, never two writers ----------- */
@@ -627,9 +670,9 @@ static void check_race_free(const lab_opts_t *o) {
 static const lab_check_t checks[] = {
     {"single", "one thread: read, write, write, read, 1000 times", check_single, LAB_PAUSE_OFF},
     {"overlap",
-     "4 readers hold the read lock at once; readers behind a writer are woken when it leaves (the implementation's "
-     "wall clock an hour ahead meanwhile); two locks are independent; a held lock stays held while 256 more are "
-     "created",
+     "4 readers, then 32, hold the read lock at once; readers behind a writer are woken when it leaves (the "
+     "implementation's wall clock an hour ahead meanwhile); two locks are independent; a held lock stays held while "
+     "256 more are created",
      check_overlap, LAB_PAUSE_OFF},
     {"exclusion", "6 threads x 1000 sections, 1 in 4 a write: never a reader with a writer, never two writers",
      check_exclusion, LAB_PAUSE_RANDOM},

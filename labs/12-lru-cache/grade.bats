@@ -6,12 +6,12 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:4
-@test "one thread: exact LRU order on a cache of 8 and of every capacity below 32, checked against a model at every step, with any 64-bit key and value" {
+@test "exact LRU order on a cache of 8 and of every capacity below 32, checked against a model at every step, with any 64-bit key and value, also for a get that waits for another thread's lock" {
     lab_check lru-order
 }
 
 # bats test_tags=points:3
-@test "one thread: a cache of 1024 keeps the newest keys, evicts the oldest, and a get keeps an entry; no cache holds more than its capacity, any 16 keys fit in a new one, and calls cost the same whatever the keys" {
+@test "one thread: a cache of 1024 keeps the newest keys, evicts the oldest, and a get keeps an entry; no cache holds more than its capacity, any 16 keys fit in a new one, and calls cost the same whatever the keys and however large the cache" {
     lab_check eviction
 }
 

@@ -7,11 +7,12 @@
 # instruction and look at every moment of its publication from a copy of
 # the program (test.c: "every moment of the publication"); single steps one
 # call after the first the same way (a second caller it holds up is a lock)
-# and one reset (its frees noted).
+# and one reset (its frees noted); it also counts the locks of threads
+# started after the first call, and resets twice in a row in a copy.
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one thread: built once, complete, the same object every call, no lock after the first, and a reset frees it" {
+@test "one thread, then new ones: built once, complete, the same object every call, no lock after the first in any thread, and a reset frees it, also twice in a row" {
     lab_check single
 }
 

@@ -3,7 +3,9 @@
  * the first config_get(), with random pauses inside the slow build; before
  * the rounds, one build is stepped and every moment of its publication is
  * looked at by a caller (see "every moment of the publication"). `single`
- * counts the implementation's lock calls after the first call, steps one
+ * counts the implementation's lock calls after the first call (in the
+ * calling thread and in threads started after it), resets twice in a row
+ * (in a copy of the driver), steps one
  * such call with a copy of the program per instruction (a caller it holds
  * up is a lock, of whatever kind), and steps one reset, watching its frees.
  *
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <threads.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,6 +110,90 @@ static int config_wrong(const config_t *c, char *why, size_t len) {
 static const char *stepped_fast_path(const config_t *c);
 static const char *stepped_reset(const config_t *c);
 
+/* config.h asks only that no thread be inside config_get() or still use the
+ * old object when config_reset_for_test() is called: a second reset right
+ * after the first, with no config_get() between (one test's teardown, then
+ * the next one's setup), is allowed, and has nothing left to free. It runs
+ * in a forked copy of the driver, so that a double free, which glibc ends
+ * with SIGABRT, becomes a verdict; the copy also counts the blocks the
+ * reset frees itself (a free of a block already freed makes the count drop,
+ * whether or not the C library notices) and then asks for the config, which
+ * must be built again, once. The calling thread must be the only one. */
+static void second_reset(void) {
+    long live = lab_impl_live_allocs();
+    pid_t pid = fork();
+    if (pid < 0)
+        lab_fail("a copy of the driver for a second reset / fork failed");
+    if (pid == 0) {
+        config_reset_for_test();
+        long after = lab_impl_live_allocs();
+        if (live >= 0 && after < live)
+            _exit(3);
+        atomic_store(&fills, 0);
+        const config_t *c = config_get();
+        char why[128];
+        if (config_wrong(c, why, sizeof why))
+            _exit(4);
+        if (atomic_load(&fills) != 1 || config_builds() != 1)
+            _exit(5);
+        _exit(0);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return;
+    char why[128];
+    if (!WIFEXITED(status))
+        snprintf(why, sizeof why, "the copy was killed by signal %d (a double free, say)", WTERMSIG(status));
+    else if (WEXITSTATUS(status) == 3)
+        snprintf(why, sizeof why, "it freed a block that was already freed (counted by the driver)");
+    else if (WEXITSTATUS(status) == 4)
+        snprintf(why, sizeof why, "the config_get() after it returned a config not fully built");
+    else if (WEXITSTATUS(status) == 5)
+        snprintf(why, sizeof why, "the config_get() after it did not build the config once");
+    else
+        snprintf(why, sizeof why, "the copy of the driver ended with status %d", WEXITSTATUS(status));
+    lab_fail("config_reset_for_test() may be called again before any config_get() (config.h asks only that no "
+             "thread be in config_get() or use the old object), and the next call builds once / a second reset "
+             "right after the first: %s",
+             why);
+}
+
+/* "After the first call, no lock" is about the program's first call, not
+ * each thread's: threads started after it (a thread per request, a pool
+ * that recycles its threads) call config_get() for their first time, and
+ * each counts the lock calls of its own call (the driver counts per
+ * thread). A cache of the pointer in thread-local storage, filled under
+ * a lock, takes one in every new thread. */
+enum { LATE_THREADS = 4 };
+typedef struct {
+    const config_t *got[LATE_THREADS];
+    long locks[LATE_THREADS];
+} late_t;
+
+static void late_get(const lab_worker_t *w) {
+    late_t *l = w->arg;
+    long before = lab_impl_lock_calls();
+    l->got[w->index] = config_get();
+    l->locks[w->index] = before < 0 ? 0 : lab_impl_lock_calls() - before;
+}
+
+static void late_threads(const config_t *c) {
+    late_t l;
+    memset(&l, 0, sizeof l);
+    lab_threads_run(LATE_THREADS, late_get, &l);
+    for (int t = 0; t < LATE_THREADS; t++) {
+        if (l.got[t] != c)
+            lab_fail("every thread gets the same object / a thread started after the first call got another");
+        if (l.locks[t] != 0)
+            lab_fail("no lock after the first call, in any thread (README: \"after the first call, no lock\") / "
+                     "a thread started after the first call took %ld lock(s) in its config_get() (counted by the "
+                     "driver in that thread)",
+                     l.locks[t]);
+    }
+}
+
 static void check_single(const lab_opts_t *o) {
     (void)o;
     want_init();
@@ -133,6 +220,7 @@ static void check_single(const lab_opts_t *o) {
                  locks_taken);
     expect_builds(1, "after 1001 calls");
     const char *reset_note = stepped_reset(c);
+    second_reset();
     atomic_store(&fills, 0);
     LAB_EXPECT_EQ(0, config_builds(), "builds after config_reset_for_test()");
     c = config_get();
@@ -141,9 +229,10 @@ static void check_single(const lab_opts_t *o) {
     expect_builds(1, "after a reset and a config_get()");
     if (config_get() != c)
         lab_fail("after a reset, every config_get() returns the same object / the second returned another");
-    lab_pass("one thread: built once, complete, the same object every call, no lock after the first; a reset "
-             "builds it again%s%s",
-             fast_note, reset_note);
+    late_threads(c);
+    lab_pass("one thread: built once, complete, the same object every call, no lock after the first (nor in %d "
+             "threads started after it); a reset builds it again, a second reset in a row is harmless%s%s",
+             LATE_THREADS, fast_note, reset_note);
 }
 
 /* ---- every moment of the publication, looked at --------------------------
@@ -772,7 +861,8 @@ static void check_race_free(const lab_opts_t *o) {
 
 static const lab_check_t checks[] = {
     {"single", "one thread: built once, complete, the same object every call, no lock after the first (one call "
-               "stepped, a copy per instruction); a reset frees it (stepped) and builds again",
+               "stepped, a copy per instruction; and 4 threads started after it); a reset frees it (stepped) and "
+               "builds again; a second reset in a row is harmless",
      check_single, LAB_PAUSE_OFF},
     {"builds-once", "50 rounds of 8 threads racing the first call, and a stepped build: one build, one object, "
                     "never NULL, config_builds() right for every caller that has it",

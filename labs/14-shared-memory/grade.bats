@@ -6,12 +6,12 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one process: create, add, update, get; two values stay apart; destroy unmaps" {
+@test "one process: create, add, update, get; two values stay apart; values past 32 bits; destroy unmaps; create aborts when it cannot map" {
     lab_check single
 }
 
 # bats test_tags=points:2
-@test "the value is shared: a forked child's changes reach the parent and back" {
+@test "the value is shared: a forked child's changes reach the parent and back, also one forked while a thread is inside update()" {
     lab_check fork
 }
 

@@ -3,7 +3,9 @@
  * The process checks fork their workers from the driver's main thread
  * before any other thread exists (ThreadSanitizer gives up after a fork
  * from a threaded process, and a fork copies only the calling thread), and
- * prove correctness by exact counts. A worker process dies with the driver
+ * prove correctness by exact counts; only the fork check's last child is
+ * forked while a thread of the driver is inside update() on purpose (that
+ * check does not run under ThreadSanitizer). A worker process dies with the driver
  * (PR_SET_PDEATHSIG), so a failed or timed-out check leaves none behind.
  * Workers that stop making progress while all of them sleep are reported
  * one second later with a named reason, never waited out.
@@ -15,6 +17,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +27,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -355,6 +361,127 @@ static void expect_unmapped(void) {
     lab_expect_freed(live, "4100 shm_value_create() and shm_value_destroy()");
 }
 
+/* The value is a long (shmvalue.h: create(long initial), add(long delta),
+ * long get()): it keeps every bit past 32, from create, through adds and
+ * an update, and across INT_MAX and INT_MIN. An int in the page cuts
+ * 5000000000 to 705032704, and INT_MAX + 1 to INT_MIN. */
+static void expect_long_values(void) {
+    shm_value_t *v = shm_value_create(5000000000L);
+    LAB_EXPECT_EQ(5000000000L, shm_value_get(v), "a new value made with 5000000000 (a long past 32 bits)");
+    shm_value_add(v, 3000000000L);
+    LAB_EXPECT_EQ(8000000000L, shm_value_get(v), "5000000000 after add(3000000000)");
+    shm_value_add(v, (long)INT_MAX - 8000000000L);
+    LAB_EXPECT_EQ(INT_MAX, shm_value_get(v), "8000000000 after add(INT_MAX - 8000000000)");
+    shm_value_add(v, 1);
+    LAB_EXPECT_EQ((long)INT_MAX + 1, shm_value_get(v), "INT_MAX after add(1)");
+    LAB_EXPECT_EQ(3L * ((long)INT_MAX + 1), shm_value_update(v, times_three, NULL),
+                  "what update(x3) of INT_MAX + 1 returns");
+    LAB_EXPECT_EQ(3L * ((long)INT_MAX + 1), shm_value_get(v), "INT_MAX + 1 after update(x3)");
+    shm_value_add(v, -4L * ((long)INT_MAX + 1) - 1);
+    LAB_EXPECT_EQ((long)INT_MIN - 1, shm_value_get(v), "3 x 2^31 after add(-4 x 2^31 - 1)");
+    shm_value_destroy(v);
+}
+
+/* "Never returns NULL (aborts with a reason instead)": so also when the
+ * mapping cannot be made. A copy of the driver caps its own address space
+ * at what it has mapped already (as lab 01's create check does), so that
+ * no mmap() of a new page can succeed, and calls create(): it must end the
+ * copy with SIGABRT, or with a non-zero exit and a message on stderr; not
+ * return NULL, and not die of another signal (a mapping checked against
+ * NULL instead of MAP_FAILED goes on with (void *)-1 and faults on it). A
+ * create that needs no new mapping (a value placed in a page it has
+ * already) may return, with a value that works. The
+ * copy's stderr comes back through a pipe; its stdout goes nowhere (its
+ * watchdog, armed again since alarms do not survive a fork, must not print
+ * a FAIL line of its own). Only a single-threaded driver forks it. */
+enum { EXIT_CAP_FAILED = 77, EXIT_RETURNED = 78 };
+
+static void touch_stack(void) {
+    /* The stack grows into the address space too: grow it now, so that an
+     * abort's message and handler do not meet a cap meant for the mapping. */
+    volatile char room[256 * 1024];
+    for (size_t i = 0; i < sizeof room; i += 4096)
+        room[i] = 1;
+}
+
+static void no_memory_copy(int err) {
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0)
+        dup2(null, 1);
+    dup2(err, 2);
+    lab_watchdog_arm(20, "create() with no address space left");
+    touch_stack();
+    long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL || fscanf(f, "%ld", &pages) != 1)
+        _exit(EXIT_CAP_FAILED);
+    fclose(f);
+    rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0)
+        _exit(EXIT_CAP_FAILED);
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > cap)
+        rl.rlim_cur = cap;
+    if (setrlimit(RLIMIT_AS, &rl) != 0)
+        _exit(EXIT_CAP_FAILED);
+    void *probe = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (probe != MAP_FAILED)
+        _exit(EXIT_CAP_FAILED); /* the cap did not hold: nothing to judge */
+    /* A design that places the value in memory it has already mapped may
+     * succeed here: then the value it returns must work. */
+    shm_value_t *v = shm_value_create(1);
+    if (v == NULL)
+        _exit(EXIT_RETURNED);
+    shm_value_add(v, 1);
+    _exit(shm_value_get(v) == 2 ? 0 : EXIT_RETURNED);
+}
+
+static const char *expect_abort_no_memory(void) {
+    int err[2];
+    if (pipe(err) != 0)
+        lab_fail("pipe works / %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        lab_fail("fork works / %s", strerror(errno));
+    if (pid == 0) {
+        close(err[0]);
+        no_memory_copy(err[1]);
+    }
+    close(err[1]);
+    size_t said = 0; /* bytes the copy wrote to stderr: its reason */
+    for (;;) {
+        char buf[256];
+        ssize_t n = read(err[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        said += (size_t)n;
+    }
+    close(err[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            lab_fail("waitpid works / %s", strerror(errno));
+    if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_CAP_FAILED)
+        lab_fail("the driver caps the address space of a copy of itself / it could not");
+    if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_RETURNED)
+        lab_fail("shm_value_create() never returns NULL (aborts with a reason instead) / when no mmap() could "
+                 "succeed (the address space capped with RLIMIT_AS), it returned NULL or a value that did not "
+                 "work (1 after add(1) was not 2)");
+    if (WIFSIGNALED(st) && WTERMSIG(st) != SIGABRT)
+        lab_fail("shm_value_create() aborts with a reason when the mapping fails / it died of signal %d (%s) "
+                 "when mmap() could not succeed (the address space capped with RLIMIT_AS): is mmap()'s result "
+                 "checked against MAP_FAILED?",
+                 WTERMSIG(st), strsignal(WTERMSIG(st)));
+    if (WIFEXITED(st) && WEXITSTATUS(st) != 0 && said == 0)
+        lab_fail("shm_value_create() aborts with a reason when the mapping fails / it exited with status %d and "
+                 "no message when mmap() could not succeed",
+                 WEXITSTATUS(st));
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "made a working value without a new mapping" : "aborts";
+}
+
 /* ---- checks ----------------------------------------------------------------- */
 static void check_single(const lab_opts_t *o) {
     (void)o;
@@ -377,8 +504,11 @@ static void check_single(const lab_opts_t *o) {
     shm_value_destroy(w);
     shm_value_destroy(v);
     expect_unmapped();
-    lab_pass("one process: create, add, update, get; two values stay apart; %d destroyed values unmapped",
-             CYCLES + SEQUENTIAL);
+    expect_long_values();
+    const char *no_memory = expect_abort_no_memory();
+    lab_pass("one process: create, add, update, get; two values stay apart; values past 32 bits kept; %d "
+             "destroyed values unmapped; with no address space left, create() %s",
+             CYCLES + SEQUENTIAL, no_memory);
 }
 
 typedef struct {
@@ -403,8 +533,69 @@ static void child_looks(int index, void *arg) {
         _exit(EXIT_NOT_SEEN);
 }
 
+/* fn of the held update: the first call (inside the lock, where there is
+ * one) says so on the board and waits for the driver's word; a retry (a
+ * lock-free design's) returns at once. The check's watchdog ends a wait
+ * that never gets its word. */
+static long held_plus_one(long old, void *arg) {
+    board_t *b = arg;
+    if (atomic_fetch_add(&b->holding, 1) == 0)
+        while (!atomic_load(&b->die))
+            sleep_us(1000);
+    return old + 1;
+}
+
+static void *held_updater(void *arg) {
+    job_t *j = arg;
+    shm_value_update(j->v, held_plus_one, j->b);
+    return NULL;
+}
+
+static void child_adds_ten(int index, void *arg) {
+    (void)index;
+    job_t *j = arg;
+    shm_value_add(j->v, 10);
+    atomic_fetch_add_explicit(&j->b->progress, 1, memory_order_relaxed);
+}
+
+/* "A process forked after shm_value_create() works on the very same
+ * number", and "everything here may be called from any process or thread":
+ * also a process forked while another thread of its parent is inside a
+ * call. fork() copies only the calling thread, and every private lock in
+ * whatever state it is in: a lock of the parent's own memory taken by the
+ * thread inside update() (a process-private mutex in front of the shared
+ * one, say) is held in the child by a thread that does not exist there,
+ * and the child's first call waits for ever. So a thread of the driver
+ * holds an update(+1) still inside its fn, the driver forks a child that
+ * adds 10, then lets the update finish: the child must finish too (no add
+ * for 1 s while it sleeps fails). Whether both changes count is the
+ * processes check's business (broken.c, with no lock, loses the child's
+ * add here and passes this check, as it must). Last in the check: the
+ * only fork of this lab's checks from a process with a thread. */
+static void await_flag(crew_t *cr, atomic_int *flag, int want, double seconds, const char *what);
+
+static void fork_while_held(job_t *j) {
+    crew_t cr;
+    crew_init(&cr, 0);
+    atomic_store(&j->b->holding, 0);
+    atomic_store(&j->b->die, 0);
+    pthread_t t;
+    LAB_PTHREAD(pthread_create(&t, NULL, held_updater, j));
+    await_flag(&cr, &j->b->holding, 1, 10, "a thread's update() calls its fn");
+    crew_spawn(&cr, "forked-while-held", 0, child_adds_ten, 0, j);
+    cr.c[0].expect = "a child forked while a thread of its parent is inside update() uses the value once that "
+                     "update is over (shmvalue.h: a process forked after create() works on the same number)";
+    atomic_store(&j->b->die, 1);
+    LAB_PTHREAD(pthread_join(t, NULL));
+    crew_wait(&cr, j->b, 1.0,
+              "a child forked while a thread of its parent is inside update() uses the value once that update is "
+              "over (shmvalue.h: a process forked after create() works on the same number): its add(10) waits "
+              "for ever, on a lock the fork copied held");
+}
+
 /* The memory must really be shared: a child's changes reach the parent,
- * and the parent's reach a child. */
+ * and the parent's reach a child; also a child forked while a thread of
+ * the parent is inside a call. */
 static void check_fork(const lab_opts_t *o) {
     (void)o;
     board_t *b = map_shared(sizeof *b);
@@ -419,10 +610,12 @@ static void check_fork(const lab_opts_t *o) {
     crew_init(&cr, 0);
     crew_spawn(&cr, "looking", 0, child_looks, 0, &j);
     crew_wait(&cr, b, 5.0, "a forked child finishes its get");
+    fork_while_held(&j);
     shm_value_destroy(j.v);
     unmap(b, sizeof *b);
     lab_pass("a forked child's add and update reach the parent (115), "
-             "the parent's add reaches a child (116)");
+             "the parent's add reaches a child (116); a child forked while a thread was inside update() "
+             "added once it was over");
 }
 
 /* In a worker process: update(+1) on v must return what it stored; the
@@ -1024,9 +1217,13 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one process: create, add, update, get; two values stay apart; destroy unmaps", check_single,
+    {"single", "one process: create, add, update, get; two values stay apart; values past 32 bits; destroy "
+               "unmaps; create() aborts when it cannot map",
+     check_single,
      LAB_PAUSE_OFF},
-    {"fork", "a forked child's changes reach the parent and the parent's reach a child", check_fork,
+    {"fork", "a forked child's changes reach the parent and the parent's reach a child; a child forked while a "
+             "thread is inside update() goes on once it is over",
+     check_fork,
      LAB_PAUSE_OFF},
     {"processes", "5 processes x 1000 adds with the window stretched: none lost, updates return what they "
                   "stored; a slow holder keeps the lock",

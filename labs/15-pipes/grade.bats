@@ -21,7 +21,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:3,catches-broken
-@test "the consumer sees EOF once every producer has ended; no child left, no descriptor leaked, also after a failed spawn; EPROTO for a producer killed inside a message" {
+@test "the consumer sees EOF once every producer has ended; no child left, no descriptor or mapping leaked, also after a failed spawn; EPROTO for a producer killed inside a message" {
     lab_check eof
 }
 

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -451,6 +452,32 @@ static int producer_until_epipe(chan_t *tx, int index, void *arg) {
 
 /* ---- checks ---------------------------------------------------------------------- */
 
+/* chan.h: a message is 1 .. CHAN_MSG_MAX bytes, "EINVAL for a bad length":
+ * the upper edge as well as 0. The lengths are one past the largest, and
+ * 2^32 + 5, which a check made on the 32-bit header's copy of the length
+ * takes for 5. No buffer of a gigabyte is needed: the one passed is a
+ * page followed by a page that cannot be read, so a send that goes ahead
+ * anyway moves the first page and then fails with EFAULT (or dies of
+ * SIGSEGV), at once, instead of filling a pipe nobody reads and waiting. */
+static void expect_too_long(chan_t *tx) {
+    long page = sysconf(_SC_PAGESIZE);
+    unsigned char *two = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (two == MAP_FAILED)
+        lab_fail("mmap() of two pages works / %s", strerror(errno));
+    if (mprotect(two + page, (size_t)page, PROT_NONE) != 0)
+        lab_fail("mprotect() of a guard page works / %s", strerror(errno));
+    static const size_t lens[] = {(size_t)CHAN_MSG_MAX + 1, ((size_t)1 << 32) + 5};
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        errno = 0;
+        int rc = chan_send(tx, two, lens[k]);
+        if (rc != -1 || errno != EINVAL)
+            lab_fail("a message of %zu bytes, over CHAN_MSG_MAX (%u), is refused with EINVAL (chan.h: 1 .. "
+                     "CHAN_MSG_MAX bytes) / chan_send returned %d (%s): it went ahead",
+                     lens[k], CHAN_MSG_MAX, rc, rc == 0 ? "no error" : strerror(errno));
+    }
+    munmap(two, (size_t)page * 2);
+}
+
 /* One process first (chan_open), then one producer process: small messages
  * in order; an empty message is refused; a message too long for the buffer
  * is dropped with EMSGSIZE and the next one still arrives. */
@@ -465,6 +492,7 @@ static void check_single(const lab_opts_t *o) {
     int rc = chan_send(tx, "x", 0);
     if (rc != -1 || errno != EINVAL)
         lab_fail("an empty message is refused with EINVAL / chan_send returned %d (%s)", rc, strerror(errno));
+    expect_too_long(tx);
     /* Too long for the buffer: 300 bytes into 100, 40 into 0 and 2 into 1
      * (the smallest buffers: a drop that reads through the caller's buffer
      * makes no progress through 0 bytes); 1 byte into 1 fits. */
@@ -841,6 +869,58 @@ static void expect_eproto(void) {
     munmap(sending, sizeof *sending);
 }
 
+/* How many mappings this process has: the lines of /proc/self/maps, read
+ * with read() so that counting allocates nothing of its own. */
+static int maps_count(void) {
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        lab_fail("/proc/self/maps can be read / %s", strerror(errno));
+    char buf[4096];
+    int lines = 0;
+    ssize_t r;
+    while ((r = read(fd, buf, sizeof buf)) != 0) {
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            lab_fail("/proc/self/maps can be read / %s", strerror(errno));
+        }
+        for (ssize_t i = 0; i < r; i++)
+            lines += buf[i] == '\n';
+    }
+    close(fd);
+    return lines;
+}
+
+/* chan.h: chan_close() closes this process's end "and free[s] it": what
+ * chan_open() set up for an end goes with it, its writers' lock too. A
+ * mapping per channel left behind (a lock in shared memory never
+ * unmapped) is counted as descriptors are: MAP_CYCLES channels opened and
+ * closed in a row, nothing else done in between, must leave the mappings
+ * as they were; one left per channel adds MAP_CYCLES. Malloc may map an
+ * arena of its own meanwhile, so a few more are let through. */
+enum { MAP_CYCLES = 64 };
+
+static void expect_no_mapping_left(void) {
+    chan_t *rx, *tx;
+    if (chan_open(&rx, &tx) != 0) /* once first: whatever is set up once per program */
+        lab_fail("chan_open returns 0 / -1: %s", strerror(errno));
+    chan_close(tx);
+    chan_close(rx);
+    int before = maps_count();
+    for (int i = 0; i < MAP_CYCLES; i++) {
+        if (chan_open(&rx, &tx) != 0)
+            lab_fail("chan_open returns 0 (%d channels opened and closed before) / -1: %s", i, strerror(errno));
+        if (chan_close(tx) != 0 || chan_close(rx) != 0)
+            lab_fail("chan_close returns 0 / -1: %s", strerror(errno));
+    }
+    int after = maps_count();
+    if (after - before >= MAP_CYCLES / 2)
+        lab_fail("chan_close() frees what chan_open() set up for the end (chan.h: \"Close this process's end of "
+                 "the channel and free it\") / %d channels opened and closed added %d mappings (%d before, %d "
+                 "after in /proc/self/maps): a mapping, such as the writers' lock, left behind per channel",
+                 MAP_CYCLES, after - before, before, after);
+}
+
 /* When every producer has ended, the consumer's next chan_recv() is 0. */
 static void check_eof(const lab_opts_t *o) {
     int nprod = lab_opt_threads(o, 3);
@@ -885,13 +965,14 @@ static void check_eof(const lab_opts_t *o) {
                  fds_before, fds_after);
     stream_free(&s);
     free(buf);
+    expect_no_mapping_left();
     /* The other end of a stream: one that ends inside a message. */
     expect_eproto();
     char note[200];
     expect_failed_spawn(note, sizeof note);
-    lab_pass("%d producers x %ld messages, then EOF; no child left, no descriptor leaked; a producer killed inside "
-             "a message gave EPROTO%s",
-             nprod, nmsg, note);
+    lab_pass("%d producers x %ld messages, then EOF; no child left, no descriptor leaked; %d channels opened and "
+             "closed left no mapping; a producer killed inside a message gave EPROTO%s",
+             nprod, nmsg, MAP_CYCLES, note);
 }
 
 /* One process's state letter in /proc: S or D when it sleeps in the kernel. */
@@ -1088,8 +1169,8 @@ static const lab_check_t checks[] = {
     {"threads-share-end", "2 producers x 3 threads on each one's sending end, 3 threads on a chan_open() end: "
                           "frames never mix",
      check_threads, LAB_PAUSE_RANDOM},
-    {"eof", "the consumer sees EOF once every producer has ended; no descriptor leaked; EPROTO for a producer "
-            "killed inside a message; a failed spawn leaves no producer",
+    {"eof", "the consumer sees EOF once every producer has ended; no descriptor or mapping leaked; EPROTO for "
+            "a producer killed inside a message; a failed spawn leaves no producer",
      check_eof, LAB_PAUSE_OFF},
     {"consumer-quits", "producers get EPIPE, not a hang, when the consumer quits early", check_consumer_quits,
      LAB_PAUSE_OFF},

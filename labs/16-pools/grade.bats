@@ -5,7 +5,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one thread: task states, values read after future_done(), tasks start in order, idle pools shut down, 10000 submits (also from a task) return at once, nothing left allocated" {
+@test "one thread: pool_create() never returns NULL, task states, values read after future_done(), tasks start in order (also with one worker of 2 free), idle pools shut down, 10000 submits (also from a task) return at once, nothing left allocated" {
     lab_check single
 }
 
@@ -45,7 +45,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:3
-@test "process pool: ppool_map computes 10000 items on 4 processes, and 8 small maps, each once, results exact, a dead worker reported (ECHILD), the caller's own child left to it, no child or descriptor left, also when a fork fails" {
+@test "process pool: ppool_map computes 10000 items on 4 processes, and 8 small maps, each once, results exact, a dead worker reported (ECHILD), the caller's own child left to it, signals to the caller cut nothing short, no child or descriptor left, also when a fork fails" {
     lab_check process-map
 }
 

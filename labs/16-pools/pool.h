@@ -24,7 +24,8 @@ typedef enum {
 } future_state_t;
 
 /* A pool of `threads` (>= 1) worker threads, all started before it
- * returns. Never returns NULL. */
+ * returns. Never returns NULL: when a worker cannot be started, it ends
+ * the program with a reason (abort()). */
 pool_t *pool_create(int threads);
 
 /* Queue fn(arg) to run on one of the pool's workers, and return its

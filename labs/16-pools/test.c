@@ -10,12 +10,15 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <malloc.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -324,12 +327,99 @@ static void queue_unbounded(long many) {
     free(fs);
 }
 
+/* ---- pool_create() never returns NULL ------------------------------------------ */
+
+/* pool.h: pool_create() "Never returns NULL": when a worker cannot be
+ * started, it aborts with the reason, rather than hand its caller a NULL
+ * the caller was told it never gets. A copy of the driver (fork, before the
+ * check has started any thread, so no thread stack is kept for reuse)
+ * caps its address space at what it uses now (RLIMIT_AS, as lab 01 does
+ * for counter_create()), after setting aside room in malloc's heap for the
+ * pool's own blocks. No thread stack can be mapped then, so
+ * pthread_create() fails (EAGAIN) while malloc() still works; CREATE_NULL_N
+ * workers, more than glibc keeps stacks of, fail even where some were kept.
+ * The copy must end inside pool_create(): SIGABRT (abort() with a reason,
+ * as fixed.c does) or a non-zero exit of its own; not return NULL, not die
+ * of another signal (a failed pthread_create() not checked, its thread
+ * handle then used). EXIT_RETURNED: NULL came back; exit 0: the pool
+ * started (a pool that starts its workers later: nothing to judge). The
+ * copy's output goes nowhere. */
+enum { CREATE_NULL_N = 64, CREATE_ROOM = 1 << 20, EXIT_CAP_FAILED = 77, EXIT_RETURNED = 78 };
+
+static void touch_stack(void) {
+    /* The stack grows into the address space too: grow it now, so that the
+     * abort's message and handler do not meet the cap. */
+    volatile char room[256 * 1024];
+    for (size_t i = 0; i < sizeof room; i += 4096)
+        room[i] = 1;
+}
+
+static void no_thread_copy(void) {
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+        dup2(null, 1);
+        dup2(null, 2);
+    }
+    lab_watchdog_arm(20, "pool_create() copy with no room for a stack");
+    touch_stack();
+    /* The heap keeps what is freed (no trim, no mmap for big blocks), so the
+     * pool's blocks come from this room once the cap is on. */
+    mallopt(M_MMAP_THRESHOLD, 2 * CREATE_ROOM);
+    mallopt(M_TRIM_THRESHOLD, 64 * CREATE_ROOM);
+    free(lab_calloc(1, CREATE_ROOM));
+    char buf[128];
+    long pages = 0;
+    int fd = open("/proc/self/statm", O_RDONLY);
+    ssize_t k = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (k <= 0)
+        _exit(EXIT_CAP_FAILED);
+    buf[k] = '\0';
+    close(fd);
+    if (sscanf(buf, "%ld", &pages) != 1)
+        _exit(EXIT_CAP_FAILED);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0)
+        _exit(EXIT_CAP_FAILED);
+    rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > cap)
+        rl.rlim_cur = cap;
+    if (setrlimit(RLIMIT_AS, &rl) != 0)
+        _exit(EXIT_CAP_FAILED);
+    if (pool_create(CREATE_NULL_N) == NULL)
+        _exit(EXIT_RETURNED);
+    _exit(0);
+}
+
+static void expect_create_aborts(void) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        lab_fail("fork() works / %s", strerror(errno));
+    if (pid == 0)
+        no_thread_copy();
+    int st;
+    while (waitpid(pid, &st, 0) != pid)
+        if (errno != EINTR)
+            lab_fail("waitpid() works / %s", strerror(errno));
+    if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_RETURNED)
+        lab_fail("pool_create() never returns NULL (pool.h): it aborts when a worker cannot be started / "
+                 "pool_create(%d), with no room left for a thread's stack (RLIMIT_AS), returned NULL",
+                 CREATE_NULL_N);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_CAP_FAILED)
+        lab_fail("the driver caps the address space of a copy of itself / it could not");
+    if (WIFSIGNALED(st) && WTERMSIG(st) != SIGABRT)
+        lab_fail("pool_create() ends the program with a reason (abort) when a worker cannot be started / with "
+                 "no room left for a thread's stack, the program died of signal %d (%s) instead",
+                 WTERMSIG(st), strsignal(WTERMSIG(st)));
+}
+
 /* ---- checks -------------------------------------------------------------------- */
 
 /* One thread, one step at a time: states, values, shutdown of idle pools,
  * submits that return at once. It reads a result only once future_done()
  * said 1. */
 static void check_single(const lab_opts_t *o) {
+    expect_create_aborts(); /* first: before the driver has started a thread */
     long live = lab_impl_live_allocs();
     pool_t *p = pool_create(1);
     gate_t g;
@@ -358,16 +448,29 @@ static void check_single(const lab_opts_t *o) {
     /* Pools that never saw a task, both ways, shut down once their workers
      * sleep: each must then be woken (one wake-up for several sleepers
      * leaves the others asleep, every run). */
-    /* Tasks start in the order they were submitted: one worker held at a
-     * gate while 12 tasks queue behind it, each noting its place when it
-     * starts (a queue taken from the wrong end, or a stack, starts the
-     * last one first). */
+    /* Tasks start in the order they were submitted, whichever worker is
+     * free: a pool of 2, each worker held at a gate of its own, and 12
+     * tasks queued behind them. Then one gate opens, and the worker it lets
+     * go is the only one that can take tasks, so it must take all 12, one
+     * after another, in order, while the other stays held (with one queue,
+     * every correct design does: no two tasks run at once, so each notes
+     * its place in the order taken). A queue per worker, tasks dealt out in
+     * turn, leaves every second task waiting behind the held worker while
+     * the free one starts the next: a later task seen started while an
+     * earlier one is still PENDING (read later first, so a right order is
+     * never seen wrong), every run. With one worker a queue taken from the
+     * wrong end, or a stack, starts the last one first. */
     enum { ORDERED = 12 };
-    p = pool_create(1);
+    p = pool_create(2);
     gate_destroy(&g);
     gate_init(&g);
+    gate_t g2;
+    gate_init(&g2);
+    gated_t ga2 = {&g2, 4343};
     fa = pool_submit(p, gated_task, &ga);
     gate_wait_started(&g, 1);
+    future_t *fa2 = pool_submit(p, gated_task, &ga2);
+    gate_wait_started(&g2, 1);
     _Atomic int next = 0;
     ordered_t ot[ORDERED];
     future_t *ofs[ORDERED];
@@ -376,17 +479,38 @@ static void check_single(const lab_opts_t *o) {
         ofs[i] = pool_submit(p, ordered_task, &ot[i]);
     }
     gate_open(&g);
-    for (int i = 0; i < ORDERED; i++)
-        wait_state(ofs[i], FUTURE_DONE, "a task queued behind the gate finishes once it opens");
+    double until = lab_now() + 5.0;
+    for (int done = 0; !done;) {
+        done = 1;
+        for (int i = ORDERED - 1; i > 0; i--) {
+            future_state_t later = future_state(ofs[i]);
+            if (later != FUTURE_DONE)
+                done = 0;
+            if (later != FUTURE_PENDING && future_state(ofs[i - 1]) == FUTURE_PENDING)
+                lab_fail("tasks start in the order they were submitted (pool.h), whichever worker is free: a pool "
+                         "of 2, one worker held, 12 tasks queued / task %d of 12 in submission order has started "
+                         "while task %d is still PENDING (a queue per worker?)",
+                         i + 1, i);
+        }
+        if (lab_now() > until)
+            lab_fail("a pool of 2 with one worker held runs the 12 queued tasks on the other / after 5 s not all "
+                     "of them were DONE");
+        if (!done)
+            sleep_ms(1);
+    }
     wait_state(fa, FUTURE_DONE, "the task held at the gate finishes once it opens");
+    gate_open(&g2);
+    wait_state(fa2, FUTURE_DONE, "the task held at the second gate finishes once it opens");
     future_free(fa);
+    future_free(fa2);
     for (int i = 0; i < ORDERED; i++)
         future_free(ofs[i]);
     for (int i = 0; i < ORDERED; i++)
         if (ot[i].place != i)
             lab_fail("tasks start in the order they were submitted (pool.h), here 12 queued behind one busy "
-                     "worker / task %d of 12 in submission order started as number %d",
+                     "worker while the other is held / task %d of 12 in submission order started as number %d",
                      i + 1, ot[i].place + 1);
+    gate_destroy(&g2);
     shutdown_watched(p, 1);
     pool_t *idle = pool_create(3);
     lab_others_asleep(2.0);
@@ -1068,6 +1192,104 @@ static long proc_die(long x) {
     return x * x + 1;
 }
 
+/* A signal to the caller while its ppool_map() waits for results. pool.h
+ * promises 0 once every result is in, and -1 with ECHILD only "when a
+ * worker died or a result went missing": a signal handler that runs
+ * meanwhile, installed without SA_RESTART as timers and profilers are,
+ * is neither. A read() of the result pipe it interrupts returns -1 with
+ * EINTR, which must be tried again, not taken for the end of the results.
+ * It is provoked, not hoped for: one worker (so nobody else writes), and
+ * its fn holds item EINTR_AT until the caller is seen asleep (in /proc),
+ * and then sends it SIGUSR2, EINTR_SIGNALS times, each once the handler of
+ * the one before has run (the handler counts in shared memory). While fn
+ * holds the item the pipe stays empty and its write end open, so a caller
+ * asleep is asleep waiting for results, and the signal cuts that wait
+ * short every time. Perturbation is off meanwhile: the only sleeps in the
+ * caller are then its own waits. A caller never seen asleep (one that
+ * polls) is let go after 5 s unsignalled: it has no wait to cut short. */
+enum { EINTR_ITEMS = 64, EINTR_AT = 40, EINTR_SIGNALS = 3 };
+static pid_t eintr_caller;
+static _Atomic long *eintr_handled; /* in shared memory: the caller's handler counts, its worker reads */
+
+static void eintr_handler(int sig) {
+    (void)sig;
+    atomic_fetch_add(eintr_handled, 1);
+}
+
+/* One letter of /proc/PID/stat: S when it sleeps in the kernel. */
+static char process_state(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return '?';
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (k <= 0)
+        return '?';
+    buf[k] = '\0';
+    const char *paren = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+    return paren != NULL && paren[1] == ' ' ? paren[2] : '?';
+}
+
+static long proc_signal_caller(long x) {
+    atomic_fetch_add(calls_shared, 1);
+    if (x == EINTR_AT) {
+        struct timespec tick = {0, 100 * 1000};
+        double until = lab_now() + 5.0;
+        for (int k = 0; k < EINTR_SIGNALS && lab_now() < until; k++) {
+            while (process_state(eintr_caller) != 'S' && lab_now() < until)
+                nanosleep(&tick, NULL);
+            if (lab_now() >= until)
+                break;
+            long seen = atomic_load(eintr_handled);
+            kill(eintr_caller, SIGUSR2);
+            while (atomic_load(eintr_handled) == seen && lab_now() < until)
+                nanosleep(&tick, NULL);
+        }
+    }
+    return x * 3 + 1;
+}
+
+static void expect_map_through_signals(long *in, long *out) {
+    eintr_handled = mmap(NULL, sizeof *eintr_handled, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (eintr_handled == MAP_FAILED)
+        lab_fail("a shared counter for the check / mmap: %s", strerror(errno));
+    atomic_init(eintr_handled, 0);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = eintr_handler; /* no SA_RESTART: a blocked read() returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGUSR2, &sa, &old) != 0)
+        lab_fail("sigaction(SIGUSR2) works / %s", strerror(errno));
+    eintr_caller = getpid();
+    for (long i = 0; i < EINTR_ITEMS; i++) {
+        in[i] = i;
+        out[i] = -1;
+    }
+    int was = lab_perturb_on;
+    lab_perturb_on = 0;
+    atomic_store(calls_shared, 0);
+    errno = 0;
+    int rc = ppool_map(1, proc_signal_caller, in, out, EINTR_ITEMS);
+    int err = errno;
+    lab_perturb_on = was;
+    long handled = atomic_load(eintr_handled);
+    sigaction(SIGUSR2, &old, NULL);
+    munmap((void *)eintr_handled, sizeof *eintr_handled);
+    if (rc != 0)
+        lab_fail("ppool_map returns 0 with every result although signal handlers ran in the caller while it "
+                 "waited for them (pool.h: -1 only when a worker died or a result went missing) / it returned "
+                 "%d (%s) after %ld SIGUSR2 (handler without SA_RESTART) came while it slept waiting: a read() "
+                 "cut short by a signal (EINTR) taken for the end of the results?",
+                 rc, strerror(err), handled);
+    for (long i = 0; i < EINTR_ITEMS; i++)
+        if (out[i] != i * 3 + 1)
+            lab_fail("every result of a map through signals: out[%ld] == %ld / got %ld", i, i * 3 + 1, out[i]);
+    for (long i = 0; i < EINTR_ITEMS; i++)
+        in[i] = (long)i * 7 - 5000; /* as the rest of the check has them */
+}
+
 static void ppool_expect(int procs, long (*fn)(long), const long *in, long *out, size_t n) {
     atomic_store(calls_shared, 0);
     if (ppool_map(procs, fn, in, out, n) != 0)
@@ -1240,6 +1462,8 @@ static void check_process_map(const lab_opts_t *o) {
                  "child was left after it returned (waitpid(-1, WNOHANG) said %ld)",
                  (long)stray);
 
+    expect_map_through_signals(in, out);
+
     /* Many small maps with more processes than cores and the workers'
      * own code perturbed: two workers must never take the same indices. */
     lab_perturb_on = 1;
@@ -1268,8 +1492,8 @@ static void check_process_map(const lab_opts_t *o) {
     free(out);
     munmap((void *)calls_shared, sizeof *calls_shared);
     lab_pass("%zu items on 4 processes, each computed once, by other processes, into their own memory; "
-             "edges fine; a worker that died was reported (ECHILD); the caller's own child left to it; no "
-             "child left%s",
+             "edges fine; a worker that died was reported (ECHILD); the caller's own child left to it; a map "
+             "through signals whole; no child left%s",
              n, note);
 }
 
@@ -1344,8 +1568,9 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one thread: task states, values after future_done(), FIFO start, idle pools shut down", check_single,
-     LAB_PAUSE_OFF},
+    {"single", "one thread: pool_create never NULL, task states, values after future_done(), FIFO start, idle "
+               "pools shut down",
+     check_single, LAB_PAUSE_OFF},
     {"future-waits", "future_get() waits for a running task, a queued task, and 200 fresh ones",
      check_future_waits, LAB_PAUSE_RANDOM},
     {"exactly-once", "3000 tasks from 4 threads, got and mapped: each runs once, each value right",
@@ -1359,8 +1584,8 @@ static const lab_check_t checks[] = {
      LAB_PAUSE_OFF},
     {"idle", "idle workers, and a get waiting behind a slow task, burn (almost) no CPU", check_idle,
      LAB_PAUSE_OFF},
-    {"process-map", "ppool_map: 10000 items on 4 processes, each once, results exact", check_process_map,
-     LAB_PAUSE_OFF},
+    {"process-map", "ppool_map: 10000 items on 4 processes, each once, results exact, through signals",
+     check_process_map, LAB_PAUSE_OFF},
     {"race-free", "submit, get, map, drain, cancel from threads, for the ThreadSanitizer build",
      check_race_free, LAB_PAUSE_RANDOM},
 };

@@ -5,7 +5,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one thread: acquire, check and release; a waiter sleeps, also through many intervals, asks only after its interval, and a release lets it in" {
+@test "one thread: acquire, check and release; a waiter sleeps, also through many intervals, asks only after its interval, and a release lets it in; a request answered by a release is counted, then gone, and drops no other GIL" {
     lab_check single
 }
 

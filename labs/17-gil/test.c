@@ -400,6 +400,102 @@ static switches_t forced_switches(long interval_us, int rounds, double enough) {
     return r;
 }
 
+/* ---- a request answered by a release ---------------------------------------
+ * A waiter asks for the GIL once its interval is over; the holder may then
+ * let go with gil_release() (around a blocking call) before it reaches a
+ * checkpoint. That request was made: gil_stats() counts it ("times a
+ * waiter, tired of waiting, asked", exact once nobody uses the GIL); and
+ * it was answered: the waiter got the GIL, so no later checkpoint may drop
+ * the GIL for it ("no forced drop without a waiter"). The driver does not
+ * take the stats' word that the waiter asked: with perturbation (and so
+ * the grader's spurious wake-ups) off and the GIL held with no checkpoint,
+ * nothing but its interval's timer can wake the waiter. So once the holder
+ * has seen it asleep, with its CPU clock still, at a moment past its
+ * interval, and then seen that clock move and the waiter asleep again,
+ * the waiter has woken from its timed wait after the interval with the
+ * GIL still held, and asked ("waits at most one switch interval before it
+ * asks"). However late the timer fires, only the wait grows. */
+typedef struct {
+    gil_t *g;
+    atomic_int stat_fd, sched_fd; /* the waiter's /proc/thread-self files, -1 before (or without /proc) */
+    atomic_int begun, got;
+    double t_begin;
+} asker_t;
+
+static void *asker_main(void *arg) {
+    asker_t *a = arg;
+    atomic_store(&a->sched_fd, open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC));
+    atomic_store(&a->stat_fd, open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC));
+    a->t_begin = lab_now();
+    atomic_store(&a->begun, 1);
+    gil_acquire(a->g);
+    atomic_store(&a->got, 1);
+    gil_release(a->g);
+    return NULL;
+}
+
+/* The CPU nanoseconds a thread has run (its schedstat's first field), or -1. */
+static long long sched_ns(int fd) {
+    char buf[128];
+    ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return strtoll(buf, NULL, 10);
+}
+
+/* A look at the waiter that finds it asleep, its CPU clock still across the
+ * look: that clock, or -1. */
+static long long asker_asleep(const asker_t *a) {
+    int sched = atomic_load(&a->sched_fd), stat = atomic_load(&a->stat_fd);
+    long long c0 = sched_ns(sched);
+    char state = stat_state(stat);
+    long long c1 = sched_ns(sched);
+    return c0 >= 0 && c0 == c1 && state == 'S' ? c1 : -1;
+}
+
+/* Starts a waiter for g, which the caller holds with no checkpoint, and
+ * returns once the waiter has provably asked (1), or when it cannot be told
+ * within `most` seconds (0: no /proc, or the waiter never woke; the caller
+ * then judges nothing that rests on the request). The caller has turned
+ * perturbation off. */
+static int asker_start(asker_t *a, pthread_t *t, gil_t *g, long interval_us, double most) {
+    *a = (asker_t){.g = g};
+    atomic_init(&a->stat_fd, -1);
+    atomic_init(&a->sched_fd, -1);
+    atomic_init(&a->begun, 0);
+    atomic_init(&a->got, 0);
+    lab_thread_create(t, NULL, asker_main, a);
+    while (!atomic_load(&a->begun))
+        sleep_us(1000);
+    double until = lab_now() + most, due = a->t_begin + (double)interval_us * 1e-6;
+    long long asleep = -1;
+    while (asleep < 0 && lab_now() < until) { /* asleep past its interval */
+        sleep_us(1000);
+        if (lab_now() > due)
+            asleep = asker_asleep(a);
+    }
+    while (asleep >= 0 && lab_now() < until) { /* woken since, and asleep again */
+        sleep_us(1000);
+        long long now = asker_asleep(a);
+        if (now > asleep)
+            return 1;
+    }
+    return 0;
+}
+
+/* The holder has let go: the waiter gets in and leaves. */
+static void asker_end(asker_t *a, pthread_t t) {
+    lab_watchdog_arm(2.0, "a thread waiting in gil_acquire() never got the GIL after gil_release()");
+    lab_thread_join(t, NULL);
+    lab_watchdog_arm(check_timeout, "timed out: a deadlock, a lost wakeup or an endless loop");
+    if (atomic_load(&a->stat_fd) >= 0)
+        close(atomic_load(&a->stat_fd));
+    if (atomic_load(&a->sched_fd) >= 0)
+        close(atomic_load(&a->sched_fd));
+    LAB_EXPECT_EQ(1, atomic_load(&a->got), "the waiter got the GIL after the release");
+}
+
 static void check_single(const lab_opts_t *o) {
     check_timeout = o->timeout;
     gil_t *g = gil_create(INTERVAL_US);
@@ -511,11 +607,65 @@ static void check_single(const lab_opts_t *o) {
     g = gil_create(50000);
     hold_without_checks(g, 50000, -1, 0.5, "interval 50 ms, the holder keeps the GIL 0.5 s without a checkpoint");
     gil_destroy(g);
+
+    /* A request answered by a release (above: asker_start), beside a
+     * second GIL held by the same thread that nobody waits for. The
+     * request is one GIL's: the other's holder gives nothing up at its
+     * checkpoints meanwhile. It is counted. And it is gone once the
+     * waiter has the GIL: the holder, alone again, is asked by nobody. */
+    int perturb = lab_perturb_on;
+    lab_perturb_on = 0; /* no wake-up but the waiter's timer (asker_start) */
+    g = gil_create(20000);
+    gil_t *other = gil_create(20000);
+    gil_acquire(other);
+    gil_acquire(g);
+    asker_t a;
+    pthread_t at;
+    int proved = asker_start(&a, &at, g, 20000, 2.0);
+    gil_stats_t so;
+    if (proved) {
+        for (int k = 0; k < 10; k++)
+            gil_check(other);
+        gil_stats(other, &so);
+        if (so.forced_drops != 0 || so.drop_requests != 0)
+            lab_fail("a drop request is for the GIL the waiter waits on: the holder of another GIL, which nobody "
+                     "waits for, gives nothing up at its checkpoints (no forced drop without a waiter) / while a "
+                     "thread had asked for GIL A, 10 gil_check() calls on GIL B counted %lu forced drops and %lu "
+                     "drop requests in B's stats (is the drop request one flag for every GIL?)",
+                     so.forced_drops, so.drop_requests);
+    }
+    gil_release(g); /* no checkpoint: the release answers the request */
+    asker_end(&a, at);
+    gil_acquire(g);
+    for (int k = 0; k < 10; k++)
+        gil_check(g);
+    gil_release(g);
+    gil_release(other);
+    lab_perturb_on = perturb;
+    gil_stats(g, &st);
+    gil_destroy(other);
+    gil_destroy(g);
+    if (proved && st.drop_requests < 1)
+        lab_fail("gil_stats() counts every drop request, also one the holder answered with gil_release() before "
+                 "its next checkpoint (\"times a waiter, tired of waiting, asked\"; exact once nobody uses the "
+                 "GIL) / a waiter (20 ms interval) woke from its timed wait after its interval while the GIL was "
+                 "held with no checkpoint, so it asked; then the holder released it: drop_requests is %lu (counted "
+                 "where a checkpoint serves a request, not where the waiter asks?)",
+                 st.drop_requests);
+    if (st.forced_drops != 0)
+        lab_fail("a request is gone once the GIL has changed hands: no forced drop without a waiter / a waiter "
+                 "%sasked, the holder answered with gil_release() (no checkpoint), the waiter got the GIL and "
+                 "left; then the holder, alone, made 10 checkpoints: %lu forced drops (is the request cleared "
+                 "only by the checkpoint that serves it, not by the thread that takes the GIL?)",
+                 proved ? "" : "may have ", st.forced_drops);
     lab_pass("one thread: 100 x (acquire, 100 checks, release), no drop requests; a waiter slept through a "
              "0.1 s hold (runnable in %d of %d looks) and got in after the release; with 0.7 s intervals it "
              "asked no drop within 0.3 s, and with a 3 s interval within 0.1 s; with a 900 us interval no request "
-             "came before %.0f us in %d forced switches; through 10 intervals of 50 ms it slept",
-             runnable, looks, sw.first_min * 1e6, sw.rounds);
+             "came before %.0f us in %d forced switches; through 10 intervals of 50 ms it slept; %s",
+             runnable, looks, sw.first_min * 1e6, sw.rounds,
+             proved ? "a request answered by a release was counted, then gone, and dropped no other GIL"
+                   : "(no waiter was seen woken by its timer past its interval within 2 s, or /proc could not "
+                     "tell: the counting of a request answered by a release not judged)");
 }
 
 /* ---- a checkpoint nobody asked for costs next to nothing -------------------
@@ -640,6 +790,7 @@ static void excl_worker(const lab_worker_t *w) {
 }
 
 static void check_exclusion(const lab_opts_t *o) {
+    check_timeout = o->timeout;
     int n = lab_opt_threads(o, 4);
     excl_t x = {.g = gil_create(100), .iters = lab_opt_iters(o, 3000)};
     atomic_init(&x.holders, 0);
@@ -650,6 +801,31 @@ static void check_exclusion(const lab_opts_t *o) {
         lab_stall_watch(&x.progress, STALL_S, "deadlock: no thread got through the GIL in 2 s");
     lab_threads_run(n, excl_worker, &x);
     lab_stall_stop(s);
+    /* Then a request answered by a release, made sure of (asker_start):
+     * the waiter gets the GIL and leaves, and the driver, alone with the
+     * GIL, makes 10 checkpoints. A request still up then (cleared only by
+     * the checkpoint that serves it) makes one of them drop the GIL with
+     * nobody to hand it to: a forced drop that handed nothing over. The
+     * turns above make that only when a stale request meets a holder with
+     * no waiter, by chance. */
+    int perturb = lab_perturb_on;
+    lab_perturb_on = 0; /* no wake-up but the waiter's timer */
+    gil_acquire(x.g);
+    excl_mine(&x, n, 0);
+    asker_t a;
+    pthread_t at;
+    int asked = asker_start(&a, &at, x.g, 100, 2.0);
+    gil_release(x.g); /* no checkpoint: the release answers the request */
+    asker_end(&a, at);
+    x.owner = n + 1; /* the waiter held it */
+    gil_acquire(x.g);
+    excl_mine(&x, n, 0);
+    for (int k = 0; k < 10; k++) {
+        gil_check(x.g);
+        excl_mine(&x, n, 1);
+    }
+    gil_release(x.g);
+    lab_perturb_on = perturb;
     gil_stats_t st;
     gil_stats(x.g, &st);
     if (atomic_load(&x.max_holders) != 1)
@@ -662,12 +838,14 @@ static void check_exclusion(const lab_opts_t *o) {
     if ((unsigned long)x.handed < st.forced_drops)
         lab_fail("every forced drop hands the GIL to another thread / %lu forced drops, but another thread held "
                  "the GIL during only %ld of the checks: a holder that gave the GIL up on request took it back "
-                 "before a waiter got it (a wait on the hand-over under `if` instead of `while`?)",
-                 st.forced_drops, x.handed);
+                 "before a waiter got it (a wait on the hand-over under `if` instead of `while`?), or it dropped "
+                 "the GIL with nobody waiting (a request answered by a release%s still up afterwards?)",
+                 st.forced_drops, x.handed, asked ? ", made sure of at the end," : "");
     gil_destroy(x.g);
     lab_pass("%d threads x %ld turns%s with pauses inside, a 100 us interval: never two holders, no update "
-             "lost, every forced drop handed over (%lu acquires, %lu forced drops, %ld checks that handed over)",
-             n, x.iters, lab_cut_note(turns, (long)n * x.iters), st.acquires, st.forced_drops, x.handed);
+             "lost, every forced drop handed over (%lu acquires, %lu forced drops, %ld checks that handed over)%s",
+             n, x.iters, lab_cut_note(turns, (long)n * x.iters), st.acquires, st.forced_drops, x.handed,
+             asked ? "; a request answered by a release left no forced drop behind" : "");
 }
 
 /* ---- two CPU-bound threads ---------------------------------------------- */
@@ -961,8 +1139,8 @@ static void check_race_free(const lab_opts_t *o) {
 }
 
 static const lab_check_t checks[] = {
-    {"single", "one thread: acquire, check and release; a waiter sleeps, and a release lets it in", check_single,
-     LAB_PAUSE_OFF},
+    {"single", "one thread: acquire, check, release; a waiter sleeps, a release lets it in, its request counted, then gone",
+     check_single, LAB_PAUSE_OFF},
     {"cheap-check", "gil_check() takes no lock when nobody asked: alone, and beside a waiter within its interval",
      check_cheap, LAB_PAUSE_OFF},
     {"exclusion", "4 threads take turns with pauses inside: never two holders", check_exclusion,

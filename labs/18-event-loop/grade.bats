@@ -8,7 +8,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:2
-@test "one connection: answers in order, a tail without newline ignored, EOF closes; a signal while the loop waits stops nothing" {
+@test "one connection: answers in order, a tail without newline ignored, EOF closes; a NULL array is EINVAL; every fd closed also when waiting fails; a signal while the loop waits stops nothing" {
     lab_check single
 }
 
@@ -33,7 +33,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:2,catches-broken
-@test "idle timer: a silent client is closed after 0.2 s, also when every client is silent, beside connections never quiet, and one that only reads its answers; a busy, briefly quiet or trickling one is not" {
+@test "idle timer: a silent client is closed after 0.2 s, also when every client is silent, beside connections never quiet, and one that only reads its answers, also after shutting down; a busy, briefly quiet or trickling one is not" {
     lab_check idle-timeout
 }
 

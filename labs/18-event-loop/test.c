@@ -28,6 +28,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -263,6 +264,84 @@ static int fd_highest(void) {
 }
 
 /* ---- single: one thread, everything sent before the loop starts ---------------- */
+/* loop.h: "fds NULL with n > 0: EINVAL". In a child (the process is single-
+ * threaded here), so that a loop that reads the NULL array dies there and
+ * the check says so; without a child (fork refused), in this process. */
+static void null_fds(void) {
+    loop_stats_t st;
+    pid_t pid = fork();
+    if (pid == 0) {
+        errno = 0;
+        int rc = loop_serve(NULL, 1, 0, &st);
+        _exit(rc == -1 && errno == EINVAL ? 0 : rc == -1 ? 2 : 3);
+    }
+    if (pid < 0) {
+        errno = 0;
+        int rc = loop_serve(NULL, 1, 0, &st);
+        if (rc != -1 || errno != EINVAL)
+            lab_fail("loop_serve(NULL, 1) returns -1 with errno EINVAL / it returned %d, errno %d", rc, errno);
+        return;
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            lab_fail("waitpid works / %s", strerror(errno));
+    if (WIFSIGNALED(status))
+        lab_fail("loop_serve(NULL, 1) (fds NULL with n > 0) returns -1 with errno EINVAL, touching nothing / it "
+                 "was killed by signal %d (%s): it read the NULL array (is only n < 0 checked?)",
+                 WTERMSIG(status), strsignal(WTERMSIG(status)));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        lab_fail("loop_serve(NULL, 1) (fds NULL with n > 0) returns -1 with errno EINVAL / it %s",
+                 WIFEXITED(status) && WEXITSTATUS(status) == 2 ? "returned -1 with another errno"
+                                                                : "did not return -1");
+}
+
+/* loop.h: -1 "if waiting itself fails (every fd closed even then)". A
+ * poll() over more descriptors than RLIMIT_NOFILE allows fails with EINVAL
+ * whatever they are, so FAILING connections under a limit of half as many
+ * make it fail (an epoll design cannot make its epoll fd there either). A
+ * design that can serve anyway may; one that fails must have closed every
+ * fd it owns. */
+enum { FAILING = 8 };
+
+static int wait_fails(void) {
+    int server[FAILING], client[FAILING];
+    for (int i = 0; i < FAILING; i++) {
+        pair_make(&server[i], &client[i]);
+        send_all(client[i], "x\n", 2, i);
+        shut_wr(client[i], i);
+    }
+    struct rlimit was, low;
+    if (getrlimit(RLIMIT_NOFILE, &was) != 0)
+        lab_fail("getrlimit(RLIMIT_NOFILE) works / %s", strerror(errno));
+    low = was;
+    low.rlim_cur = FAILING / 2;
+    if (setrlimit(RLIMIT_NOFILE, &low) != 0)
+        lab_fail("setrlimit(RLIMIT_NOFILE) works / %s", strerror(errno));
+    loop_stats_t st;
+    errno = 0;
+    int rc = loop_serve(server, FAILING, 0, &st);
+    int err = errno;
+    if (setrlimit(RLIMIT_NOFILE, &was) != 0)
+        lab_fail("setrlimit(RLIMIT_NOFILE) works / %s", strerror(errno));
+    if (rc != 0 && (rc != -1 || err == 0))
+        lab_fail("when waiting fails, loop_serve() returns -1 with errno set / it returned %d, errno %d", rc, err);
+    for (int i = 0; i < FAILING; i++) {
+        if (fcntl(server[i], F_GETFD) != -1 || errno != EBADF)
+            lab_fail("loop_serve() closes every fd it owns, also when waiting itself fails (loop.h) / %d "
+                     "connections under a descriptor limit of %d (a poll() over them says EINVAL): it returned "
+                     "%d (%s) and left the fd of connection %d open",
+                     FAILING, FAILING / 2, rc, rc == 0 ? "served" : strerror(err), i);
+        reader_t r;
+        reader_init(&r, client[i], i);
+        if (rc == 0)
+            expect_answer(&r, "x\n");
+        expect_eof(&r);
+        close(client[i]);
+    }
+    return rc;
+}
+
 /* ---- a signal while the loop waits ---------------------------------------------
  * loop.h: -1 only for bad arguments "or if waiting itself fails". A signal
  * whose handler was installed without SA_RESTART (a timer, a profiler's
@@ -400,6 +479,7 @@ static void check_single(const lab_opts_t *o) {
     int bad = loop_serve(NULL, -1, 0, NULL);
     if (bad != -1 || errno != EINVAL)
         lab_fail("loop_serve(n = -1) returns -1 with errno EINVAL / it returned %d, errno %d", bad, errno);
+    null_fds();
 
     /* Connection 0: three requests and a tail with no newline; connection
      * 1: hangs up without a word. Both end at once, so the loop returns. */
@@ -477,11 +557,14 @@ static void check_single(const lab_opts_t *o) {
     }
     expect_eof(&r);
     close(client[0]);
+    int failed = wait_fails();
     int how = signal_while_waiting();
     lab_pass("one connection: 3 lines answered in order, a tail without newline ignored, EOF and close; "
-             "an empty connection closed; n = 0 and n < 0 handled; no descriptor left open; with no "
-             "descriptor to spare it %s; a signal while it waited (%s) did not stop it",
-             rc == 0 ? "served" : "failed with the connection closed",
+             "an empty connection closed; n = 0, n < 0 and a NULL array handled; no descriptor left open; with "
+             "no descriptor to spare it %s; %d connections under a limit of %d descriptors it %s; a signal "
+             "while it waited (%s) did not stop it",
+             rc == 0 ? "served" : "failed with the connection closed", FAILING, FAILING / 2,
+             failed == 0 ? "served" : "failed with every fd closed",
              how ? "in its waiting call" : "asleep in 5 looks");
 }
 
@@ -1269,10 +1352,19 @@ static void *trickle_client(void *p) {
  * about DRAIN_IDLE after them, dropping the answers still owed (loop.h). A
  * loop that restarts the timer whenever it sends (every tick, well inside
  * the timeout) keeps the connection open until everything is delivered:
- * past DRAIN_IDLE + CLOSE_SLACK, the same slack as for a silent client. */
+ * past DRAIN_IDLE + CLOSE_SLACK, the same slack as for a silent client.
+ * Two such clients at once: one stays silent after its requests, the other
+ * shuts down its writing side after them. That one, too, is a connection
+ * nothing has arrived from since (loop.h), owed answers it is slow to take:
+ * a loop that exempts connections at EOF from the timer ("we owe them")
+ * delivers all 2.7 s of answers, and a client that never read would keep
+ * its connection for ever. Only its upper bound is judged: that answers
+ * owed at EOF are sent is proved where every answer is read (single,
+ * pieces, sleeps). */
 static const double DRAIN_IDLE = 0.5, DRAIN_TICK = 0.2;
 
 typedef struct {
+    int shut;                /* 1: shutdown(SHUT_WR) after the requests */
     double begun, sent, eof; /* the requests began to go out, were sent; EOF came */
     long got;                /* answer bytes received before EOF */
 } drain_t;
@@ -1282,6 +1374,8 @@ static void *drain_client(void *p) {
     drain_t *d = c->shared;
     d->begun = lab_now();
     send_owed(c->fd, c->conn);
+    if (d->shut)
+        shut_wr(c->fd, c->conn);
     d->sent = lab_now();
     int fl = fcntl(c->fd, F_GETFL);
     if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0)
@@ -1293,17 +1387,18 @@ static void *drain_client(void *p) {
         if (flood_recv(&f) < 0)
             break;
         if (lab_now() > by)
-            lab_fail("a client that sent %d requests at once and since only reads its answers, slowly, is closed "
-                     "by the %.2f s idle timer about then, the answers still owed dropped (by %.2f s after its "
-                     "last request) / it was still open %.3f s after its last request, and had got %ld of %ld "
-                     "bytes of answers: the timer must count from the last byte heard, not restart when answers "
-                     "are sent, and no send() may wait for the client to read",
-                     OWED_LINES, DRAIN_IDLE, DRAIN_IDLE + CLOSE_SLACK, lab_now() - d->sent, f.got,
-                     (long)OWED_LINES * FLOOD_LINE);
+            lab_fail("a client that sent %d requests at once%s and since only reads its answers, slowly, is "
+                     "closed by the %.2f s idle timer about then, the answers still owed dropped (by %.2f s after "
+                     "its last request) / it was still open %.3f s after its last request, and had got %ld of %ld "
+                     "bytes of answers: the timer must count from the last byte heard, %s",
+                     OWED_LINES, d->shut ? ", then shut down its writing side," : "", DRAIN_IDLE,
+                     DRAIN_IDLE + CLOSE_SLACK, lab_now() - d->sent, f.got, (long)OWED_LINES * FLOOD_LINE,
+                     d->shut ? "also for a connection at EOF (nothing arrives from it either)"
+                             : "not restart when answers are sent, and no send() may wait for the client to read");
     }
     d->eof = lab_now();
     d->got = f.got;
-    if (d->eof - d->begun < DRAIN_IDLE)
+    if (!d->shut && d->eof - d->begun < DRAIN_IDLE)
         lab_fail("a client that sent its requests and only reads is closed no sooner than the %.2f s idle timer "
                  "after its last byte / it was closed %.3f s after its requests began to go out",
                  DRAIN_IDLE, d->eof - d->begun);
@@ -1419,12 +1514,15 @@ static void check_idle_timeout(const lab_opts_t *o) {
         else
             expect_stats(&st.st, 1, 1, 0);
     }
-    /* Draining: answers sent do not restart the timer. */
-    drain_t dr = {0};
-    pairs_make(1, server, cl, &dr);
+    /* Draining: answers sent do not restart the timer, and a client at
+     * EOF is timed like any other. */
+    drain_t dr = {0}, drs = {.shut = 1};
+    pairs_make(2, server, cl, &dr);
+    cl[1].shared = &drs;
     sndbuf_least(server[0]);
-    served_t sd = serve_with_clients(1, server, cl, drain_client, DRAIN_IDLE);
-    expect_stats(&sd.st, sd.st.requests, 1, 1);
+    sndbuf_least(server[1]);
+    served_t sd = serve_with_clients(2, server, cl, drain_client, DRAIN_IDLE);
+    expect_stats(&sd.st, sd.st.requests, 2, 2);
 
     char trickled[200], held[100] = "";
     if (tr.excused)
@@ -1444,9 +1542,10 @@ static void check_idle_timeout(const lab_opts_t *o) {
              "request every %.2f s for %.2f s were served to the end%s; with all %d clients silent, all were "
              "closed and the loop returned in %.3f s; a silent client beside a line bouncing between two "
              "connections was closed after %.3f s; %s; a client that only read its answers after its "
-             "requests was closed %.3f s after them under a %.2f s timer, with %ld of %ld bytes of answers",
+             "requests was closed %.3f s after them under a %.2f s timer, with %ld of %ld bytes of answers, "
+             "and one that had shut down its writing side too after %.3f s, with %ld",
              IDLE, IDLE / 2, TICK, TICK * TICKS, held, QUIET_CONNS, sq.took, beside, trickled, dr.eof - dr.sent,
-             DRAIN_IDLE, dr.got, (long)OWED_LINES * FLOOD_LINE);
+             DRAIN_IDLE, dr.got, (long)OWED_LINES * FLOOD_LINE, drs.eof - drs.sent, drs.got);
 }
 
 /* ---- sleeps: a loop with nothing to do burns no CPU ------------------------------------- */

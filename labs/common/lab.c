@@ -280,6 +280,64 @@ double lab_thread_busy(void) {
     return (double)(on_cpu + waiting) * 1e-9;
 }
 
+pid_t lab_tid(void) { return (pid_t)syscall(SYS_gettid); }
+
+void lab_intercepted(void) {
+    static _Thread_local pthread_mutex_t own = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&own);
+    pthread_mutex_unlock(&own);
+}
+
+/* Thread tid's state letter from /proc/self/task/T/stat, and its seconds on
+ * a CPU from .../schedstat; '\0' and -1 when they cannot be read. */
+static char task_state(pid_t tid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/stat", (long)tid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return '\0';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close = strrchr(buf, ')'); /* the name may hold spaces */
+    return close != NULL && close[1] == ' ' ? close[2] : '\0';
+}
+
+static double task_cpu(pid_t tid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/schedstat", (long)tid);
+    FILE *f = fopen(path, "r");
+    unsigned long long on_cpu = 0;
+    int got = f ? fscanf(f, "%llu", &on_cpu) : 0;
+    if (f)
+        fclose(f);
+    return got == 1 ? (double)on_cpu * 1e-9 : -1;
+}
+
+int lab_await_answer(pid_t tid, _Atomic int *calling, _Atomic int *answered, int round, double wait, double most) {
+    double start = lab_now(), seen = -1, cpu0 = -1;
+    struct timespec ms = {0, 1000000};
+    for (;;) {
+        if (atomic_load_explicit(answered, memory_order_relaxed) >= round)
+            return 1;
+        double now = lab_now();
+        if (seen < 0 && atomic_load_explicit(calling, memory_order_relaxed) >= round) {
+            seen = now;
+            cpu0 = task_cpu(tid);
+        }
+        if (seen >= 0 && now - seen >= wait) {
+            char st = task_state(tid);
+            double cpu = task_cpu(tid);
+            if (st == 'S' || st == 'D' || (cpu0 >= 0 && cpu >= 0 && cpu - cpu0 >= 0.005) ||
+                (st == '\0' && cpu < 0))
+                return atomic_load_explicit(answered, memory_order_relaxed) >= round ? 1 : 0;
+        }
+        if (now - start >= most)
+            return -1;
+        nanosleep(&ms, NULL);
+    }
+}
+
 int lab_others_asleep(double most) {
     double until = lab_now() + most;
     int row = 0;

@@ -219,6 +219,32 @@ double lab_thread_cpu(void);
  * thread sleeps" checks that must hold under load; lab_thread_cpu() where
  * the file cannot be read. */
 double lab_thread_busy(void);
+/* Whether a call waits, or has not run yet. A check that holds one thread
+ * still (lab_hold_thread, below) and asks a second to make a call that may
+ * have to wait for the held one must tell "it waits" (asleep, or spinning)
+ * from "it has not had a CPU yet" on a busy machine, or it releases the
+ * held thread too soon and takes the round for one that waited.
+ * lab_tid(): the calling thread's kernel id; the asked thread publishes it.
+ * lab_await_answer(): after asking that thread for round `round`, returns
+ * 1 once *answered reaches `round`; 0 once the thread has provably waited
+ * in its call: *calling reached `round` (the thread sets it just before the
+ * call) at least `wait` seconds ago, and the thread is asleep (state S or
+ * D in /proc/self/task/T/stat) or has run on a CPU for 5 ms since (a spin,
+ * or retries); -1 after `most` seconds without either (a machine too busy
+ * to tell: the round proves nothing). Without /proc, `wait` seconds after
+ * *calling reached the round count as a wait. Loads are relaxed: the driver
+ * orders nothing between the two threads (a ThreadSanitizer check relies on
+ * it). */
+pid_t lab_tid(void);
+/* lab_intercepted(): a call ThreadSanitizer intercepts that neither sleeps
+ * nor gives the CPU away (a lock and unlock of a mutex of the calling
+ * thread's own: it orders nothing between threads). Under TSan a signal
+ * that arrives while a thread runs plain code waits for its next
+ * intercepted call; a driver loop that makes none of its own but this one
+ * has a hold land there, or in the implementation's calls, never in a
+ * sched_yield() that a busy machine stretches to most of the loop's time. */
+void lab_intercepted(void);
+int lab_await_answer(pid_t tid, _Atomic int *calling, _Atomic int *answered, int round, double wait, double most);
 /* lab_others_asleep: waits until every other thread of the process is
  * asleep (state S or D in /proc/self/task/T/stat) in 5 samples in a row,
  * 1 ms apart, or `most` seconds have gone; 1 if they were, 0 if not. For a

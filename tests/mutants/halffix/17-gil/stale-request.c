@@ -1,0 +1,130 @@
+/* Wrong: the drop request is cleared by the holder that serves it, in
+ * gil_check() ("the request is served when the holder drops"), not by the
+ * thread that takes the GIL. A request answered otherwise, by a holder that
+ * lets go with gil_release() before its next checkpoint, stays up after the
+ * requester got the GIL, and the next checkpoint of whoever holds it then
+ * gives it up with nobody waiting. gil.h: gil_check() hands the GIL over
+ * "if another thread has asked for the GIL"; forced_drops counts "times a
+ * holder gave it up on request"; the README: "no forced drop without a
+ * waiter" (and its hint: "The one who takes the GIL clears the drop
+ * request").
+ * The grader: single and exclusion each hold the GIL with no checkpoint
+ * until a waiter has asked (made sure of from /proc: asleep past its
+ * interval, then woken by its timer, the grader's spurious wake-ups off),
+ * release it, let the waiter in and out, and then make 10 checkpoints
+ * alone. single wants no forced drop in the stats; exclusion wants every
+ * forced drop matched by a check during which another thread held the GIL.
+ * Here one checkpoint drops the GIL for nobody: both fail, every run. */
+#include "gil.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "lab.h"
+
+struct gil {
+    pthread_mutex_t mu;
+    pthread_cond_t released; /* signalled when the GIL is let go */
+    pthread_cond_t switched; /* broadcast when the GIL is taken */
+    int locked;
+    int waiters;
+    unsigned long switch_number; /* how often the GIL was taken */
+    const void *holder;          /* the current or last holder */
+    long interval_us;
+    atomic_int drop_request;
+    gil_stats_t stats;
+};
+
+/* A unique address per thread: the holder's identity. */
+static _Thread_local char self_tag;
+#define SELF ((const void *)&self_tag)
+
+gil_t *gil_create(long interval_us) {
+    gil_t *g = lab_calloc(1, sizeof *g);
+    pthread_condattr_t attr;
+    LAB_PTHREAD(pthread_condattr_init(&attr));
+    /* interval timeouts must not jump with the wall clock */
+    LAB_PTHREAD(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC));
+    lab_mutex_init(&g->mu, NULL);
+    lab_cond_init(&g->released, &attr);
+    lab_cond_init(&g->switched, &attr);
+    LAB_PTHREAD(pthread_condattr_destroy(&attr));
+    g->interval_us = interval_us > 0 ? interval_us : 1;
+    atomic_init(&g->drop_request, 0);
+    return g;
+}
+
+void gil_destroy(gil_t *g) {
+    lab_cond_destroy(&g->switched);
+    lab_cond_destroy(&g->released);
+    lab_mutex_destroy(&g->mu);
+    free(g);
+}
+
+static struct timespec deadline_after_us(long us) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += us / 1000000;
+    t.tv_nsec += (us % 1000000) * 1000;
+    if (t.tv_nsec >= 1000000000) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000;
+    }
+    return t;
+}
+
+void gil_acquire(gil_t *g) {
+    lab_mutex_lock(&g->mu);
+    g->waiters++;
+    while (g->locked) {
+        unsigned long seen = g->switch_number;
+        struct timespec until = deadline_after_us(g->interval_us);
+        int rc = pthread_cond_timedwait(&g->released, &g->mu, &until);
+        if (rc != 0 && rc != ETIMEDOUT)
+            lab_pthread_die(rc, "pthread_cond_timedwait(&g->released)", __FILE__, __LINE__);
+        /* A whole interval passed and nobody else got it either: ask. */
+        if (rc == ETIMEDOUT && g->locked && g->switch_number == seen &&
+            !atomic_load_explicit(&g->drop_request, memory_order_relaxed)) {
+            atomic_store_explicit(&g->drop_request, 1, memory_order_relaxed);
+            g->stats.drop_requests++;
+        }
+    }
+    g->waiters--;
+    g->locked = 1;
+    g->holder = SELF;
+    g->switch_number++;
+    g->stats.acquires++;
+    lab_cond_broadcast(&g->switched);
+    lab_mutex_unlock(&g->mu);
+}
+
+void gil_release(gil_t *g) {
+    lab_mutex_lock(&g->mu);
+    g->locked = 0;
+    lab_cond_signal(&g->released);
+    lab_mutex_unlock(&g->mu);
+}
+
+void gil_check(gil_t *g) {
+    if (__builtin_expect(!atomic_load_explicit(&g->drop_request, memory_order_relaxed), 1))
+        return;
+    lab_mutex_lock(&g->mu);
+    atomic_store_explicit(&g->drop_request, 0, memory_order_relaxed); /* served */
+    g->locked = 0;
+    g->stats.forced_drops++;
+    lab_cond_signal(&g->released);
+    /* Forced switching: do not race back for the GIL until another thread
+     * has taken it; otherwise the holder, already running, wins every time. */
+    while (g->holder == SELF && g->waiters > 0)
+        lab_cond_wait(&g->switched, &g->mu);
+    lab_mutex_unlock(&g->mu);
+    gil_acquire(g);
+}
+
+void gil_stats(gil_t *g, gil_stats_t *out) {
+    lab_mutex_lock(&g->mu);
+    *out = g->stats;
+    lab_mutex_unlock(&g->mu);
+}
