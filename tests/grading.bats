@@ -19,12 +19,13 @@ setup() {
 }
 
 @test "a ThreadSanitizer check counts only when every other check passed, and says so" {
-    # fixed.c refusing a withdrawal of the whole balance: only the one-thread
-    # check sees it, nothing else is wrong (the race check's own run passes)
-    sed 's/if (b >= amount) {/if (b > amount) {/' labs/03-bank-account/fixed.c >"$BATS_TEST_TMPDIR/exact.c"
-    run cmp -s labs/03-bank-account/fixed.c "$BATS_TEST_TMPDIR/exact.c"
+    # fixed.c adding deposits in a double: exact up to 2^53, so only the
+    # one-thread check sees it (its balances go past 2^53), nothing else is
+    # wrong (the race check's own run passes)
+    sed 's/a->balance = b + amount;/a->balance = (long)((double)b + (double)amount);/' labs/03-bank-account/fixed.c >"$BATS_TEST_TMPDIR/double-sum.c"
+    run cmp -s labs/03-bank-account/fixed.c "$BATS_TEST_TMPDIR/double-sum.c"
     assert_failure
-    run grading/grade --repeat 2 --results "$BATS_TEST_TMPDIR/r.tsv" 03 "$BATS_TEST_TMPDIR/exact.c"
+    run grading/grade --repeat 2 --results "$BATS_TEST_TMPDIR/r.tsv" 03 "$BATS_TEST_TMPDIR/double-sum.c"
     assert_equal "$status" 1
     assert_line --regexp '^  \[ 0/ 4\] ThreadSanitizer finds no data race.*\(passed 0/2 runs\)$'
     assert_line '          not counted: this check'"'"'s points need every other check passed, and "one thread: deposits add, withdrawals subtract, an overdraft is refused, balances past 2^32 and 2^53 exact" failed (its own runs: 2 of 2 passed, no race found)'

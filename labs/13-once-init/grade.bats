@@ -27,6 +27,6 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:6,catches-broken,counts-if-correct
-@test "ThreadSanitizer finds no data race in config_get() and the reads of the config" {
+@test "ThreadSanitizer finds no data race in config_get(), config_builds() and the reads of the config" {
     lab_check_tsan race-free
 }

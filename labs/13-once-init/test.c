@@ -845,6 +845,27 @@ static void read_config(const lab_worker_t *w) {
     __asm__ volatile("" : : "r"(sum));
 }
 
+/* config_builds() is for any thread at any time (config.h: how many times
+ * a configuration has been built since the program started), also while
+ * another thread builds: a watcher asks it through each round, from before
+ * the first config_get() to after the last, with nothing of the driver's
+ * ordering its reads with the build (its stop flag is relaxed). A count
+ * bumped under the lock but read without it races with the build's write,
+ * every round. */
+typedef struct {
+    atomic_int stop;
+    long last;
+} watcher_t;
+
+static void *watch_builds(void *arg) {
+    watcher_t *w = arg;
+    do {
+        w->last = config_builds();
+        sched_yield();
+    } while (!atomic_load_explicit(&w->stop, memory_order_relaxed));
+    return NULL;
+}
+
 static void check_race_free(const lab_opts_t *o) {
     int n = lab_opt_threads(o, 4);
     long k = lab_opt_iters(o, 15);
@@ -854,9 +875,16 @@ static void check_race_free(const lab_opts_t *o) {
         stagger_t st;
         atomic_init(&st.got_one, 0);
         config_reset_for_test();
+        watcher_t w = {.last = 0};
+        atomic_init(&w.stop, 0);
+        pthread_t wt;
+        lab_thread_create(&wt, NULL, watch_builds, &w);
         lab_threads_run(n, read_config, &st);
+        atomic_store_explicit(&w.stop, 1, memory_order_relaxed);
+        lab_thread_join(wt, NULL);
     }
-    lab_pass("%ld rounds of %d threads, half racing the first call, half on the fast path: no race", k, n);
+    lab_pass("%ld rounds of %d threads, half racing the first call, half on the fast path, while another asks "
+             "config_builds(): no race", k, n);
 }
 
 static const lab_check_t checks[] = {

@@ -16,7 +16,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:3,catches-broken
-@test "2 producers x 3 threads sharing each one's sending end, and 3 threads on one chan_open() end: frames never mix" {
+@test "2 producers x 3 threads sharing each one's sending end, and 3 threads on one chan_open() end: frames never mix; a full channel holds up no other" {
     lab_check threads-share-end
 }
 

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -598,6 +599,111 @@ static void check_many(const lab_opts_t *o) {
     free(buf);
 }
 
+/* Channels are independent: chan.h excludes only sends "on the same
+ * channel". A thread sends one message larger than any pipe holds (4 MiB:
+ * past pipe-max-size's default of 1 MiB, so even an enlarged pipe fills)
+ * on channel A, which nobody reads yet, and sleeps waiting for room; once
+ * it is asleep, a second thread sends 5 bytes on channel B, whose reader
+ * (the driver) waits for them. They must arrive while A stays full: a lock
+ * shared by every channel, held by A's sender for its whole frame, keeps
+ * B's sender out, every run, and with A's sender, B's and the driver all
+ * asleep the stall watch fails the check. Then A is drained. */
+enum { TWO_BIG = 4 << 20 };
+
+typedef struct {
+    chan_t *tx;
+    const unsigned char *buf;
+    size_t len;
+    atomic_int rc; /* 1 + chan_send's result once it returned */
+} two_send_t;
+
+static void *two_sender(void *arg) {
+    two_send_t *t = arg;
+    int rc = chan_send(t->tx, t->buf, t->len);
+    atomic_store(&t->rc, rc == 0 ? 1 : 2 + errno);
+    return NULL;
+}
+
+/* Until one of this process's pipes is full (FIONREAD at F_GETPIPE_SZ): A's
+ * sender is then inside its frame, whatever lock it takes for it, and
+ * waits for room. 1, or 0 after `most` seconds (a precondition only). */
+static int a_pipe_full(double most) {
+    double until = lab_now() + most;
+    do {
+        DIR *d = opendir("/proc/self/fd");
+        if (d == NULL)
+            return 0;
+        struct dirent *e;
+        int full = 0;
+        while (!full && (e = readdir(d)) != NULL) {
+            char path[64], link[64];
+            int fd = atoi(e->d_name);
+            if (e->d_name[0] == '.' || fd == dirfd(d))
+                continue;
+            snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+            ssize_t k = readlink(path, link, sizeof link - 1);
+            if (k <= 0)
+                continue;
+            link[k] = '\0';
+            int queued = 0, size = fcntl(fd, F_GETPIPE_SZ);
+            full = strncmp(link, "pipe:", 5) == 0 && size > 0 && ioctl(fd, FIONREAD, &queued) == 0 &&
+                   queued >= size;
+        }
+        closedir(d);
+        if (full)
+            return 1;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    } while (lab_now() < until);
+    return 0;
+}
+
+static void two_channels(void) {
+    chan_t *arx, *atx, *brx, *btx;
+    if (chan_open(&arx, &atx) != 0 || chan_open(&brx, &btx) != 0)
+        lab_fail("chan_open returns 0 / -1: %s", strerror(errno));
+    unsigned char *big = lab_calloc(1, TWO_BIG);
+    for (size_t i = 0; i < TWO_BIG; i++)
+        big[i] = (unsigned char)(i * 7 + 1);
+    two_send_t a = {.tx = atx, .buf = big, .len = TWO_BIG}, b = {.tx = btx, .buf = (const unsigned char *)"hello",
+                                                                  .len = 5};
+    atomic_init(&a.rc, 0);
+    atomic_init(&b.rc, 0);
+    pthread_t ta, tb;
+    lab_thread_create(&ta, NULL, two_sender, &a);
+    a_pipe_full(5.0); /* A's sender is inside its frame and waits for room */
+    _Atomic long progress;
+    atomic_init(&progress, 0);
+    lab_stall_t *st = lab_stall_watch(&progress, 1.0,
+                                      "channels are independent (chan.h excludes sends on the same channel "
+                                      "only): a 5-byte send on channel B never arrived while a send on channel "
+                                      "A, which nobody read yet, waited for room (one lock for every channel?)");
+    lab_thread_create(&tb, NULL, two_sender, &b);
+    char got[16];
+    ssize_t n = chan_recv(brx, got, sizeof got);
+    atomic_fetch_add(&progress, 1);
+    lab_stall_stop(st);
+    if (n != 5 || memcmp(got, "hello", 5) != 0)
+        lab_fail("a message sent on channel B arrives on B, whole / chan_recv returned %zd", n);
+    lab_thread_join(tb, NULL);
+    if (atomic_load(&b.rc) != 1)
+        lab_fail("chan_send of 5 bytes on channel B returns 0 / it failed: %s",
+                 strerror(atomic_load(&b.rc) - 2));
+    unsigned char *back = lab_calloc(1, TWO_BIG);
+    n = chan_recv(arx, back, TWO_BIG);
+    if (n != TWO_BIG || memcmp(back, big, TWO_BIG) != 0)
+        lab_fail("the 4 MiB message on channel A arrives whole once read / chan_recv returned %zd", n);
+    lab_thread_join(ta, NULL);
+    if (atomic_load(&a.rc) != 1)
+        lab_fail("chan_send of 4 MiB on channel A returns 0 / it failed: %s", strerror(atomic_load(&a.rc) - 2));
+    chan_close(atx);
+    chan_close(btx);
+    chan_close(arx);
+    chan_close(brx);
+    free(back);
+    free(big);
+}
+
 /* The header lets the threads of a process share one sending end: several
  * threads per producer send frames bigger than PIPE_BUF at once, and
  * their frames must not mix any more than those of separate processes. */
@@ -655,9 +761,10 @@ static void check_threads(const lab_opts_t *o) {
     if (n != 0)
         lab_fail("EOF (0) on a chan_open() channel once its sending end is closed / got %zd", n);
     chan_close(rx);
+    two_channels();
     lab_pass("%d producers x %d threads on each one's sending end x %ld messages of 8 B to %d KiB "
              "(%ld over PIPE_BUF): exactly once, intact, in per-thread order; the same from %d threads on one "
-             "chan_open() end (%ld over PIPE_BUF)",
+             "chan_open() end (%ld over PIPE_BUF); a send on one channel while another stays full",
              nprod, THREADS_PER, nmsg, BIG_MAX / 1024, over, THREADS_PER, s.over_pipe_buf);
     stream_free(&s);
     free(buf);
@@ -1167,7 +1274,7 @@ static const lab_check_t checks[] = {
     {"many-producers", "4 producers x 48 messages of 8 B to 192 KiB: exactly once, intact, in order",
      check_many, LAB_PAUSE_OFF},
     {"threads-share-end", "2 producers x 3 threads on each one's sending end, 3 threads on a chan_open() end: "
-                          "frames never mix",
+                          "frames never mix; a send on one channel while another stays full",
      check_threads, LAB_PAUSE_RANDOM},
     {"eof", "the consumer sees EOF once every producer has ended; no descriptor or mapping leaked; EPROTO for "
             "a producer killed inside a message; a failed spawn leaves no producer",
