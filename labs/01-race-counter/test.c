@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -167,14 +165,6 @@ static void hammer(const lab_opts_t *o, int dflt_threads, long dflt_iters, int t
  * not print a FAIL line of its own. */
 #define OOM_MOST_CALLS 100000L
 
-static void touch_stack(void) {
-    /* The stack grows into the address space too: grow it now, so that the
-     * abort's message and handler do not meet a cap meant for the heap. */
-    volatile char room[256 * 1024];
-    for (size_t i = 0; i < sizeof room; i += 4096)
-        room[i] = 1;
-}
-
 static void out_of_memory_copy(void) {
     int null = open("/dev/null", O_WRONLY);
     if (null >= 0) {
@@ -182,19 +172,7 @@ static void out_of_memory_copy(void) {
         dup2(null, 2);
     }
     lab_watchdog_arm(20, "out of memory copy");
-    touch_stack();
-    long pages = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f == NULL || fscanf(f, "%ld", &pages) != 1)
-        _exit(4);
-    fclose(f);
-    rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_AS, &rl) != 0)
-        _exit(4);
-    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > cap)
-        rl.rlim_cur = cap;
-    if (setrlimit(RLIMIT_AS, &rl) != 0)
+    if (lab_cap_address_space() != 0)
         _exit(4);
     for (size_t size = 1 << 20; size >= 8;) {
         void *volatile kept = malloc(size); /* volatile: the call must be made */
@@ -254,103 +232,17 @@ static void check_single(const lab_opts_t *o) {
 
 static void check_lost_updates(const lab_opts_t *o) { hammer(o, 4, 1500, 0); }
 
-/* Reads of a busy counter, for the ThreadSanitizer build: the turns above
- * never let a reader meet a held lock (one call at a time), so a
- * counter_get() that reads without the lock only when the lock is busy (a
- * trylock that gives up) would pass them. One thread increments in a loop;
- * the driver holds it still (lab_hold_thread) at whatever point it has
- * reached, often inside its increment's critical section (TSan hands a
- * signal over when its interceptor of a call returns, such as the lock's),
- * and meanwhile a second thread calls counter_get(). When the incrementer
- * was held outside, the read is answered at once; inside, it waits (or, if
- * it gave up and read anyway, the held increment's write after the release
- * races with it: TSan reports it). Questions and answers go through
- * relaxed atomics, which TSan does not count as synchronisation: nothing of
- * the driver's orders the read before that write. BUSY_WAITS reads that
- * waited are enough; a design that never waits (an atomic) gets
- * BUSY_MOST_ROUNDS reads, none of them racing. */
-#define BUSY_WAIT_S 0.05
-#define BUSY_WAITS 3
-#define BUSY_MOST_ROUNDS 200
-#define BUSY_CALL_EVERY 64
-#define BUSY_SPIN 2000
-
-typedef struct {
-    counter_t *c;
-    atomic_int stop;
-    atomic_long incs;
-    atomic_int asked, calling, answered; /* relaxed: rounds asked of the reader, begun, answered */
-    atomic_int tid;                      /* the reader's, for lab_await_answer() */
-} busy_t;
-
-static void *busy_incrementer(void *arg) {
-    busy_t *b = arg;
-    for (long i = 1; !atomic_load_explicit(&b->stop, memory_order_relaxed); i++) {
-        counter_inc(b->c);
-        atomic_fetch_add_explicit(&b->incs, 1, memory_order_relaxed);
-        /* Most of the loop's time outside counter_inc() and no call TSan
-         * intercepts in it: a hold asked for then is handed over as the
-         * next lock call returns, inside the critical section. */
-        for (volatile int k = 0; k < BUSY_SPIN; k++)
-            ;
-        if (i % BUSY_CALL_EVERY == 0)
-            lab_intercepted(); /* for a design whose counter_inc() makes none: lab.h */
-    }
-    return NULL;
-}
-
-static void *busy_reader(void *arg) {
-    busy_t *b = arg;
-    atomic_store(&b->tid, lab_tid());
-    for (int round = 1;; round++) {
-        int asked;
-        while ((asked = atomic_load_explicit(&b->asked, memory_order_relaxed)) < round &&
-               !atomic_load_explicit(&b->stop, memory_order_relaxed))
-            sched_yield();
-        if (asked < round)
-            return NULL;
-        atomic_store_explicit(&b->calling, round, memory_order_relaxed);
-        counter_get(b->c);
-        atomic_store_explicit(&b->answered, round, memory_order_relaxed);
-    }
-}
-
-static void nap_ms(long ms) {
-    struct timespec ts = {0, ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
+/* Reads of a busy counter, for the ThreadSanitizer build (lab.h's
+ * lab_busy_reads): a counter_get() that reads without the lock when the
+ * lock is held (a trylock that gives up) races with the held increment. */
+static void busy_inc(void *c) { counter_inc(c); }
+static void busy_get(void *c) { counter_get(c); }
 
 static void busy_reads(void) {
-    busy_t b = {.c = counter_create()};
-    atomic_init(&b.stop, 0);
-    atomic_init(&b.incs, 0);
-    atomic_init(&b.asked, 0);
-    atomic_init(&b.calling, 0);
-    atomic_init(&b.answered, 0);
-    atomic_init(&b.tid, 0);
-    lab_hold_install(1.0);
-    pthread_t inc, rd;
-    lab_thread_create(&inc, NULL, busy_incrementer, &b);
-    lab_thread_create(&rd, NULL, busy_reader, &b);
-    while (atomic_load(&b.tid) == 0)
-        sched_yield();
-    int waits = 0, rounds = 0;
-    while (waits < BUSY_WAITS && rounds < BUSY_MOST_ROUNDS && !lab_time_spent(0.25)) {
-        nap_ms(1); /* the incrementer runs on */
-        lab_hold_thread(inc);
-        atomic_store_explicit(&b.asked, ++rounds, memory_order_relaxed);
-        /* Within the hold's 1 s: a reader that has not run yet is never
-         * taken for one that waited (lab.h). */
-        int answer = lab_await_answer(atomic_load(&b.tid), &b.calling, &b.answered, rounds, BUSY_WAIT_S, 0.9);
-        waits += lab_hold_release() && answer == 0;
-        while (atomic_load_explicit(&b.answered, memory_order_relaxed) < rounds)
-            sched_yield();
-    }
-    atomic_store(&b.stop, 1);
-    lab_thread_join(inc, NULL);
-    lab_thread_join(rd, NULL);
-    LAB_EXPECT_EQ(atomic_load(&b.incs), counter_get(b.c), "the busy counter after its incrementer is joined");
-    counter_destroy(b.c);
+    counter_t *c = counter_create();
+    long incs = lab_busy_reads(busy_inc, busy_get, c);
+    LAB_EXPECT_EQ(incs, counter_get(c), "the busy counter after its incrementer is joined");
+    counter_destroy(c);
 }
 
 /* Made for the ThreadSanitizer build, which sees a race from the order of

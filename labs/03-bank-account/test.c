@@ -465,98 +465,17 @@ static void check_no_overdraw(const lab_opts_t *o) {
     lab_pass("%ld rounds of %d threads withdrawing 60 from 100: one payout every round", rounds, threads);
 }
 
-/* Reads of a busy account, for the ThreadSanitizer build: the turns below
- * never let a reader meet a held lock (one call at a time), so an
- * account_balance() that reads without the lock only when the lock is busy
- * (a trylock that gives up) would pass them. One thread deposits 1 in a
- * loop; the driver holds it still (lab_hold_thread) at whatever point it
- * has reached, often inside its deposit's critical section (TSan hands a
- * signal over when its interceptor of a call returns, such as the lock's),
- * and meanwhile a second thread reads the balance. When the depositor was
- * held outside, the read is answered at once; inside, it waits (or, if it
- * gave up and read anyway, the held deposit's write after the release races
- * with it: TSan reports it). Questions and answers go through relaxed
- * atomics, which TSan does not count as synchronisation: nothing of the
- * driver's orders the read before that write. READS_WAITS reads that waited
- * are enough; a design that never waits gets READS_MOST_ROUNDS reads. */
-#define READS_WAIT_S 0.05
-#define READS_WAITS 3
-#define READS_MOST_ROUNDS 200
-#define READS_CALL_EVERY 64
-#define READS_SPIN 2000
-
-typedef struct {
-    account_t *a;
-    atomic_int stop;
-    atomic_long deposits;
-    atomic_int asked, calling, answered; /* relaxed: rounds asked of the reader, begun, answered */
-    atomic_int tid;                      /* the reader's, for lab_await_answer() */
-} reads_t;
-
-static void *reads_depositor(void *arg) {
-    reads_t *b = arg;
-    for (long i = 1; !atomic_load_explicit(&b->stop, memory_order_relaxed); i++) {
-        account_deposit(b->a, 1);
-        atomic_fetch_add_explicit(&b->deposits, 1, memory_order_relaxed);
-        /* Most of the loop's time outside account_deposit() and no call
-         * TSan intercepts in it: a hold asked for then is handed over as
-         * the next lock call returns, inside the critical section. */
-        for (volatile int k = 0; k < READS_SPIN; k++)
-            ;
-        if (i % READS_CALL_EVERY == 0)
-            lab_intercepted(); /* for a design whose deposit makes none: lab.h */
-    }
-    return NULL;
-}
-
-static void *reads_reader(void *arg) {
-    reads_t *b = arg;
-    atomic_store(&b->tid, lab_tid());
-    for (int round = 1;; round++) {
-        int asked;
-        while ((asked = atomic_load_explicit(&b->asked, memory_order_relaxed)) < round &&
-               !atomic_load_explicit(&b->stop, memory_order_relaxed))
-            sched_yield();
-        if (asked < round)
-            return NULL;
-        atomic_store_explicit(&b->calling, round, memory_order_relaxed);
-        account_balance(b->a);
-        atomic_store_explicit(&b->answered, round, memory_order_relaxed);
-    }
-}
+/* Reads of a busy account, for the ThreadSanitizer build (lab.h's
+ * lab_busy_reads): an account_balance() that reads without the lock when
+ * the lock is held (a trylock that gives up) races with the held deposit. */
+static void busy_deposit(void *a) { account_deposit(a, 1); }
+static void busy_balance(void *a) { account_balance(a); }
 
 static void busy_reads(void) {
-    reads_t b = {.a = account_create(START)};
-    atomic_init(&b.stop, 0);
-    atomic_init(&b.deposits, 0);
-    atomic_init(&b.asked, 0);
-    atomic_init(&b.calling, 0);
-    atomic_init(&b.answered, 0);
-    atomic_init(&b.tid, 0);
-    lab_hold_install(1.0);
-    pthread_t dep, rd;
-    lab_thread_create(&dep, NULL, reads_depositor, &b);
-    lab_thread_create(&rd, NULL, reads_reader, &b);
-    while (atomic_load(&b.tid) == 0)
-        sched_yield();
-    int waits = 0, rounds = 0;
-    while (waits < READS_WAITS && rounds < READS_MOST_ROUNDS && !lab_time_spent(0.25)) {
-        nap_ms(1); /* the depositor runs on */
-        lab_hold_thread(dep);
-        atomic_store_explicit(&b.asked, ++rounds, memory_order_relaxed);
-        /* Within the hold's 1 s: a reader that has not run yet is never
-         * taken for one that waited (lab.h). */
-        int answer = lab_await_answer(atomic_load(&b.tid), &b.calling, &b.answered, rounds, READS_WAIT_S, 0.9);
-        waits += lab_hold_release() && answer == 0;
-        while (atomic_load_explicit(&b.answered, memory_order_relaxed) < rounds)
-            sched_yield();
-    }
-    atomic_store(&b.stop, 1);
-    lab_thread_join(dep, NULL);
-    lab_thread_join(rd, NULL);
-    LAB_EXPECT_EQ(START + atomic_load(&b.deposits), account_balance(b.a),
-                  "the busy account's balance after its depositor is joined");
-    account_destroy(b.a);
+    account_t *a = account_create(START);
+    long deposits = lab_busy_reads(busy_deposit, busy_balance, a);
+    LAB_EXPECT_EQ(START + deposits, account_balance(a), "the busy account's balance after its depositor is joined");
+    account_destroy(a);
 }
 
 /* For the ThreadSanitizer build: first reads of a busy account (above);

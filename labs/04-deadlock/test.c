@@ -199,8 +199,6 @@ static void opener(race_t *r, int movers) {
     } while (lab_now() < lab_lockstep_until);
 }
 
-static void on_signal(int sig) { (void)sig; }
-
 static void mover(const lab_worker_t *w) {
     race_t *r = w->arg;
     if (w->index >= r->movers) {
@@ -293,13 +291,7 @@ static void check_opposite(const lab_opts_t *o) {
      * trylock-and-back-off designs fail in step, and a thread that blocks
      * for its second lock waits for another that does the same: one that
      * stops backing off after so many tries and blocks deadlocks. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: a sleeping sem_wait() returns EINTR */
-    if (sigaction(SIGUSR2, &sa, NULL) != 0)
-        lab_pthread_die(errno, "sigaction(SIGUSR2)", __FILE__, __LINE__);
+    lab_interrupts_install(NULL, NULL); /* no SA_RESTART: a sleeping sem_wait() returns EINTR */
     long done = 0;
     for (int round = 0; round < ROUNDS; round++) {
         lab_lockstep_until = lab_now() + LOCKSTEP_S;

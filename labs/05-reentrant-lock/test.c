@@ -527,8 +527,6 @@ static void check_several(const lab_opts_t *o) {
              n, MANY_HELD);
 }
 
-static void on_signal(int sig) { (void)sig; }
-
 /* The waiter must keep waiting whatever happens to it meanwhile, and the
  * verdict waits until it has done what it was going to (it sleeps again,
  * or it got in and left): a waiter that walked in but had not run yet
@@ -557,13 +555,7 @@ enum { SIGNALS = 3 };
 
 static void check_handoff(const lab_opts_t *o) {
     (void)o;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART */
-    if (sigaction(SIGUSR2, &sa, NULL) != 0)
-        lab_pthread_die(errno, "sigaction(SIGUSR2)", __FILE__, __LINE__);
+    lab_interrupts_install(NULL, NULL); /* no SA_RESTART */
     peer_t x = {.l = rlock_create()};
     atomic_init(&x.in, 0);
     lab_watchdog_arm(HANG_S, SELF_DEADLOCK);

@@ -263,8 +263,6 @@ static void liners_served(_Atomic long *served, long want, const char *what) {
     }
 }
 
-static void on_signal(int sig) { (void)sig; }
-
 /* Two pools, full, with users of both waiting at once: B0, B1, then A's,
  * then B2, B3, each once the ones before sleep. A connection given back to
  * A must let A's user in, however the pools' waits are shared out: a pool
@@ -315,13 +313,7 @@ static void two_pools_waiting(void) {
 enum { LONG_LINE = 100 };
 
 static void long_line(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* sigaction's default: no SA_RESTART */
-    if (sigaction(SIGUSR2, &sa, NULL) != 0)
-        lab_pthread_die(errno, "sigaction(SIGUSR2)", __FILE__, __LINE__);
+    lab_interrupts_install(NULL, NULL); /* sigaction's default: no SA_RESTART */
     pool_t *p = pool_create(1);
     int c = pool_acquire(p);
     _Atomic long served;

@@ -160,8 +160,6 @@ typedef struct {
     atomic_int failing;
 } late_t;
 
-static void nothing(int sig) { (void)sig; }
-
 static void late_round_party(const lab_worker_t *w) {
     late_t *l = w->arg;
     l->tid[w->index] = pthread_self();
@@ -207,13 +205,7 @@ static void late_round_party(const lab_worker_t *w) {
 }
 
 static void late_round(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = nothing;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: an interrupted wait fails with EINTR */
-    if (sigaction(SIGUSR2, &sa, NULL) != 0)
-        lab_pthread_die(errno, "sigaction(SIGUSR2)", __FILE__, __LINE__);
+    lab_interrupts_install(NULL, NULL); /* no SA_RESTART: an interrupted wait fails with EINTR */
     late_t l = {.b = barrier_create(LATE_PARTIES), .t0 = lab_now()};
     atomic_init(&l.late_arrived, 0);
     atomic_init(&l.progress, 0);

@@ -27,7 +27,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -396,33 +395,13 @@ static void expect_long_values(void) {
  * a FAIL line of its own). Only a single-threaded driver forks it. */
 enum { EXIT_CAP_FAILED = 77, EXIT_RETURNED = 78 };
 
-static void touch_stack(void) {
-    /* The stack grows into the address space too: grow it now, so that an
-     * abort's message and handler do not meet a cap meant for the mapping. */
-    volatile char room[256 * 1024];
-    for (size_t i = 0; i < sizeof room; i += 4096)
-        room[i] = 1;
-}
-
 static void no_memory_copy(int err) {
     int null = open("/dev/null", O_WRONLY);
     if (null >= 0)
         dup2(null, 1);
     dup2(err, 2);
     lab_watchdog_arm(20, "create() with no address space left");
-    touch_stack();
-    long pages = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f == NULL || fscanf(f, "%ld", &pages) != 1)
-        _exit(EXIT_CAP_FAILED);
-    fclose(f);
-    rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_AS, &rl) != 0)
-        _exit(EXIT_CAP_FAILED);
-    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > cap)
-        rl.rlim_cur = cap;
-    if (setrlimit(RLIMIT_AS, &rl) != 0)
+    if (lab_cap_address_space() != 0)
         _exit(EXIT_CAP_FAILED);
     void *probe = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (probe != MAP_FAILED)

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -346,14 +345,6 @@ static void queue_unbounded(long many) {
  * copy's output goes nowhere. */
 enum { CREATE_NULL_N = 64, CREATE_ROOM = 1 << 20, EXIT_CAP_FAILED = 77, EXIT_RETURNED = 78 };
 
-static void touch_stack(void) {
-    /* The stack grows into the address space too: grow it now, so that the
-     * abort's message and handler do not meet the cap. */
-    volatile char room[256 * 1024];
-    for (size_t i = 0; i < sizeof room; i += 4096)
-        room[i] = 1;
-}
-
 static void no_thread_copy(void) {
     int null = open("/dev/null", O_WRONLY);
     if (null >= 0) {
@@ -361,29 +352,12 @@ static void no_thread_copy(void) {
         dup2(null, 2);
     }
     lab_watchdog_arm(20, "pool_create() copy with no room for a stack");
-    touch_stack();
     /* The heap keeps what is freed (no trim, no mmap for big blocks), so the
      * pool's blocks come from this room once the cap is on. */
     mallopt(M_MMAP_THRESHOLD, 2 * CREATE_ROOM);
     mallopt(M_TRIM_THRESHOLD, 64 * CREATE_ROOM);
     free(lab_calloc(1, CREATE_ROOM));
-    char buf[128];
-    long pages = 0;
-    int fd = open("/proc/self/statm", O_RDONLY);
-    ssize_t k = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-    if (k <= 0)
-        _exit(EXIT_CAP_FAILED);
-    buf[k] = '\0';
-    close(fd);
-    if (sscanf(buf, "%ld", &pages) != 1)
-        _exit(EXIT_CAP_FAILED);
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_AS, &rl) != 0)
-        _exit(EXIT_CAP_FAILED);
-    rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
-    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > cap)
-        rl.rlim_cur = cap;
-    if (setrlimit(RLIMIT_AS, &rl) != 0)
+    if (lab_cap_address_space() != 0)
         _exit(EXIT_CAP_FAILED);
     if (pool_create(CREATE_NULL_N) == NULL)
         _exit(EXIT_RETURNED);
@@ -860,20 +834,6 @@ static void waiter_start(waiter_t *w, future_t *f, int frees) {
     lab_thread_create(&w->th, NULL, waiter_main, w);
 }
 
-/* The state letter of one of this process's threads in /proc. */
-static char thread_state(int tid) {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return '?';
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *close = strrchr(buf, ')');
-    return close != NULL && close[1] == ' ' ? close[2] : '?';
-}
-
 /* Until every waiter is asleep in the kernel in three looks in a row: then
  * each is inside its wait, and whatever wakes it must reach it. A waiter
  * that returned already is named; one that never sleeps is spinning. */
@@ -885,7 +845,7 @@ static void waiters_asleep(waiter_t *w, int n, const char *what) {
             if (atomic_load(&w[i].out))
                 lab_fail("%s waits while its task is not finished / it returned %ld at once", what, w[i].got);
             int tid = atomic_load(&w[i].tid);
-            char c = tid == 0 ? 'R' : thread_state(tid);
+            char c = tid == 0 ? 'R' : lab_task_state(tid);
             all = c == 'S' || c == 'D';
         }
         calm = all ? calm + 1 : 0;
@@ -1256,12 +1216,8 @@ static void expect_map_through_signals(long *in, long *out) {
     if (eintr_handled == MAP_FAILED)
         lab_fail("a shared counter for the check / mmap: %s", strerror(errno));
     atomic_init(eintr_handled, 0);
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = eintr_handler; /* no SA_RESTART: a blocked read() returns EINTR */
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGUSR2, &sa, &old) != 0)
-        lab_fail("sigaction(SIGUSR2) works / %s", strerror(errno));
+    struct sigaction old;
+    lab_interrupts_install(eintr_handler, &old); /* a blocked read() returns EINTR */
     eintr_caller = getpid();
     for (long i = 0; i < EINTR_ITEMS; i++) {
         in[i] = i;

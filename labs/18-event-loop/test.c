@@ -357,7 +357,6 @@ static void on_interrupt(int sig) {
     atomic_store(&interrupted, 1);
 }
 
-static char task_state(int tid);
 
 /* 1 if thread tid is in a call that waits for descriptors, 0 if not, -1
  * if its syscall file cannot be read. */
@@ -407,7 +406,7 @@ static void *interrupt_client(void *p) {
     int asleep = 0;
     double until = lab_now() + 2.0;
     for (;;) {
-        char st = task_state(in->loop_tid);
+        char st = lab_task_state(in->loop_tid);
         int w = in_wait_call(in->loop_tid);
         asleep = st == 'S' ? asleep + 1 : 0;
         if (st == 'S' && w == 1) {
@@ -439,13 +438,8 @@ static void *interrupt_client(void *p) {
 /* Serves one client, which signals the loop's thread while it waits and
  * only then sends a request; the loop must answer it and return 0. */
 static int signal_while_waiting(void) {
-    struct sigaction sa, was;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: the wait returns EINTR */
-    if (sigaction(SIGUSR2, &sa, &was) != 0)
-        lab_fail("sigaction(SIGUSR2) works / %s", strerror(errno));
+    struct sigaction was;
+    lab_interrupts_install(on_interrupt, &was); /* the wait returns EINTR */
     atomic_store(&interrupted, 0);
     interrupt_t in = {.loop = pthread_self(), .loop_tid = (int)gettid()};
     int server[1];
@@ -1637,22 +1631,6 @@ static double thread_clock(pthread_t t) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The state letter of one of this process's threads, or 0. */
-static char task_state(int tid) {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');
-    return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
-}
-
 static void *halfclosed_client(void *p) {
     client_t *c = p;
     halfclosed_t *hc = c->shared;
@@ -1660,7 +1638,7 @@ static void *halfclosed_client(void *p) {
     shut_wr(c->fd, c->conn);
     double c0 = thread_clock(hc->loop), t0 = lab_now();
     while (lab_now() - t0 < HALF_WAIT) {
-        char st = task_state(hc->loop_tid);
+        char st = lab_task_state(hc->loop_tid);
         if (st != 0) {
             hc->looks++;
             hc->runnable += st == 'R';
@@ -1738,7 +1716,7 @@ static void *after_client(void *p) {
                 c0 = thread_clock(af->loop);
                 w0 = now;
             }
-            char st = task_state(af->loop_tid);
+            char st = lab_task_state(af->loop_tid);
             if (st != 0) {
                 af->looks++;
                 af->runnable += st == 'R';

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -191,9 +193,7 @@ struct lab_stall {
  * D in /proc): the signature of a deadlock or a lost wakeup, as against a
  * thread that is only waiting for a CPU on a loaded machine (state R). */
 static int others_asleep(void) {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/self/task");
-    DIR *d = opendir(path);
+    DIR *d = opendir("/proc/self/task");
     if (d == NULL)
         return 1; /* no /proc: trust the clock alone */
     long me = (long)syscall(SYS_gettid);
@@ -202,15 +202,8 @@ static int others_asleep(void) {
     while (asleep && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || atol(e->d_name) == me)
             continue;
-        snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f == NULL)
-            continue; /* the thread has just ended */
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        const char *close = strrchr(buf, ')'); /* the name may hold spaces */
-        if (close != NULL && close[1] == ' ' && close[2] != 'S' && close[2] != 'D')
+        char st = lab_task_state((pid_t)atol(e->d_name)); /* '\0': the thread has just ended */
+        if (st != '\0' && st != 'S' && st != 'D')
             asleep = 0;
     }
     closedir(d);
@@ -282,27 +275,62 @@ double lab_thread_busy(void) {
 
 pid_t lab_tid(void) { return (pid_t)syscall(SYS_gettid); }
 
-void lab_intercepted(void) {
-    static _Thread_local pthread_mutex_t own = PTHREAD_MUTEX_INITIALIZER;
-    pthread_mutex_lock(&own);
-    pthread_mutex_unlock(&own);
+static void interrupt_nothing(int sig) { (void)sig; }
+
+void lab_interrupts_install(void (*handler)(int), struct sigaction *old) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler != NULL ? handler : interrupt_nothing;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART */
+    if (sigaction(SIGUSR2, &sa, old) != 0)
+        lab_fail("sigaction(SIGUSR2) works / %s", strerror(errno));
 }
 
-/* Thread tid's state letter from /proc/self/task/T/stat, and its seconds on
- * a CPU from .../schedstat; '\0' and -1 when they cannot be read. */
-static char task_state(pid_t tid) {
+int lab_cap_address_space(void) {
+    /* The stack grows into the address space too: grow it now, so that an
+     * abort's message and handler do not meet a cap meant for the heap or
+     * a mapping. */
+    volatile char room[256 * 1024];
+    for (size_t i = 0; i < sizeof room; i += 4096)
+        room[i] = 1;
+    char buf[128];
+    long pages = 0;
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    if (sscanf(buf, "%ld", &pages) != 1)
+        return -1;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0)
+        return -1;
+    rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > cap)
+        rl.rlim_cur = cap;
+    return setrlimit(RLIMIT_AS, &rl);
+}
+
+
+char lab_task_state(pid_t tid) {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/self/task/%ld/stat", (long)tid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return '\0';
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return '\0';
     buf[n] = '\0';
-    const char *close = strrchr(buf, ')'); /* the name may hold spaces */
-    return close != NULL && close[1] == ' ' ? close[2] : '\0';
+    const char *close_paren = strrchr(buf, ')'); /* the name may hold spaces */
+    return close_paren != NULL && close_paren[1] == ' ' ? close_paren[2] : '\0';
 }
 
+/* Thread tid's seconds on a CPU from /proc/self/task/T/schedstat, or -1. */
 static double task_cpu(pid_t tid) {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%ld/schedstat", (long)tid);
@@ -326,7 +354,7 @@ int lab_await_answer(pid_t tid, _Atomic int *calling, _Atomic int *answered, int
             cpu0 = task_cpu(tid);
         }
         if (seen >= 0 && now - seen >= wait) {
-            char st = task_state(tid);
+            char st = lab_task_state(tid);
             double cpu = task_cpu(tid);
             if (st == 'S' || st == 'D' || (cpu0 >= 0 && cpu >= 0 && cpu - cpu0 >= 0.005) ||
                 (st == '\0' && cpu < 0))
@@ -336,6 +364,96 @@ int lab_await_answer(pid_t tid, _Atomic int *calling, _Atomic int *answered, int
             return -1;
         nanosleep(&ms, NULL);
     }
+}
+
+/* A call ThreadSanitizer intercepts that neither sleeps nor gives the CPU
+ * away (a mutex of the calling thread's own: it orders nothing between
+ * threads). Under TSan a signal that arrives while a thread runs plain
+ * code waits for its next intercepted call: a loop that makes none but
+ * this one has a hold land here or in the implementation's calls, never in
+ * a sched_yield() that a busy machine stretches to most of the loop's time. */
+static void intercepted(void) {
+    static _Thread_local pthread_mutex_t own = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&own);
+    pthread_mutex_unlock(&own);
+}
+
+enum { BUSY_WAITS = 3, BUSY_MOST_ROUNDS = 200, BUSY_CALL_EVERY = 64, BUSY_SPIN = 2000 };
+#define BUSY_WAIT_S 0.05
+
+typedef struct {
+    void (*write)(void *);
+    void (*read)(void *);
+    void *obj;
+    atomic_int stop;
+    atomic_long writes;
+    atomic_int asked, calling, answered; /* relaxed: rounds asked of the reader, begun, answered */
+    atomic_int tid;                      /* the reader's, for lab_await_answer() */
+} busy_t;
+
+static void *busy_writer(void *arg) {
+    busy_t *b = arg;
+    for (long i = 1; !atomic_load_explicit(&b->stop, memory_order_relaxed); i++) {
+        b->write(b->obj);
+        atomic_fetch_add_explicit(&b->writes, 1, memory_order_relaxed);
+        /* Most of the loop's time outside the write and no call TSan
+         * intercepts in it: a hold asked for then is handed over as the
+         * next lock call returns, inside the critical section. */
+        for (volatile int k = 0; k < BUSY_SPIN; k++)
+            ;
+        if (i % BUSY_CALL_EVERY == 0)
+            intercepted(); /* for a design whose write makes no such call */
+    }
+    return NULL;
+}
+
+static void *busy_reader(void *arg) {
+    busy_t *b = arg;
+    atomic_store(&b->tid, lab_tid());
+    for (int round = 1;; round++) {
+        int asked;
+        while ((asked = atomic_load_explicit(&b->asked, memory_order_relaxed)) < round &&
+               !atomic_load_explicit(&b->stop, memory_order_relaxed))
+            sched_yield();
+        if (asked < round)
+            return NULL;
+        atomic_store_explicit(&b->calling, round, memory_order_relaxed);
+        b->read(b->obj);
+        atomic_store_explicit(&b->answered, round, memory_order_relaxed);
+    }
+}
+
+long lab_busy_reads(void (*write)(void *), void (*read)(void *), void *obj) {
+    busy_t b = {.write = write, .read = read, .obj = obj};
+    atomic_init(&b.stop, 0);
+    atomic_init(&b.writes, 0);
+    atomic_init(&b.asked, 0);
+    atomic_init(&b.calling, 0);
+    atomic_init(&b.answered, 0);
+    atomic_init(&b.tid, 0);
+    lab_hold_install(1.0);
+    pthread_t wr, rd;
+    lab_thread_create(&wr, NULL, busy_writer, &b);
+    lab_thread_create(&rd, NULL, busy_reader, &b);
+    while (atomic_load(&b.tid) == 0)
+        sched_yield();
+    struct timespec ms = {0, 1000000};
+    int waits = 0, rounds = 0;
+    while (waits < BUSY_WAITS && rounds < BUSY_MOST_ROUNDS && !lab_time_spent(0.25)) {
+        nanosleep(&ms, NULL); /* the writer runs on */
+        lab_hold_thread(wr);
+        atomic_store_explicit(&b.asked, ++rounds, memory_order_relaxed);
+        /* Within the hold's 1 s: a reader that has not run yet is never
+         * taken for one that waited. */
+        int answer = lab_await_answer(atomic_load(&b.tid), &b.calling, &b.answered, rounds, BUSY_WAIT_S, 0.9);
+        waits += lab_hold_release() && answer == 0;
+        while (atomic_load_explicit(&b.answered, memory_order_relaxed) < rounds)
+            sched_yield();
+    }
+    atomic_store(&b.stop, 1);
+    lab_thread_join(wr, NULL);
+    lab_thread_join(rd, NULL);
+    return atomic_load(&b.writes);
 }
 
 int lab_others_asleep(double most) {

@@ -236,15 +236,42 @@ double lab_thread_busy(void);
  * orders nothing between the two threads (a ThreadSanitizer check relies on
  * it). */
 pid_t lab_tid(void);
-/* lab_intercepted(): a call ThreadSanitizer intercepts that neither sleeps
- * nor gives the CPU away (a lock and unlock of a mutex of the calling
- * thread's own: it orders nothing between threads). Under TSan a signal
- * that arrives while a thread runs plain code waits for its next
- * intercepted call; a driver loop that makes none of its own but this one
- * has a hold land there, or in the implementation's calls, never in a
- * sched_yield() that a busy machine stretches to most of the loop's time. */
-void lab_intercepted(void);
+/* lab_task_state(tid): the state letter of thread `tid` of this process
+ * (R, S, D, ...; /proc/self/task/T/stat), or '\0' when it cannot be read
+ * (no /proc, or the thread has ended). */
+char lab_task_state(pid_t tid);
+/* lab_interrupts_install: SIGUSR2 as a program that handles signals has
+ * it: `handler` (NULL: one that does nothing) installed by sigaction()
+ * without SA_RESTART (its default), so that a blocking call it interrupts
+ * returns EINTR (a sem_wait() does whatever the flags). The handler that
+ * was installed goes into *old unless `old` is NULL. Fails the check when
+ * it cannot. */
+struct sigaction;
+void lab_interrupts_install(void (*handler)(int), struct sigaction *old);
+/* lab_cap_address_space(): for a forked copy of the driver that must find
+ * no address space left: grows its stack by 256 KiB first (so that an
+ * abort's message and handler do not meet the cap), then caps RLIMIT_AS at
+ * what the process has mapped now (/proc/self/statm). 0, or -1 when it
+ * cannot. Only in a copy that ends with _exit() and starts no thread. */
+int lab_cap_address_space(void);
 int lab_await_answer(pid_t tid, _Atomic int *calling, _Atomic int *answered, int round, double wait, double most);
+/* lab_busy_reads: reads of an object whose lock is busy, for a
+ * ThreadSanitizer check. Checks that take turns never let a reader meet a
+ * held lock (one call at a time), so a read that goes without the lock
+ * only when the lock is busy (a trylock that gives up) would pass them.
+ * One thread calls write(obj) in a loop; the driver holds it still
+ * (lab_hold_thread) at whatever point it has reached, often inside the
+ * write's critical section (TSan hands a signal over as an intercepted
+ * call returns, such as the lock's), and meanwhile a second thread calls
+ * read(obj). Held outside, the read is answered at once; inside, it waits,
+ * or, if it gave up and read anyway, races with the held write: TSan
+ * reports it. Questions and answers go through relaxed atomics, which TSan
+ * does not count as synchronisation. Three reads that provably waited
+ * (lab_await_answer, 0.05 s) are enough; a design that never waits gets
+ * 200 reads, or a quarter of the check's time. Returns how many writes
+ * were made, for the caller to compare with the object once joined. Uses
+ * lab_hold_install(1.0). */
+long lab_busy_reads(void (*write)(void *), void (*read)(void *), void *obj);
 /* lab_others_asleep: waits until every other thread of the process is
  * asleep (state S or D in /proc/self/task/T/stat) in 5 samples in a row,
  * 1 ms apart, or `most` seconds have gone; 1 if they were, 0 if not. For a
