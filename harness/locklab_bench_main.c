@@ -18,7 +18,7 @@
  *   --interval LIST    GIL switch intervals in microseconds (default 5000)
  *   --share LIST       `objects`: fractions of updates to the hot object (default 0)
  *   --ops N            operations per worker (default: each workload's own)
- *   --repetitions N    runs of each combination (default 5)
+ *   --repetitions N    rounds, each running every combination once (default 5)
  *   --check-gil        count GIL holders at every hand-over and fail a run
  *                      that ever saw two (off by default: it costs time)
  *   --out DIR          parent of the run folder (default results)
@@ -212,6 +212,7 @@ static void *grow(void *p, int *cap, size_t size) {
 
 static void bm_run(gb_state_t *st, void *arg) {
     combo_t *c = arg;
+    const int round = c->reps_done;
     while (gb_keep_running(st)) {
         regime_result_t r;
         c->p.seed = 0x5eedULL + (uint64_t)c->reps_done;
@@ -241,19 +242,23 @@ static void bm_run(gb_state_t *st, void *arg) {
         }
     }
     char label[200];
-    snprintf(label, sizeof label, "workload=%s regime=%s workers=%d pin=%s interval_us=%ld share=%g",
+    /* Every round registers the combination again with one repetition, so
+     * Google Benchmark's repetition_index is 0 throughout: the round is here. */
+    snprintf(label, sizeof label, "workload=%s regime=%s workers=%d pin=%s interval_us=%ld share=%g round=%d",
              c->wl->name, regime_name(c->p.regime), c->p.workers, pin_policy_name(pin),
-             c->p.interval_us, c->p.share);
+             c->p.interval_us, c->p.share, round);
     gb_set_label(st, label);
 }
 
 static int progress_count;
-/* One line per combination, once all its repetitions are in. */
+/* One line per combination in the first round, then one per round. */
 static void progress(const char *name, int64_t rep, void *arg) {
-    if (rep != repetitions - 1)
-        return;
-    int total = *(int *)arg;
-    fprintf(stderr, "[%*d/%d] %s\n", total >= 100 ? 3 : 2, ++progress_count, total, name);
+    (void)rep;
+    int total = *(int *)arg, done = ++progress_count;
+    if (done <= total)
+        fprintf(stderr, "[%*d/%d] %s\n", total >= 100 ? 3 : 2, done, total, name);
+    else if (done % total == 0)
+        fprintf(stderr, "round %d of %d done\n", done / total, repetitions);
 }
 
 static void add_combo(const workload_t *wl, regime_t r, int w, long interval, double share) {
@@ -499,9 +504,18 @@ int main(int argc, char **argv) {
     if (mkdtemp(tmp) == NULL)
         bad("cannot make a folder in '%s': %s", out_parent, strerror(errno));
 
-    for (int i = 0; i < ncombos; i++)
-        gb_repetitions(gb_iterations(gb_use_manual_time(gb_register(combos[i].name, bm_run, &combos[i])), 1),
-                       repetitions);
+    /* Rounds: every combination runs once per round, in the order given, and
+     * the rounds follow each other, so a combination's repetitions are spread
+     * over the whole run instead of taken back to back. A slow spell of the
+     * machine (another job, or a virtual CPU the host lends elsewhere for a
+     * few seconds) then costs each combination at most a round or two, which
+     * the median over repetitions leaves out, and the 1-worker and 2-worker
+     * runs of a series are never seconds apart. Google Benchmark runs
+     * benchmarks in the order they were registered, so each round registers
+     * them all again, each with one repetition. */
+    for (int r = 0; r < repetitions; r++)
+        for (int i = 0; i < ncombos; i++)
+            gb_repetitions(gb_iterations(gb_use_manual_time(gb_register(combos[i].name, bm_run, &combos[i])), 1), 1);
     char json[PATH_MAX + 16];
     snprintf(json, sizeof json, "%s/gbench.json", tmp);
     gb_run_opts_t o = {.json_out = json, .quiet = true, .progress = progress, .progress_arg = &ncombos};
