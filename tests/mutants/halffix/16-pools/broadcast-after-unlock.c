@@ -13,7 +13,8 @@
  * The grader: race-free (ThreadSanitizer) reads and frees futures while
  * their workers finish them: the broadcast after the unlock touches the
  * freed condition, a race with the free (a use after free), reported every
- * run; many-waiters, in the grader's perturbed build, stalls as well. */
+ * run. (many-waiters frees its futures only once their workers are idle,
+ * so that its verdict does not hang on whether a get landed in the window.) */
 /* Lab 16, pools: the reference.
  *
  * The thread pool is a queue and a condition: pool_submit() appends a task
