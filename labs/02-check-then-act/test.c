@@ -356,12 +356,15 @@ static void busy_flight(void) {
     atomic_init(&b.progress, 0);
     lab_mutex_init(&b.crowd_lock, NULL);
     lab_cond_init(&b.crowd_cond, NULL);
-    /* The implementation's wall clock is a day behind while this runs: a
-     * timed lock whose deadline comes from it (pthread_mutex_timedlock,
-     * sem_timedwait, a default pthread_cond_timedwait) has expired before it
-     * starts, so a design that gives up after a timeout gives up at the first
-     * held lock, however long its timeout; one that waits is untouched. */
-    lab_clock_jump = -86400;
+    /* The implementation's clocks, wall and steady, are a day behind while
+     * this runs: a timed lock whose deadline comes from either has expired
+     * before it starts, so a design that gives up after a timeout gives up
+     * at the first held lock, however long its timeout; and in each round
+     * that waits, they jump two days ahead before the holder is let go, so
+     * one that gives up once it has waited long enough by a clock it reads
+     * gives up too (lab.h: lab_clocks_ahead_while). One that waits is
+     * untouched. */
+    lab_clocks_shift(-86400);
     lab_hold_install(2.0);
     pthread_t loop, asked, crowd[BUSY_CROWD];
     for (int i = 0; i < BUSY_CROWD; i++)
@@ -391,6 +394,9 @@ static void busy_flight(void) {
             crowd_go(&b, 1);
             crowd_held = 1;
         }
+        /* Still held: a wait that gives up by a clock gives up now. */
+        if (answer == 0)
+            lab_clocks_ahead_while(atomic_load(&b.tid), 0.1, 0.3);
         int held_all_along = lab_hold_release();
         while (atomic_load(&b.answered) < rounds)
             sched_yield();
@@ -410,7 +416,7 @@ static void busy_flight(void) {
     atomic_store(&b.stop, 1);
     lab_thread_join(loop, NULL);
     lab_thread_join(asked, NULL);
-    lab_clock_jump = 0;
+    lab_clocks_shift(0);
     lab_stall_stop(stall);
     if (atomic_load(&b.crowd_refused))
         lab_fail("a booking succeeds while seats are free / %d of %d bookings waiting at once%s were refused",

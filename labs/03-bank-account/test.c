@@ -290,13 +290,16 @@ static void busy_account(void) {
     atomic_init(&b.paid, 0);
     atomic_init(&b.calling, 0);
     atomic_init(&b.tid, 0);
-    /* The implementation's wall clock is a day behind while this runs: a
-     * timed lock whose deadline comes from it (pthread_mutex_timedlock,
-     * sem_timedwait, a default pthread_cond_timedwait) has expired before it
-     * starts, so a design that gives up after a timeout gives up at the first
-     * held lock, however long its timeout; one that waits is untouched. */
-    lab_clock_jump = -86400;
-    lab_hold_install(0.5);
+    /* The implementation's clocks, wall and steady, are a day behind while
+     * this runs: a timed lock whose deadline comes from either has expired
+     * before it starts, so a design that gives up after a timeout gives up
+     * at the first held lock, however long its timeout; and in each round
+     * that waits, they jump two days ahead before the holder is let go, so
+     * one that gives up once it has waited long enough by a clock it reads
+     * gives up too (lab.h: lab_clocks_ahead_while). One that waits is
+     * untouched. */
+    lab_clocks_shift(-86400);
+    lab_hold_install(0.8);
     pthread_t dep, wd;
     lab_thread_create(&dep, NULL, busy_depositor, &b);
     lab_thread_create(&wd, NULL, busy_withdrawer, &b);
@@ -308,11 +311,15 @@ static void busy_account(void) {
         lab_hold_thread(dep);
         double start = lab_now();
         atomic_store(&b.asked, ++rounds);
-        /* Within the hold's 0.5 s; a withdrawal that has not run yet is
-         * never taken for one that waited (lab.h). */
+        /* Within the hold's 0.8 s (0.45 s, then at most 0.3 s of clocks
+         * ahead); a withdrawal that has not run yet is never taken for one
+         * that waited (lab.h). */
         int answer = lab_await_answer(atomic_load(&b.tid), &b.calling, &b.answered, rounds, BUSY_WAIT_S, 0.45);
         double waited = lab_now() - start;
         int answered_held = answer == 1;
+        /* Still held: a wait that gives up by a clock gives up now. */
+        if (answer == 0)
+            lab_clocks_ahead_while(atomic_load(&b.tid), 0.1, 0.3);
         int held_all_along = lab_hold_release();
         while (atomic_load(&b.answered) < rounds)
             sched_yield();
@@ -328,7 +335,7 @@ static void busy_account(void) {
     atomic_store(&b.stop, 1);
     lab_thread_join(dep, NULL);
     lab_thread_join(wd, NULL);
-    lab_clock_jump = 0;
+    lab_clocks_shift(0);
     long want = BUSY_START + atomic_load(&b.deposits) - paid;
     LAB_EXPECT_EQ(want, account_balance(b.a), "the busy account's balance at the end");
     account_destroy(b.a);

@@ -26,6 +26,8 @@ volatile lab_pause_mode_t lab_pause_mode = LAB_PAUSE_OFF;
 volatile int lab_perturb_on;
 volatile int lab_perturb_mem = 1;
 volatile double lab_clock_jump;
+volatile double lab_steady_jump;
+_Atomic long lab_impl_clocks;
 volatile double lab_lockstep_until;
 /* Kept by labs/common/perturb.c's allocation wrappers; the weak reference
  * says whether that file is linked in at all. */
@@ -34,6 +36,46 @@ extern const int lab_perturb_linked __attribute__((weak));
 _Thread_local long lab_impl_locks;
 long lab_impl_lock_calls(void) { return &lab_perturb_linked != NULL ? lab_impl_locks : -1; }
 long lab_impl_live_allocs(void) { return &lab_perturb_linked != NULL ? atomic_load(&lab_impl_allocs) : -1; }
+long lab_impl_clock_reads(void) { return &lab_perturb_linked != NULL ? atomic_load(&lab_impl_clocks) : -1; }
+
+void lab_clocks_shift(double seconds) {
+    lab_clock_jump = seconds;
+    lab_steady_jump = seconds;
+}
+
+int lab_clocks_ahead_while(pid_t tid, double quiet, double most) {
+    long before = lab_impl_clock_reads();
+    if (before < 0)
+        return 0;
+    double was_wall = lab_clock_jump, was_steady = lab_steady_jump, start = lab_now(), asleep = 0;
+    lab_clock_jump = was_wall + 2 * 86400.0;
+    lab_steady_jump = was_steady + 2 * 86400.0;
+    int read = -1;
+    for (;;) {
+        if (lab_impl_clock_reads() > before) {
+            read = 1;
+            break;
+        }
+        double now = lab_now();
+        if (now - start > most)
+            break;
+        char c = lab_task_state(tid);
+        if (c == 'S' || c == 'D') {
+            if (asleep == 0)
+                asleep = now;
+            else if (now - asleep >= quiet) {
+                read = 0;
+                break;
+            }
+        } else {
+            asleep = 0;
+        }
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    lab_clock_jump = was_wall;
+    lab_steady_jump = was_steady;
+    return read;
+}
 
 void lab_expect_freed(long before, const char *what) {
     long now = lab_impl_live_allocs();

@@ -110,6 +110,27 @@ extern volatile int lab_perturb_mem;
  * (CLOCK_REALTIME, gettimeofday, time) in the grader's build: a check of a
  * timeout sets it to prove the timeout does not hang on the wall clock. */
 extern volatile double lab_clock_jump;
+/* The same for the steady clocks (CLOCK_MONOTONIC, _RAW, _COARSE,
+ * CLOCK_BOOTTIME), which a check of a timeout leaves alone; only checks of a
+ * wait that must never give up move them, through these:
+ * lab_clocks_shift(s): both clocks read s seconds off from now on (0: true
+ * again). A check sets them a day behind while it holds a lock the
+ * implementation waits for: a deadline computed from either clock has then
+ * passed before the wait begins (pthread_mutex_timedlock, sem_timedwait,
+ * pthread_mutex_clocklock, a pthread_cond_timedwait on either clock).
+ * lab_clocks_ahead_while(tid, quiet, most): while thread `tid` waits in a
+ * call, both clocks jump two days ahead of where they were; returns 1 once
+ * the implementation has read a clock since (an elapsed time it computes
+ * then is two days: a wait that gives up after a while has given up), 0
+ * once `tid` has been asleep `quiet` seconds without a reading (a wait in
+ * the kernel, which no clock of ours moves), -1 after `most` seconds; then
+ * puts the clocks back as they were. 0 at once where nothing counts (the
+ * ThreadSanitizer build). lab_impl_clock_reads(): the implementation's clock
+ * readings so far (clock_gettime, gettimeofday, time), -1 there. */
+extern volatile double lab_steady_jump;
+void lab_clocks_shift(double seconds);
+int lab_clocks_ahead_while(pid_t tid, double quiet, double most);
+long lab_impl_clock_reads(void);
 /* Until this lab_now() time (0, the default: never), the grader's build
  * runs the implementation's mutexes and spin locks in lock step
  * (perturb.c): a thread that holds one and tries another first waits until

@@ -32,7 +32,9 @@
  * lab_clock_jump seconds (clock_gettime(CLOCK_REALTIME), gettimeofday,
  * time): a timed wait computed from the wall clock then ends far too early or
  * far too late, as it would when an administrator or NTP steps the clock,
- * while one on CLOCK_MONOTONIC is untouched. */
+ * while one on CLOCK_MONOTONIC is untouched. Checks of a wait that must
+ * never give up also shift the steady clocks (lab_steady_jump, through
+ * lab_clocks_shift) and count the implementation's clock readings. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -378,14 +380,23 @@ WRAP_TAKE(int, sem_trywait, (sem_t * s), (s), s)
 WRAP_TAKE(int, sem_timedwait, (sem_t * s, const struct timespec *t), (s, t), s)
 WRAP_GIVE(int, sem_post, (sem_t * s), (s), s)
 
-/* ---- the wall clock, as the implementation sees it ----------------------- */
-static void shift(struct timespec *ts) {
-    double j = lab_clock_jump;
+/* ---- the clocks, as the implementation sees them ------------------------- */
+/* Every reading is counted (lab_impl_clock_reads), and the steady clocks
+ * are shifted by lab_steady_jump as the wall clock is by lab_clock_jump. */
+extern _Atomic long lab_impl_clocks;
+static void shift_by(struct timespec *ts, double j) {
+    atomic_fetch_add_explicit(&lab_impl_clocks, 1, memory_order_relaxed);
     if (j == 0)
         return;
     long long ns = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec + (long long)(j * 1e9);
     ts->tv_sec = (time_t)(ns / 1000000000LL);
     ts->tv_nsec = (long)(ns % 1000000000LL);
+}
+static void shift(struct timespec *ts) { shift_by(ts, lab_clock_jump); }
+
+static int steady(clockid_t id) {
+    return id == CLOCK_MONOTONIC || id == CLOCK_MONOTONIC_RAW || id == CLOCK_MONOTONIC_COARSE ||
+           id == CLOCK_BOOTTIME;
 }
 
 int lab_wrap_clock_gettime(clockid_t id, struct timespec *ts);
@@ -393,6 +404,8 @@ int lab_wrap_clock_gettime(clockid_t id, struct timespec *ts) {
     int rc = clock_gettime(id, ts);
     if (rc == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE))
         shift(ts);
+    else if (rc == 0 && steady(id))
+        shift_by(ts, lab_steady_jump);
     return rc;
 }
 
