@@ -25,6 +25,7 @@
 volatile lab_pause_mode_t lab_pause_mode = LAB_PAUSE_OFF;
 volatile int lab_perturb_on;
 volatile int lab_perturb_mem = 1;
+volatile int lab_quarantine;
 volatile double lab_clock_jump;
 volatile double lab_steady_jump;
 _Atomic long lab_impl_clocks;
@@ -1004,6 +1005,7 @@ int lab_main(int argc, char **argv, const lab_check_t *checks, size_t n) {
      * it was freed, then holds garbage on every run instead of whatever a
      * fresh process's heap happened to hold (zeros, mostly). */
     mallopt(M_PERTURB, 0xa5);
+    lab_quarantine = 1;
 
     /* The grader's proof that the check ran to its end: a token only it and
      * this driver know, printed after the check returned. A submission that

@@ -106,6 +106,12 @@ extern volatile int lab_perturb_on;
  * instrumented as for ThreadSanitizer, with our runtime in its place), while
  * lab_perturb_on is set, unless a check clears this (on by default). */
 extern volatile int lab_perturb_mem;
+/* In the grader's build, blocks the implementation frees are kept out of
+ * use for a while and watched (perturb.c): a load, store, atomic operation
+ * or synchronisation call of the implementation on one, or a second free,
+ * fails the check with its reason. lab_main sets it for every check; a
+ * check may clear it. */
+extern volatile int lab_quarantine;
 /* Seconds added to every wall-clock reading the implementation makes
  * (CLOCK_REALTIME, gettimeofday, time) in the grader's build: a check of a
  * timeout sets it to prove the timeout does not hang on the wall clock. */

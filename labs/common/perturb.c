@@ -49,6 +49,161 @@
 
 #include "lab.h"
 
+/* ---- freed memory, kept out of use ---------------------------------------- */
+/* While lab_quarantine is set (lab_main sets it for every check), a block
+ * the implementation frees is not handed back to malloc at once: its 16-byte
+ * granules (glibc's blocks are 16-byte aligned, and a block's usable bytes
+ * end where the next block's begin) go into a set, and every load, store
+ * and atomic operation of the implementation, and every synchronisation
+ * call it makes, looks its address up there. A hit is a use after free
+ * and fails the check with its reason, every run: where the block would
+ * otherwise be handed out again, or still hold what it held, a read of it
+ * can pass unseen and a write to it lands in someone else's object. Freeing
+ * a block twice fails the same way. At most Q_GRANULES granules wait (blocks
+ * over Q_BIG bytes go back at once); then the oldest blocks are handed back.
+ * A free that finds the set busy (another thread freeing, or a lock held at
+ * fork) hands its block back at once: a use of that one goes unseen. */
+#include <malloc.h>
+#include <stdlib.h>
+
+enum { Q_SLOTS = 1 << 18, Q_GRANULES = 1 << 16, Q_BLOCKS = 1 << 14, Q_BIG = 4096 };
+#define Q_TOMB ((uintptr_t)1)
+static _Atomic uintptr_t q_set[Q_SLOTS]; /* granule address; 0 empty, Q_TOMB removed */
+static struct {
+    void *p;
+    size_t n;
+} q_ring[Q_BLOCKS];
+static unsigned q_head, q_count; /* the oldest block, how many wait */
+static size_t q_granules, q_tombs;
+static atomic_int q_live; /* q_count, for the lock-free fast path */
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+/* One bit per page (hashed): set while a waiting block may lie on it, so
+ * that most accesses, to pages with no freed block, skip the set. Bits are
+ * cleared only when the set is built again. */
+enum { Q_PAGE_BITS = 1 << 16 };
+static _Atomic uint64_t q_pages[Q_PAGE_BITS / 64];
+static size_t q_page(uintptr_t a) { return (size_t)((a >> 12) * 0x9e3779b97f4a7c15ULL >> (64 - 16)); }
+static int q_page_may(uintptr_t a) {
+    size_t b = q_page(a);
+    return (atomic_load_explicit(&q_pages[b / 64], memory_order_relaxed) >> (b % 64)) & 1;
+}
+static void q_page_mark(uintptr_t a) {
+    size_t b = q_page(a);
+    atomic_fetch_or_explicit(&q_pages[b / 64], (uint64_t)1 << (b % 64), memory_order_relaxed);
+}
+
+static size_t q_hash(uintptr_t g) { return (size_t)((g >> 4) * 0x9e3779b97f4a7c15ULL >> (64 - 18)); }
+
+static int q_has(uintptr_t g) {
+    for (size_t i = q_hash(g), k = 0; k < Q_SLOTS; i = (i + 1) & (Q_SLOTS - 1), k++) {
+        uintptr_t v = atomic_load_explicit(&q_set[i], memory_order_relaxed);
+        if (v == 0)
+            return 0;
+        if (v == g)
+            return 1;
+    }
+    return 0;
+}
+
+static void q_put(uintptr_t g) {
+    q_page_mark(g);
+    size_t i = q_hash(g);
+    while (atomic_load_explicit(&q_set[i], memory_order_relaxed) > Q_TOMB)
+        i = (i + 1) & (Q_SLOTS - 1);
+    if (atomic_load_explicit(&q_set[i], memory_order_relaxed) == Q_TOMB)
+        q_tombs--;
+    atomic_store_explicit(&q_set[i], g, memory_order_relaxed);
+}
+
+static void q_drop(uintptr_t g) {
+    for (size_t i = q_hash(g), k = 0; k < Q_SLOTS; i = (i + 1) & (Q_SLOTS - 1), k++) {
+        uintptr_t v = atomic_load_explicit(&q_set[i], memory_order_relaxed);
+        if (v == 0)
+            return;
+        if (v == g) {
+            atomic_store_explicit(&q_set[i], Q_TOMB, memory_order_relaxed);
+            q_tombs++;
+            return;
+        }
+    }
+}
+
+#define Q_EACH(g, p, n) for (uintptr_t g = (uintptr_t)(p) & ~(uintptr_t)15; g < (uintptr_t)(p) + (n); g += 16)
+
+/* Hands the oldest waiting block back to malloc (q_lock held). */
+static void q_release_oldest(void) {
+    void *p = q_ring[q_head].p;
+    size_t n = q_ring[q_head].n;
+    Q_EACH(g, p, n) q_drop(g);
+    q_granules -= (n + 15) / 16;
+    q_head = (q_head + 1) % Q_BLOCKS;
+    q_count--;
+    atomic_store_explicit(&q_live, (int)q_count, memory_order_relaxed);
+    free(p);
+}
+
+/* Tombstones lengthen every search: once they and the waiting granules
+ * fill half the slots (the waiting ones alone fill at most a quarter), the
+ * set is built again from the waiting blocks (q_lock held). A search meanwhile
+ * may miss a block: a use goes unseen, never a false one reported. */
+static void q_rebuild(void) {
+    for (size_t i = 0; i < Q_SLOTS; i++)
+        atomic_store_explicit(&q_set[i], 0, memory_order_relaxed);
+    for (size_t i = 0; i < Q_PAGE_BITS / 64; i++)
+        atomic_store_explicit(&q_pages[i], 0, memory_order_relaxed);
+    q_tombs = 0;
+    for (unsigned k = 0; k < q_count; k++) {
+        unsigned j = (q_head + k) % Q_BLOCKS;
+        Q_EACH(g, q_ring[j].p, q_ring[j].n) q_put(g);
+    }
+}
+
+static void q_fail(const void *p, const char *what) {
+    lab_fail("memory is not used after it is freed / the implementation's %s at %p is inside a block it had "
+             "already freed (the grader keeps freed blocks out of use and watches them)",
+             what, p);
+}
+
+/* An access of n bytes at p: its first and last granules are looked up,
+ * which is where any access that reaches into a freed block lands (a freed
+ * block is never split between live ones). */
+static void q_hit(const void *p, size_t n, const char *what) {
+    if (__builtin_expect(atomic_load_explicit(&q_live, memory_order_relaxed) == 0, 1) || p == NULL || n == 0)
+        return;
+    uintptr_t first = (uintptr_t)p & ~(uintptr_t)15, last = ((uintptr_t)p + n - 1) & ~(uintptr_t)15;
+    if (!q_page_may(first) && !q_page_may(last))
+        return;
+    if (q_has(first) || (last != first && q_has(last)))
+        q_fail(p, what);
+}
+
+/* Keeps p out of use instead of freeing it; 0 when it could not (p is then
+ * the caller's to free). */
+static int q_keep(void *p) {
+    if (!lab_quarantine || p == NULL)
+        return 0;
+    size_t n = malloc_usable_size(p);
+    if (n == 0 || n > Q_BIG || pthread_mutex_trylock(&q_lock) != 0)
+        return 0;
+    if (q_has((uintptr_t)p & ~(uintptr_t)15)) {
+        pthread_mutex_unlock(&q_lock);
+        lab_fail("a block is freed once / the implementation freed the block at %p a second time", p);
+    }
+    size_t grains = (n + 15) / 16;
+    while (q_count > 0 && (q_count == Q_BLOCKS || q_granules + grains > Q_GRANULES))
+        q_release_oldest();
+    if (q_tombs + q_granules + grains > Q_SLOTS / 2)
+        q_rebuild();
+    Q_EACH(g, p, n) q_put(g);
+    q_granules += grains;
+    q_ring[(q_head + q_count) % Q_BLOCKS].p = p;
+    q_ring[(q_head + q_count) % Q_BLOCKS].n = n;
+    q_count++;
+    atomic_store_explicit(&q_live, (int)q_count, memory_order_relaxed);
+    pthread_mutex_unlock(&q_lock);
+    return 1;
+}
+
 static atomic_int streams;
 static _Thread_local uint64_t state;
 static _Thread_local int ready;
@@ -153,6 +308,7 @@ static void initialised(const void *obj, int pshared, const char *what, const ch
 }
 
 static void used(const void *obj) {
+    q_hit(obj, 1, "synchronisation call on an object");
     int n = atomic_load_explicit(&n_noted, memory_order_relaxed);
     if (__builtin_expect(n == 0, 1) || obj == NULL)
         return;
@@ -478,7 +634,8 @@ void lab_wrap_free(void *p);
 void lab_wrap_free(void *p) {
     if (p != NULL)
         atomic_fetch_sub_explicit(&lab_impl_allocs, 1, memory_order_relaxed);
-    free(p);
+    if (!q_keep(p))
+        free(p);
 }
 
 /* ---- every memory access of the implementation -------------------------- */
@@ -511,21 +668,21 @@ void __tsan_func_entry(void *pc) { (void)pc; }
 void __tsan_func_exit(void);
 void __tsan_func_exit(void) {}
 void __tsan_read_range(void *p, unsigned long n);
-void __tsan_read_range(void *p, unsigned long n) { (void)p, (void)n, mem_point(); }
+void __tsan_read_range(void *p, unsigned long n) { q_hit(p, n, "read"), mem_point(); }
 void __tsan_write_range(void *p, unsigned long n);
-void __tsan_write_range(void *p, unsigned long n) { (void)p, (void)n, mem_point(); }
+void __tsan_write_range(void *p, unsigned long n) { q_hit(p, n, "write"), mem_point(); }
 void __tsan_vptr_update(void **p, void *v);
 void __tsan_vptr_update(void **p, void *v) { (void)p, (void)v; }
 void __tsan_vptr_read(void **p);
 void __tsan_vptr_read(void **p) { (void)p; }
 
-#define MEM_ACCESS(name)                                                       \
+#define MEM_ACCESS(name, n, what)                                              \
     void name(void *p);                                                        \
-    void name(void *p) { (void)p, mem_point(); }
+    void name(void *p) { q_hit(p, n, what), mem_point(); }
 #define MEM_SIZES(kind)                                                        \
-    MEM_ACCESS(__tsan_##kind##1) MEM_ACCESS(__tsan_##kind##2)                  \
-    MEM_ACCESS(__tsan_##kind##4) MEM_ACCESS(__tsan_##kind##8)                  \
-    MEM_ACCESS(__tsan_##kind##16)
+    MEM_ACCESS(__tsan_##kind##1, 1, #kind) MEM_ACCESS(__tsan_##kind##2, 2, #kind) \
+    MEM_ACCESS(__tsan_##kind##4, 4, #kind) MEM_ACCESS(__tsan_##kind##8, 8, #kind) \
+    MEM_ACCESS(__tsan_##kind##16, 16, #kind)
 MEM_SIZES(read)
 MEM_SIZES(write)
 MEM_SIZES(unaligned_read)
@@ -539,12 +696,12 @@ MEM_SIZES(unaligned_volatile_write)
 #define ATOMICS(bits, T)                                                                      \
     T __tsan_atomic##bits##_load(const volatile T *a, int mo);                                \
     T __tsan_atomic##bits##_load(const volatile T *a, int mo) {                               \
-        (void)mo, mem_point();                                                                \
+        (void)mo, q_hit((const void *)a, sizeof(T), "atomic load"), mem_point();              \
         return __atomic_load_n(a, SC);                                                        \
     }                                                                                         \
     void __tsan_atomic##bits##_store(volatile T *a, T v, int mo);                             \
     void __tsan_atomic##bits##_store(volatile T *a, T v, int mo) {                            \
-        (void)mo, mem_point();                                                                \
+        (void)mo, q_hit((const void *)a, sizeof(T), "atomic store"), mem_point();             \
         __atomic_store_n(a, v, SC);                                                           \
     }                                                                                         \
     ATOMIC_RMW(bits, T, exchange, __atomic_exchange_n)                                        \
@@ -556,24 +713,24 @@ MEM_SIZES(unaligned_volatile_write)
     ATOMIC_RMW(bits, T, fetch_nand, __atomic_fetch_nand)                                      \
     int __tsan_atomic##bits##_compare_exchange_strong(volatile T *a, T *c, T v, int mo, int fmo); \
     int __tsan_atomic##bits##_compare_exchange_strong(volatile T *a, T *c, T v, int mo, int fmo) { \
-        (void)mo, (void)fmo, mem_point();                                                     \
+        (void)mo, (void)fmo, q_hit((const void *)a, sizeof(T), "atomic operation"), mem_point(); \
         return __atomic_compare_exchange_n(a, c, v, 0, SC, SC);                               \
     }                                                                                         \
     int __tsan_atomic##bits##_compare_exchange_weak(volatile T *a, T *c, T v, int mo, int fmo); \
     int __tsan_atomic##bits##_compare_exchange_weak(volatile T *a, T *c, T v, int mo, int fmo) { \
-        (void)mo, (void)fmo, mem_point();                                                     \
+        (void)mo, (void)fmo, q_hit((const void *)a, sizeof(T), "atomic operation"), mem_point(); \
         return __atomic_compare_exchange_n(a, c, v, 1, SC, SC);                               \
     }                                                                                         \
     T __tsan_atomic##bits##_compare_exchange_val(volatile T *a, T c, T v, int mo, int fmo);   \
     T __tsan_atomic##bits##_compare_exchange_val(volatile T *a, T c, T v, int mo, int fmo) {  \
-        (void)mo, (void)fmo, mem_point();                                                     \
+        (void)mo, (void)fmo, q_hit((const void *)a, sizeof(T), "atomic operation"), mem_point(); \
         __atomic_compare_exchange_n(a, &c, v, 0, SC, SC);                                     \
         return c;                                                                             \
     }
 #define ATOMIC_RMW(bits, T, op, builtin)                                       \
     T __tsan_atomic##bits##_##op(volatile T *a, T v, int mo);                  \
     T __tsan_atomic##bits##_##op(volatile T *a, T v, int mo) {                 \
-        (void)mo, mem_point();                                                 \
+        (void)mo, q_hit((const void *)a, sizeof(T), "atomic operation"), mem_point(); \
         return builtin(a, v, SC);                                              \
     }
 ATOMICS(8, uint8_t)
