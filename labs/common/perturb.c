@@ -94,16 +94,19 @@ static void q_page_mark(uintptr_t a) {
 
 static size_t q_hash(uintptr_t g) { return (size_t)((g >> 4) * 0x9e3779b97f4a7c15ULL >> (64 - 18)); }
 
-static int q_has(uintptr_t g) {
+/* The slot holding granule g, or -1: the search both lookups share. */
+static long q_find(uintptr_t g) {
     for (size_t i = q_hash(g), k = 0; k < Q_SLOTS; i = (i + 1) & (Q_SLOTS - 1), k++) {
         uintptr_t v = atomic_load_explicit(&q_set[i], memory_order_relaxed);
         if (v == 0)
-            return 0;
+            return -1;
         if (v == g)
-            return 1;
+            return (long)i;
     }
-    return 0;
+    return -1;
 }
+
+static int q_has(uintptr_t g) { return q_find(g) >= 0; }
 
 static void q_put(uintptr_t g) {
     q_page_mark(g);
@@ -116,15 +119,10 @@ static void q_put(uintptr_t g) {
 }
 
 static void q_drop(uintptr_t g) {
-    for (size_t i = q_hash(g), k = 0; k < Q_SLOTS; i = (i + 1) & (Q_SLOTS - 1), k++) {
-        uintptr_t v = atomic_load_explicit(&q_set[i], memory_order_relaxed);
-        if (v == 0)
-            return;
-        if (v == g) {
-            atomic_store_explicit(&q_set[i], Q_TOMB, memory_order_relaxed);
-            q_tombs++;
-            return;
-        }
+    long i = q_find(g);
+    if (i >= 0) {
+        atomic_store_explicit(&q_set[i], Q_TOMB, memory_order_relaxed);
+        q_tombs++;
     }
 }
 
@@ -589,7 +587,6 @@ time_t lab_wrap_time(time_t *t) {
 }
 
 /* ---- the implementation's allocations, counted -------------------------- */
-#include <stdlib.h>
 #include <string.h>
 
 extern _Atomic long lab_impl_allocs;
