@@ -28,6 +28,7 @@ volatile int lab_perturb_mem = 1;
 volatile int lab_quarantine;
 volatile double lab_clock_jump;
 volatile double lab_steady_jump;
+volatile double lab_cpu_jump;
 _Atomic long lab_impl_clocks;
 volatile double lab_lockstep_until;
 /* Kept by labs/common/perturb.c's allocation wrappers; the weak reference
@@ -51,6 +52,7 @@ int lab_clocks_ahead_while(pid_t tid, double quiet, double most) {
     double was_wall = lab_clock_jump, was_steady = lab_steady_jump, start = lab_now(), asleep = 0;
     lab_clock_jump = was_wall + 2 * 86400.0;
     lab_steady_jump = was_steady + 2 * 86400.0;
+    lab_cpu_jump = 2 * 86400.0;
     int read = -1;
     for (;;) {
         if (lab_impl_clock_reads() > before) {
@@ -75,6 +77,7 @@ int lab_clocks_ahead_while(pid_t tid, double quiet, double most) {
     }
     lab_clock_jump = was_wall;
     lab_steady_jump = was_steady;
+    lab_cpu_jump = 0;
     return read;
 }
 

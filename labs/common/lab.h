@@ -125,15 +125,19 @@ extern volatile double lab_clock_jump;
  * passed before the wait begins (pthread_mutex_timedlock, sem_timedwait,
  * pthread_mutex_clocklock, a pthread_cond_timedwait on either clock).
  * lab_clocks_ahead_while(tid, quiet, most): while thread `tid` waits in a
- * call, both clocks jump two days ahead of where they were; returns 1 once
+ * call, both clocks jump two days ahead of where they were, and the CPU-time
+ * clocks (the process's, any thread's, lab_thread_cpu()) two days ahead of
+ * the truth; returns 1 once
  * the implementation has read a clock since (an elapsed time it computes
  * then is two days: a wait that gives up after a while has given up), 0
  * once `tid` has been asleep `quiet` seconds without a reading (a wait in
  * the kernel, which no clock of ours moves), -1 after `most` seconds; then
  * puts the clocks back as they were. 0 at once where nothing counts (the
  * ThreadSanitizer build). lab_impl_clock_reads(): the implementation's clock
- * readings so far (clock_gettime, gettimeofday, time), -1 there. */
+ * readings so far (clock_gettime of any clock, gettimeofday, time, lab_now,
+ * lab_thread_cpu), -1 there. lab_now() is a steady clock here too. */
 extern volatile double lab_steady_jump;
+extern volatile double lab_cpu_jump;
 void lab_clocks_shift(double seconds);
 int lab_clocks_ahead_while(pid_t tid, double quiet, double most);
 long lab_impl_clock_reads(void);

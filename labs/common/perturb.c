@@ -535,32 +535,58 @@ WRAP_TAKE(int, sem_timedwait, (sem_t * s, const struct timespec *t), (s, t), s)
 WRAP_GIVE(int, sem_post, (sem_t * s), (s), s)
 
 /* ---- the clocks, as the implementation sees them ------------------------- */
-/* Every reading is counted (lab_impl_clock_reads), and the steady clocks
- * are shifted by lab_steady_jump as the wall clock is by lab_clock_jump. */
+/* Every reading is counted (lab_impl_clock_reads), whatever the clock; the
+ * wall clocks are shifted by lab_clock_jump, the steady ones by
+ * lab_steady_jump and the CPU-time ones (the process's, a thread's, or one
+ * from pthread_getcpuclockid: a negative id) by lab_cpu_jump. lab_now() and
+ * lab_thread_cpu(), which lab.h offers the implementation too, are the
+ * steady and the thread's CPU clock. */
 extern _Atomic long lab_impl_clocks;
+extern volatile double lab_cpu_jump;
 static void shift_by(struct timespec *ts, double j) {
-    atomic_fetch_add_explicit(&lab_impl_clocks, 1, memory_order_relaxed);
     if (j == 0)
         return;
     long long ns = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec + (long long)(j * 1e9);
     ts->tv_sec = (time_t)(ns / 1000000000LL);
     ts->tv_nsec = (long)(ns % 1000000000LL);
 }
-static void shift(struct timespec *ts) { shift_by(ts, lab_clock_jump); }
+static void counted_read(void) { atomic_fetch_add_explicit(&lab_impl_clocks, 1, memory_order_relaxed); }
+static void shift(struct timespec *ts) {
+    counted_read();
+    shift_by(ts, lab_clock_jump);
+}
 
-static int steady(clockid_t id) {
-    return id == CLOCK_MONOTONIC || id == CLOCK_MONOTONIC_RAW || id == CLOCK_MONOTONIC_COARSE ||
-           id == CLOCK_BOOTTIME;
+static double jump_of(clockid_t id) {
+    if (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE || id == CLOCK_TAI || id == CLOCK_REALTIME_ALARM)
+        return lab_clock_jump;
+    if (id == CLOCK_MONOTONIC || id == CLOCK_MONOTONIC_RAW || id == CLOCK_MONOTONIC_COARSE ||
+        id == CLOCK_BOOTTIME || id == CLOCK_BOOTTIME_ALARM)
+        return lab_steady_jump;
+    if (id == CLOCK_PROCESS_CPUTIME_ID || id == CLOCK_THREAD_CPUTIME_ID || id < 0)
+        return lab_cpu_jump;
+    return 0;
 }
 
 int lab_wrap_clock_gettime(clockid_t id, struct timespec *ts);
 int lab_wrap_clock_gettime(clockid_t id, struct timespec *ts) {
     int rc = clock_gettime(id, ts);
-    if (rc == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE))
-        shift(ts);
-    else if (rc == 0 && steady(id))
-        shift_by(ts, lab_steady_jump);
+    if (rc == 0) {
+        counted_read();
+        shift_by(ts, jump_of(id));
+    }
     return rc;
+}
+
+double lab_wrap_lab_now(void);
+double lab_wrap_lab_now(void) {
+    counted_read();
+    return lab_now() + lab_steady_jump;
+}
+
+double lab_wrap_lab_thread_cpu(void);
+double lab_wrap_lab_thread_cpu(void) {
+    counted_read();
+    return lab_thread_cpu() + lab_cpu_jump;
 }
 
 int lab_wrap_gettimeofday(struct timeval *tv, void *tz);
