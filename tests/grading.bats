@@ -50,6 +50,22 @@ setup() {
     assert_line "total 4/20"
 }
 
+@test "a read of freed memory inside the C library (strlen) fails with its reason, every run" {
+    # the read is in libc, which the grader's build does not instrument: only
+    # perturb.c's wrappers of the memory and string calls can see it
+    run grading/grade --repeat 2 10 tests/mutants/halffix/10-thread-local/strlen-after-free.c
+    assert_equal "$status" 1
+    assert_line --regexp '^  \[ 0/ 5\] isolation: .*\(passed 0/2 runs\)$'
+    assert_line --regexp "memory is not used after it is freed / the implementation's read by strlen at 0x[0-9a-f]+ is inside a block it had already freed"
+    # the same design measuring the old name before freeing it: full marks
+    perl -0pe 's/    free\(old\);\n(    if .*\n        s->longest = strlen\(old\);\n)/$1    free(old);\n/' \
+        tests/mutants/halffix/10-thread-local/strlen-after-free.c >"$BATS_TEST_TMPDIR/strlen-before-free.c"
+    run cmp -s tests/mutants/halffix/10-thread-local/strlen-after-free.c "$BATS_TEST_TMPDIR/strlen-before-free.c"
+    assert_failure
+    run grading/grade --repeat 2 10 "$BATS_TEST_TMPDIR/strlen-before-free.c"
+    assert_equal "$status" 0
+}
+
 @test "a lock in shared memory without PTHREAD_PROCESS_SHARED fails every check another process uses it in, with why" {
     sed '/pthread_mutexattr_setpshared/d' labs/15-pipes/fixed.c >"$BATS_TEST_TMPDIR/private.c"
     run grading/grade --repeat 2 15 "$BATS_TEST_TMPDIR/private.c"

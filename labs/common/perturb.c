@@ -613,6 +613,7 @@ time_t lab_wrap_time(time_t *t) {
 }
 
 /* ---- the implementation's allocations, counted -------------------------- */
+#include <stdarg.h>
 #include <string.h>
 
 extern _Atomic long lab_impl_allocs;
@@ -637,6 +638,7 @@ WRAP_ALLOC(lab_aligned_alloc, (size_t align, size_t n), (align, n))
 
 void *lab_wrap_realloc(void *p, size_t n);
 void *lab_wrap_realloc(void *p, size_t n) {
+    q_hit(p, 1, "realloc");
     void *q = realloc(p, n);
     if (p == NULL)
         return counted(q);
@@ -659,6 +661,68 @@ void lab_wrap_free(void *p) {
         atomic_fetch_sub_explicit(&lab_impl_allocs, 1, memory_order_relaxed);
     if (!q_keep(p))
         free(p);
+}
+
+/* ---- the C library's memory and string calls ----------------------------- */
+/* Their loads and stores happen inside the C library, which is not
+ * instrumented: each call's ranges are looked up in the quarantine here, so
+ * a copy into or out of a freed block (memcpy, strcpy, snprintf into it,
+ * strlen of it, ...) is a use after free like a load or store. A string
+ * read is looked up before it is measured, then whole. */
+static size_t q_str(const char *s, const char *what) {
+    q_hit(s, 1, what);
+    size_t n = strlen(s) + 1;
+    q_hit(s, n, what);
+    return n;
+}
+static size_t q_strn(const char *s, size_t max, const char *what) {
+    if (max == 0)
+        return 0;
+    q_hit(s, 1, what);
+    size_t n = strnlen(s, max);
+    n = n < max ? n + 1 : max;
+    q_hit(s, n, what);
+    return n;
+}
+
+#define MEM_WRAP(T, name, params, args, checks)                                \
+    T lab_wrap_##name params;                                                  \
+    T lab_wrap_##name params {                                                 \
+        checks;                                                                \
+        return name args;                                                      \
+    }
+MEM_WRAP(void *, memcpy, (void *d, const void *s, size_t n), (d, s, n),
+         (q_hit(s, n, "read by memcpy"), q_hit(d, n, "write by memcpy")))
+MEM_WRAP(void *, memmove, (void *d, const void *s, size_t n), (d, s, n),
+         (q_hit(s, n, "read by memmove"), q_hit(d, n, "write by memmove")))
+MEM_WRAP(void *, memset, (void *d, int c, size_t n), (d, c, n), q_hit(d, n, "write by memset"))
+MEM_WRAP(int, memcmp, (const void *a, const void *b, size_t n), (a, b, n),
+         (q_hit(a, n, "read by memcmp"), q_hit(b, n, "read by memcmp")))
+MEM_WRAP(size_t, strlen, (const char *s), (s), q_str(s, "read by strlen"))
+MEM_WRAP(size_t, strnlen, (const char *s, size_t max), (s, max), q_strn(s, max, "read by strnlen"))
+MEM_WRAP(char *, strcpy, (char *d, const char *s), (d, s), q_hit(d, q_str(s, "read by strcpy"), "write by strcpy"))
+MEM_WRAP(char *, strncpy, (char *d, const char *s, size_t n), (d, s, n),
+         (q_strn(s, n, "read by strncpy"), q_hit(d, n, "write by strncpy")))
+MEM_WRAP(int, strcmp, (const char *a, const char *b), (a, b),
+         (q_str(a, "read by strcmp"), q_str(b, "read by strcmp")))
+MEM_WRAP(int, strncmp, (const char *a, const char *b, size_t n), (a, b, n),
+         (q_strn(a, n, "read by strncmp"), q_strn(b, n, "read by strncmp")))
+MEM_WRAP(char *, strchr, (const char *s, int c), (s, c), q_str(s, "read by strchr"))
+MEM_WRAP(char *, strcat, (char *d, const char *s), (d, s),
+         q_hit(d, q_str(d, "read by strcat") + q_str(s, "read by strcat"), "write by strcat"))
+
+int lab_wrap_vsnprintf(char *d, size_t n, const char *fmt, va_list ap);
+int lab_wrap_vsnprintf(char *d, size_t n, const char *fmt, va_list ap) {
+    q_hit(d, n, "write by vsnprintf");
+    return vsnprintf(d, n, fmt, ap);
+}
+int lab_wrap_snprintf(char *d, size_t n, const char *fmt, ...);
+int lab_wrap_snprintf(char *d, size_t n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int r = lab_wrap_vsnprintf(d, n, fmt, ap);
+    va_end(ap);
+    return r;
 }
 
 /* ---- every memory access of the implementation -------------------------- */
