@@ -373,8 +373,9 @@ static void check_stripe_min(void) {
  * the same gets and puts with x86's trap flag set, one SIGTRAP per
  * instruction executed (the implementation's, the C library's inside its
  * calls, the driver's loop alike), on a cache of consecutive keys and on
- * one of keys that are multiples of 65536. The counts are the
- * implementation's own, so the same code with the same keys gives the same
+ * caches of keys that are multiples of 65536 and of 2^32 (which share all
+ * their low 32 bits). The counts are the implementation's own, so the same
+ * code with the same keys gives the same
  * count on a busy machine as on an idle one. Only where the trap flag is
  * (x86-64), and not in the ThreadSanitizer build. */
 #if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
@@ -569,7 +570,7 @@ static int contended_get(void) {
 }
 #endif
 
-static char spread_note[200];
+static char spread_note[256];
 
 static void check_contended_get(void) {
 #ifdef COUNTED
@@ -593,14 +594,20 @@ static void check_key_spread(void) {
         return;
     }
     long limit = SPREAD_RATIO * base + 1;
-    long strided = spread_cost(SPREAD_CAP, SPREAD_KEYS, 65536, limit);
-
-    if (strided >= limit)
-        lab_fail("gets and puts are O(1) whatever the keys / %d gets and %d puts on a cache holding %d keys that are "
-                 "multiples of 65536 ran over %ld instructions (counted by the driver, one trap each), more than %d "
-                 "times the %ld of the same calls on consecutive keys: a chain walked per call (do keys that share "
-                 "their low bits all land in one bucket?)",
-                 SPREAD_GETS, SPREAD_PUTS, SPREAD_KEYS, strided - 1, SPREAD_RATIO, base);
+    /* Keys that share their low 16 bits, and keys that share all their low
+     * 32 (a hash of the key cut to 32 bits puts every one in one bucket). */
+    static const uint64_t strides[] = {65536, (uint64_t)1 << 32};
+    long strided[2];
+    for (int k = 0; k < 2; k++) {
+        strided[k] = spread_cost(SPREAD_CAP, SPREAD_KEYS, strides[k], limit);
+        if (strided[k] >= limit)
+            lab_fail("gets and puts are O(1) whatever the keys / %d gets and %d puts on a cache holding %d keys that "
+                     "are multiples of %llu ran over %ld instructions (counted by the driver, one trap each), more "
+                     "than %d times the %ld of the same calls on consecutive keys: a chain walked per call (do keys "
+                     "that share their low %s bits all land in one bucket?)",
+                     SPREAD_GETS, SPREAD_PUTS, SPREAD_KEYS, (unsigned long long)strides[k], strided[k] - 1,
+                     SPREAD_RATIO, base, k == 0 ? "16" : "32");
+    }
     /* O(1) also means a cost that does not grow with the cache: the same
      * calls on a cache 128 times as large, holding 128 times as many
      * consecutive keys. A map with a fixed number of buckets (1024, say)
@@ -616,9 +623,9 @@ static void check_key_spread(void) {
                  "buckets do not grow with the capacity?)",
                  SPREAD_GETS, SPREAD_PUTS, BIG_CAP, BIG_KEYS, big - 1, BIG_RATIO, base, SPREAD_CAP, SPREAD_KEYS);
     snprintf(spread_note, sizeof spread_note,
-             "; %d gets and puts ran %ld instructions among keys that are multiples of 65536, %ld among "
-             "consecutive ones, %ld in a cache of %d",
-             SPREAD_GETS + SPREAD_PUTS, strided, base, big, BIG_CAP);
+             "; %d gets and puts ran %ld instructions among keys that are multiples of 65536, %ld among multiples "
+             "of 2^32, %ld among consecutive ones, %ld in a cache of %d",
+             SPREAD_GETS + SPREAD_PUTS, strided[0], strided[1], base, big, BIG_CAP);
 #endif
 }
 
