@@ -1164,6 +1164,7 @@ typedef struct {
     double t0;             /* before the clients started, so before the loop's clock */
     _Atomic long answered; /* answers the clients got */
     atomic_int excused;    /* clients held up by the machine for IDLE, and rightly closed */
+    long reads0;           /* the implementation's clock readings before the loop started */
 } idle_t;
 
 /* Sends one request from client 1 or 2 and checks its answer: 1, or 0 if
@@ -1174,6 +1175,13 @@ typedef struct {
  * that does not count from the last byte heard. If it is over IDLE, the
  * machine held this client up that long (it happens on a loaded machine):
  * the connection was idle and the close was right. */
+/* The hint a failure gives while the time of day is stepped. */
+static const char *stepped(void) {
+    return lab_clock_jump != 0 ? " (the time of day had been stepped an hour off meanwhile, as NTP or an "
+                                 "administrator does: does the timer read the wall clock, not a steady one?)"
+                               : "";
+}
+
 static int idle_request(client_t *c, reader_t *r, idle_t *it, const char *req, int k, double *since) {
     double start = lab_now();
     ssize_t w = send(c->fd, req, strlen(req), MSG_NOSIGNAL);
@@ -1185,8 +1193,8 @@ static int idle_request(client_t *c, reader_t *r, idle_t *it, const char *req, i
         }
         lab_fail("a client never quiet for %.2f s stays open / client %d was closed at its request %d, "
                  "%.3f s in, though it had been quiet for at most %.3f s: the timer must count from the last "
-                 "byte heard, not from the start",
-                 IDLE, c->conn, k, lab_now() - it->t0, quiet);
+                 "byte heard, not from the start%s",
+                 IDLE, c->conn, k, lab_now() - it->t0, quiet, stepped());
     }
     *since = start;
     expect_answer(r, req);
@@ -1209,8 +1217,8 @@ static void *idle_client(void *p) {
         if (at < IDLE || at > IDLE + CLOSE_SLACK)
             lab_fail(
                 "a client silent from the start is closed %.2f to %.2f s after the loop started / it was "
-                "closed after %.3f s",
-                IDLE, IDLE + CLOSE_SLACK, at);
+                "closed after %.3f s%s",
+                IDLE, IDLE + CLOSE_SLACK, at, stepped());
         return NULL;
     }
     if (c->conn == 1) { /* a pause well inside the timeout */
@@ -1225,6 +1233,8 @@ static void *idle_client(void *p) {
             snprintf(req, sizeof req, "tick %d\n", k);
             if (!idle_request(c, &r, it, req, k, &since))
                 return NULL;
+            if (k == 1) /* the wall clock is stepped an hour forward (lab.h) */
+                lab_clock_jump = 3600;
         }
     }
     shut_wr(c->fd, c->conn);
@@ -1267,13 +1277,21 @@ static void *quiet_client(void *p) {
     idle_t *it = c->shared;
     reader_t r;
     reader_init(&r, c->fd, c->conn);
+    if (c->conn == 0) {
+        /* Once the loop has read a clock, the wall clock is stepped two
+         * hours back (from an hour ahead): a deadline taken from it is then
+         * two hours off. Nothing is sent, so nothing wakes the loop. */
+        while (lab_impl_clock_reads() == it->reads0 && lab_now() - it->t0 < IDLE / 2)
+            sleep_s(0.001);
+        lab_clock_jump = -3600;
+    }
     double at = eof_by(&r, it->t0 + IDLE + CLOSE_SLACK);
     if (at < 0)
         lab_fail("with every client silent, the %.2f s idle timer still closes each one by %.2f s / "
                  "client %d, silent from the start like all %d, was still open %.3f s in: nothing woke the "
                  "loop, and its timer was never looked at (poll() must wait no longer than until the "
-                 "earliest deadline)",
-                 IDLE, IDLE + CLOSE_SLACK, c->conn, QUIET_CONNS, lab_now() - it->t0);
+                 "earliest deadline)%s",
+                 IDLE, IDLE + CLOSE_SLACK, c->conn, QUIET_CONNS, lab_now() - it->t0, stepped());
     if (at - it->t0 < IDLE)
         lab_fail("a silent client is closed no sooner than %.2f s after the loop started / client %d was "
                  "closed after %.3f s",
@@ -1464,7 +1482,10 @@ static double beside_bounce(void) {
 }
 
 static void check_idle_timeout(const lab_opts_t *o) {
-    /* Mixed: a silent client among talkers. */
+    /* Mixed: a silent client among talkers. The time of day is stepped an
+     * hour forward while they talk, and two hours back while all are quiet
+     * (then set right): a timer read from it closes the talkers at once, or
+     * the quiet ones never. */
     idle_t it = {.t0 = lab_now()};
     atomic_init(&it.answered, 0);
     atomic_init(&it.excused, 0);
@@ -1477,7 +1498,7 @@ static void check_idle_timeout(const lab_opts_t *o) {
 
     /* All quiet: the clients fail the check if not closed in time; the
      * watchdog if loop_serve() still does not return. */
-    idle_t q = {.t0 = lab_now()};
+    idle_t q = {.t0 = lab_now(), .reads0 = lab_impl_clock_reads()};
     pairs_make(QUIET_CONNS, server, cl, &q);
     char reason[300];
     snprintf(reason, sizeof reason,
@@ -1488,6 +1509,7 @@ static void check_idle_timeout(const lab_opts_t *o) {
     lab_watchdog_arm(QUIET_WATCH, reason);
     served_t sq = serve_with_clients(QUIET_CONNS, server, cl, quiet_client, IDLE);
     lab_watchdog_arm(o->timeout, "timed out: a deadlock, a lost wakeup or an endless loop");
+    lab_clock_jump = 0;
     expect_stats(&sq.st, 0, QUIET_CONNS, QUIET_CONNS);
 
     /* Beside a pair of connections whose line bounces for ever. */
