@@ -123,13 +123,16 @@ typedef struct {
     stage_t *st;
     rwlock_t *l;
     int write;
+    int quiet; /* says it is in by `in` alone, without waking the stage */
     pthread_t t;
     atomic_int asked, in, out; /* about to lock, locked, unlocked */
+    atomic_int tid;            /* its kernel thread id */
     int release;               /* under st->m: the driver lets it go */
 } actor_t;
 
 static void *actor_main(void *p) {
     actor_t *a = p;
+    atomic_store(&a->tid, (int)lab_tid());
     atomic_store(&a->asked, 1);
     if (a->write)
         rwlock_wrlock(a->l);
@@ -137,7 +140,8 @@ static void *actor_main(void *p) {
         rwlock_rdlock(a->l);
     atomic_store(&a->in, 1);
     lab_mutex_lock(&a->st->m);
-    lab_cond_broadcast(&a->st->c);
+    if (!a->quiet)
+        lab_cond_broadcast(&a->st->c);
     while (!a->release)
         lab_cond_wait(&a->st->c, &a->st->m);
     lab_mutex_unlock(&a->st->m);
@@ -335,8 +339,40 @@ static void check_many_locks(void) {
  * says). A lock that lets in at most so many readers (permits, a fixed
  * array of reader slots) keeps the rest asleep while those inside sleep
  * too, which the driver sees: every other thread asleep, some readers not
- * in. */
-enum { MANY_READERS = 32 };
+ * in. Then WRAP_READERS readers go in, and a writer asks and must stay out:
+ * a count of readers kept in 8 bits has wrapped round to 0; a writer that
+ * gives up waiting after a while by some clock and goes in has given up (the
+ * clocks move: see check_many_readers). The readers
+ * have small stacks (CROWD_STACK): hundreds of threads fit in the sandbox's
+ * address space. */
+enum { MANY_READERS = 300, WRAP_READERS = 256, CROWD_STACK = 64 * 1024 };
+
+/* n readers of l, each in and holding it, asleep on st until released. */
+static void crowd_in(actor_t *a, int n, stage_t *st, rwlock_t *l) {
+    pthread_attr_t small;
+    LAB_PTHREAD(pthread_attr_init(&small));
+    LAB_PTHREAD(pthread_attr_setstacksize(&small, CROWD_STACK));
+    for (int i = 0; i < n; i++) {
+        a[i] = (actor_t){.st = st, .l = l, .quiet = 1};
+        lab_thread_create(&a[i].t, &small, actor_main, &a[i]);
+    }
+    LAB_PTHREAD(pthread_attr_destroy(&small));
+    char expected[120];
+    snprintf(expected, sizeof expected,
+             "any number of readers hold the read lock at once: %d readers of a free lock all inside", n);
+    actors_get_in(a, n, expected, "while the others held it and waited");
+}
+
+/* Lets the n readers go, all at once, and joins them. */
+static void crowd_out(actor_t *a, int n, stage_t *st) {
+    lab_mutex_lock(&st->m);
+    for (int i = 0; i < n; i++)
+        a[i].release = 1;
+    lab_cond_broadcast(&st->c);
+    lab_mutex_unlock(&st->m);
+    for (int i = 0; i < n; i++)
+        lab_thread_join(a[i].t, NULL);
+}
 
 static void check_many_readers(void) {
     stage_t st;
@@ -344,13 +380,27 @@ static void check_many_readers(void) {
     lab_cond_init(&st.c, NULL);
     rwlock_t *l = rwlock_create();
     static actor_t a[MANY_READERS];
-    for (int i = 0; i < MANY_READERS; i++)
-        actor_start(&a[i], &st, l, 0);
-    actors_get_in(a, MANY_READERS,
-                  "any number of readers hold the read lock at once: 32 readers of a free lock all inside",
-                  "while the others held it and waited");
-    for (int i = 0; i < MANY_READERS; i++)
-        actor_finish(&a[i]);
+    crowd_in(a, MANY_READERS, &st, l);
+    crowd_out(a, MANY_READERS, &st);
+    crowd_in(a, WRAP_READERS, &st, l);
+    /* The writer's clocks are a day behind, and jump two days ahead while
+     * it waits (lab.h: lab_clocks_shift, lab_clocks_ahead_while): a writer
+     * that waits only so long by any clock, then goes in, goes in here. */
+    lab_clocks_shift(-86400);
+    actor_t w;
+    actor_start(&w, &st, l, 1); /* waits: 256 readers are inside */
+    actors_blocked(&w, 1);
+    int read_clock = atomic_load(&w.in) ? 0 : lab_clocks_ahead_while(atomic_load(&w.tid), 0.1, 0.3);
+    lab_clocks_shift(0);
+    if (atomic_load(&w.in))
+        lab_fail("never a writer with a reader / a writer got in while %d readers held the lock (%s)", WRAP_READERS,
+                 read_clock == 1 ? "it read a clock while it waited, and the clocks had jumped two days ahead: "
+                                   "does a writer wait only so long, then go in?"
+                                 : "a count of readers kept in 8 bits is 0 again at 256, or a writer that waits "
+                                   "only until a deadline, and the clocks read a day behind");
+    crowd_out(a, WRAP_READERS, &st);
+    actors_get_in(&w, 1, "a writer waiting for 256 readers gets in when the last one leaves", "after they left");
+    actor_finish(&w);
     rwlock_destroy(l);
     lab_cond_destroy(&st.c);
     lab_mutex_destroy(&st.m);
@@ -670,7 +720,8 @@ static void check_race_free(const lab_opts_t *o) {
 static const lab_check_t checks[] = {
     {"single", "one thread: read, write, write, read, 1000 times", check_single, LAB_PAUSE_OFF},
     {"overlap",
-     "4 readers, then 32, hold the read lock at once; readers behind a writer are woken when it leaves (the "
+     "4 readers, then 300, hold the read lock at once, and a writer stays out of 256; readers behind a writer are "
+     "woken when it leaves (the "
      "implementation's wall clock an hour ahead meanwhile); two locks are independent; a held lock stays held while "
      "256 more are created",
      check_overlap, LAB_PAUSE_OFF},
