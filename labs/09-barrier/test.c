@@ -330,6 +330,136 @@ static int phases(void) {
     return atomic_load(&p.reused);
 }
 
+/* Newcomers: two guides stay at one barrier for the whole phase, and groups
+ * of NEW_PER_GROUP threads, each group new, join them there for
+ * NEW_ROUNDS rounds and end, NEW_GROUPS times: NEW_GROUPS x NEW_PER_GROUP
+ * threads over the phase, as a pool that replaces its threads, or a
+ * program that starts a thread per task, has over its life. Every thread
+ * must be a party of its own, however many came before it: state a barrier
+ * keeps per thread in slots numbered by a counter of threads (a table of
+ * 64, or of 128) gives a newcomer a slot a guide still holds, and the
+ * two flip one sense: one of them walks through, or the round never ends.
+ * Which round that is depends on the numbering; each group's first round
+ * is made to show it every time. Guide 0 arrives last: only once every
+ * other party has ticked off its arrival and is seen asleep in the barrier,
+ * or has run NEW_SPIN_S of CPU time since (a barrier that spins). A party
+ * that walked through has seen its round incomplete by then, itself; a
+ * round that guide 0 cannot open (its sense is the newcomer's) stops with
+ * everybody asleep, which the stall watchdog reports. The second round runs
+ * free. */
+enum { NEW_GROUPS = 10, NEW_PER_GROUP = 16, NEW_PARTIES = NEW_PER_GROUP + 2, NEW_ROUNDS = 2 };
+#define NEW_SPIN_S 0.002
+
+typedef struct {
+    barrier_t *b;
+    pthread_barrier_t gate; /* the driver's: a group starts once all its threads are made */
+    atomic_int arrived[NEW_GROUPS][NEW_ROUNDS];
+    pthread_t who[NEW_PARTIES]; /* the current group's parties, for guide 0 to watch */
+    double cpu[NEW_PARTIES];    /* each one's CPU time as it arrived */
+    atomic_int early;
+    _Atomic long progress;
+} newcomers_t;
+
+typedef struct {
+    newcomers_t *n;
+    int party, group; /* party 0 and 1 are the guides */
+} newcomer_arg_t;
+
+/* Every party but guide 0 asleep, or NEW_SPIN_S of CPU time into its wait. */
+static void newcomers_settled(newcomers_t *n) {
+    for (;;) {
+        if (lab_others_asleep(0.01))
+            return;
+        int spun = 1;
+        for (int i = 1; i < NEW_PARTIES && spun; i++) {
+            clockid_t cid;
+            struct timespec ts;
+            spun = pthread_getcpuclockid(n->who[i], &cid) == 0 && clock_gettime(cid, &ts) == 0 &&
+                   (double)ts.tv_sec + ts.tv_nsec / 1e9 - n->cpu[i] >= NEW_SPIN_S;
+        }
+        if (spun)
+            return;
+        atomic_fetch_add_explicit(&n->progress, 1, memory_order_relaxed); /* looking is not a stall */
+    }
+}
+
+static void newcomer_rounds(newcomers_t *n, int party, int g) {
+    pthread_barrier_wait(&n->gate); /* not while the group's threads are being made: a spinner slows that */
+    for (int k = 0; k < NEW_ROUNDS; k++) {
+        if (k == 0) {
+            n->who[party] = pthread_self();
+            n->cpu[party] = lab_thread_cpu();
+            if (party == 0) {
+                while (atomic_load(&n->arrived[g][0]) < NEW_PARTIES - 1) {
+                    sched_yield();
+                    atomic_fetch_add_explicit(&n->progress, 1, memory_order_relaxed); /* waiting is not a stall */
+                }
+                newcomers_settled(n);
+            }
+        }
+        atomic_fetch_add(&n->arrived[g][k], 1);
+        barrier_wait(n->b);
+        if (atomic_load(&n->arrived[g][k]) != NEW_PARTIES) {
+            if (atomic_fetch_add(&n->early, 1) != 0) /* one FAIL line: the first to leave early reports */
+                for (;;)
+                    pause();
+            lab_fail("nobody leaves a round before all %d have arrived, also when new threads keep joining two that "
+                     "stay / %s left round %d of group %d of %d early (%d threads had joined the guides so far): "
+                     "is state kept per thread in slots that a new thread can share with one still at the "
+                     "barrier?",
+                     NEW_PARTIES, party < 2 ? "a guide" : "a newcomer", k + 1, g + 1, NEW_GROUPS,
+                     (g + 1) * NEW_PER_GROUP);
+        }
+        atomic_fetch_add_explicit(&n->progress, 1, memory_order_relaxed);
+    }
+}
+
+static void *newcomer_guide(void *arg) {
+    newcomer_arg_t *a = arg;
+    for (int g = 0; g < NEW_GROUPS; g++)
+        newcomer_rounds(a->n, a->party, g);
+    return NULL;
+}
+
+static void *newcomer(void *arg) {
+    newcomer_arg_t *a = arg;
+    newcomer_rounds(a->n, a->party, a->group);
+    return NULL;
+}
+
+static void newcomers(void) {
+    newcomers_t *n = lab_calloc(1, sizeof *n);
+    n->b = barrier_create(NEW_PARTIES);
+    LAB_PTHREAD(pthread_barrier_init(&n->gate, NULL, NEW_PARTIES));
+    lab_stall_t *s = lab_stall_watch(&n->progress, STALL_S,
+                                     STALL_REASON " (with new threads joining two long-lived ones at one barrier)");
+    newcomer_arg_t guide_arg[2] = {{n, 0, 0}, {n, 1, 0}}, arg[NEW_PER_GROUP];
+    pthread_t guide[2], t[NEW_PER_GROUP];
+    for (int i = 0; i < 2; i++)
+        lab_thread_create(&guide[i], NULL, newcomer_guide, &guide_arg[i]);
+    /* Making and ending threads is progress too: on a loaded machine a
+     * group's start (or end) may take longer than the stall watchdog's
+     * window while the parties sleep at the gate, and main, in the kernel
+     * making a stack, looks asleep too. */
+    for (int g = 0; g < NEW_GROUPS; g++) {
+        for (int i = 0; i < NEW_PER_GROUP; i++) {
+            arg[i] = (newcomer_arg_t){n, 2 + i, g};
+            lab_thread_create(&t[i], NULL, newcomer, &arg[i]);
+            atomic_fetch_add_explicit(&n->progress, 1, memory_order_relaxed);
+        }
+        for (int i = 0; i < NEW_PER_GROUP; i++) {
+            lab_thread_join(t[i], NULL);
+            atomic_fetch_add_explicit(&n->progress, 1, memory_order_relaxed);
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        lab_thread_join(guide[i], NULL);
+    lab_stall_stop(s);
+    LAB_PTHREAD(pthread_barrier_destroy(&n->gate));
+    barrier_destroy(n->b);
+    free(n);
+}
+
 /* barrier_create() takes any int: a barrier for more parties than a byte
  * or a 16-bit field holds must still wait for all of them. BIG_CALLERS
  * threads wait at a barrier for 257, then at one for 65537 parties (kept in
@@ -417,13 +547,16 @@ static void check_rounds(const lab_opts_t *o) {
     long rounds = all.t[0].rounds;
     tour_end(&all);
     int reused = phases();
+    newcomers();
     late_round();
     big_barriers();
     lab_pass("3 tours of 3, %d and 2 threads x %ld rounds, each at 2 barriers: nobody left a round before all "
              "had arrived, no hang; %d barriers made in turn by the same %d threads (%d at the address of the "
-             "one before), %d rounds each, none left early; nobody left a round whose last party came %.1f s "
-             "late, signals and all; barriers for 257 and 65537 held %d callers each",
-             parties, rounds, PHASES, PHASE_PARTIES, reused, PHASE_ROUNDS, LATE_S, BIG_CALLERS);
+             "one before), %d rounds each, none left early; %d new threads, %d at a time, met 2 that stayed, "
+             "none left early; nobody left a round whose last party came %.1f s late, signals and all; barriers "
+             "for 257 and 65537 held %d callers each",
+             parties, rounds, PHASES, PHASE_PARTIES, reused, PHASE_ROUNDS, NEW_GROUPS * NEW_PER_GROUP,
+             NEW_PER_GROUP, LATE_S, BIG_CALLERS);
 }
 
 static void check_serial(const lab_opts_t *o) {
@@ -470,8 +603,39 @@ static void sharer(const lab_worker_t *w) {
     }
 }
 
+/* Barriers made, used and destroyed by several threads at once, each its
+ * own, as thread pools that make a barrier per phase do: they share
+ * nothing, so nothing a barrier_create() or barrier_destroy() touches may
+ * be touched by another thread's without a lock. A spare barrier kept by
+ * destroy in a plain static for the next create to take ("b = spare;
+ * spare = NULL", two steps) is handed to two creators at once sooner or
+ * later; here ThreadSanitizer sees the unordered accesses every time. The
+ * threads take turns (lab_turns_t: handed over through relaxed atomics,
+ * which order nothing for ThreadSanitizer), so that each one's create
+ * follows another's destroy whatever the scheduler does, and each holds its
+ * barrier across the next thread's turn. */
+enum { MAKERS = 4, MAKES = 60 };
+
+static void maker(const lab_worker_t *w) {
+    lab_turns_t *turns = w->arg;
+    barrier_t *held = NULL;
+    for (int i = 0; i < MAKES && lab_turn_take(turns, w->index); i++) {
+        if (held != NULL) {
+            LAB_EXPECT_EQ(1, barrier_wait(held), "barrier_wait() with one party");
+            barrier_destroy(held);
+        }
+        held = barrier_create(1);
+        LAB_EXPECT_EQ(1, barrier_wait(held), "barrier_wait() with one party, on a new barrier");
+        lab_turn_give(turns, w->index);
+    }
+    lab_turn_leave(turns, w->index);
+    if (held != NULL)
+        barrier_destroy(held);
+}
+
 /* For the ThreadSanitizer build: data written before the barrier and read
- * after it by other threads; the barrier alone must order them. */
+ * after it by other threads; the barrier alone must order them. Then
+ * barriers made and destroyed by several threads at once (maker). */
 static void check_race_free(const lab_opts_t *o) {
     int parties = lab_opt_threads(o, 4);
     if (parties > 64)
@@ -484,20 +648,27 @@ static void check_race_free(const lab_opts_t *o) {
     lab_stall_stop(st);
     LAB_EXPECT_EQ(0, atomic_load(&s.wrong), "reads after the barrier that missed a write before it");
     barrier_destroy(s.b);
-    lab_pass("%d threads x %ld rounds of write, barrier, read, barrier", parties, s.rounds);
+    lab_turns_t *turns = lab_turns_new(MAKERS, 0.25);
+    lab_threads_run(MAKERS, maker, turns);
+    long made = lab_turns_taken(turns);
+    lab_turns_free(turns);
+    lab_pass("%d threads x %ld rounds of write, barrier, read, barrier; %d threads made, used and destroyed %ld "
+             "barriers at once%s",
+             parties, s.rounds, MAKERS, made, lab_cut_note(made, (long)MAKERS * MAKES));
 }
 
 static const lab_check_t checks[] = {
     {"single", "a barrier for one thread never blocks; 1100 barriers made and destroyed in turn", check_single,
      LAB_PAUSE_OFF},
     {"rounds", "3 tours (3, 5, 2 threads) at 2 barriers each x 2000 rounds, then 12 barriers made and destroyed "
-     "in turn by the same threads, then a party 1.6 s late while the others get signals, then barriers for 257 "
-     "and 65537: nobody leaves a round before all arrived",
+     "in turn by the same threads, then 160 new threads, 16 at a time, meeting 2 that stay, then a party 1.6 s late "
+     "while the others get signals, then barriers for 257 and 65537: nobody leaves a round before all arrived",
      check_rounds, LAB_PAUSE_RANDOM},
     {"serial", "3 tours (3, 5, 2 threads) at 2 barriers each x 2000 rounds: exactly one serial thread per round (1), "
      "0 in the others",
      check_serial, LAB_PAUSE_RANDOM},
-    {"race-free", "write, barrier, read, for the ThreadSanitizer build", check_race_free, LAB_PAUSE_OFF},
+    {"race-free", "write, barrier, read; then 4 threads making and destroying barriers in turns; for the "
+     "ThreadSanitizer build", check_race_free, LAB_PAUSE_OFF},
 };
 
 int main(int argc, char **argv) { return lab_main(argc, argv, checks, LAB_NCHECKS(checks)); }

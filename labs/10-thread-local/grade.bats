@@ -5,7 +5,7 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:3
-@test "one thread: set, look up and greet; the session keeps its own copy, within the memory it allocated" {
+@test "one thread: set, look up and greet names of every length; the session keeps its own copy, within the memory it allocated" {
     lab_check single
 }
 
@@ -20,7 +20,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:5,catches-broken
-@test "a session per thread while it runs, freed with every name it copied when the thread exits (48 rounds of 32, counted by the driver)" {
+@test "a session per thread from its first use until it exits, logged out or not, freed with every name it copied (48 rounds of 32, counted by the driver); threads that live on keep theirs" {
     lab_check freed
 }
 

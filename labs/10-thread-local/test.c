@@ -3,7 +3,7 @@
  *   $ build/labs/10-thread-local/broken/test isolation
  *   FAIL: thread 7 reads back its own user 'user-7-0' / it read 'user-4-0', another thread's (check isolation, seed 720874985)
  *   $ build/labs/10-thread-local/fixed/test freed
- *   ok: freed: 48 rounds of 32 threads: 32 sessions live while they ran, 0 after they exited, nothing left allocated
+ *   ok: freed: 48 rounds of 32 threads: 32 sessions live while they ran (also just after a quarter logged out), 2 after they exited, nothing left allocated; the main thread and one that lived across the rounds kept their users
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -196,6 +196,14 @@ static void check_single(const lab_opts_t *o) {
         if (len >= SESSION_NAME_MAX)
             name[SESSION_NAME_MAX - 1] = '\0';
         expect_str(what, name, session_user());
+        /* and its greeting, whole: the longest names (31 characters, and
+         * every longer one cut to 31) fill "Hello, <user>!" up to 39
+         * characters, which SESSION_GREETING_MAX holds; a buffer sized
+         * without the "!" loses it for them only */
+        char want[SESSION_GREETING_MAX];
+        snprintf(want, sizeof want, "Hello, %.*s!", SESSION_NAME_MAX - 1, name);
+        snprintf(what, sizeof what, "the greeting of a %d-character name", len);
+        expect_str(what, want, session_greeting());
     }
 
     /* The user's string stays valid until this thread sets another user:
@@ -308,10 +316,20 @@ static void check_isolation(const lab_opts_t *o) {
 }
 
 typedef struct {
-    pthread_barrier_t all_in, all_seen;
+    pthread_barrier_t all_used, used_seen, all_in, all_seen;
+    atomic_long used_seen_min, used_seen_max; /* session_live() once all have used theirs, before greeting */
     atomic_long live_seen_min, live_seen_max;
     const char *greeting[1024];
 } mem_t;
+
+/* Folds one reading into a [min, max] pair. */
+static void seen_range(atomic_long *min, atomic_long *max, long v) {
+    long lo = atomic_load(min), hi = atomic_load(max);
+    while (v < lo && !atomic_compare_exchange_weak(min, &lo, v)) {
+    }
+    while (v > hi && !atomic_compare_exchange_weak(max, &hi, v)) {
+    }
+}
 
 static void barrier_wait(pthread_barrier_t *b) {
     int rc = pthread_barrier_wait(b);
@@ -326,7 +344,12 @@ static void barrier_wait(pthread_barrier_t *b) {
  * which makes its session too (a session handed to the clean-up only when a
  * user is set is never freed): whatever the session makes, copies or drops
  * on any of those paths must be freed by the time the thread has exited,
- * which the driver counts. */
+ * which the driver counts. The first count comes as soon as all have used
+ * their sessions, before the others greet: a quarter of the threads have
+ * just logged out (their last call was set(NULL)) and still run, so a
+ * session that set(NULL) frees ("logging out ends the session") is missing
+ * from it; their greeting then makes a new one, which the second count
+ * would not miss. */
 static void use_and_exit(const lab_worker_t *w) {
     mem_t *m = w->arg;
     char mine[SESSION_NAME_MAX], other[SESSION_NAME_MAX], want[SESSION_GREETING_MAX];
@@ -340,21 +363,47 @@ static void use_and_exit(const lab_worker_t *w) {
         session_set_user(other);
         session_set_user(mine); /* replace one name with another */
         if (stranger)
-            session_set_user(NULL);
+            session_set_user(NULL); /* log out, and go on running */
+    } else {
+        m->greeting[w->index] = session_greeting();
     }
+    barrier_wait(&m->all_used);
+    seen_range(&m->used_seen_min, &m->used_seen_max, session_live());
+    barrier_wait(&m->used_seen);
+    if (!only_greets)
+        m->greeting[w->index] = session_greeting();
     snprintf(want, sizeof want, "Hello, %s!", stranger ? "stranger" : mine);
-    m->greeting[w->index] = session_greeting();
     expect_str(only_greets ? "the greeting of a thread that set no user"
                            : "the greeting after set, set(NULL) twice, set, set",
                want, m->greeting[w->index]);
     barrier_wait(&m->all_in);
-    long live = session_live();
-    long lo = atomic_load(&m->live_seen_min), hi = atomic_load(&m->live_seen_max);
-    while (live < lo && !atomic_compare_exchange_weak(&m->live_seen_min, &lo, live)) {
-    }
-    while (live > hi && !atomic_compare_exchange_weak(&m->live_seen_max, &hi, live)) {
-    }
+    seen_range(&m->live_seen_min, &m->live_seen_max, session_live());
     barrier_wait(&m->all_seen);
+}
+
+/* A thread that lives across all the rounds, as a server's long-lived
+ * thread does beside its short-lived ones: it sets its user and greets
+ * before the first round, sleeps through all of them, and then must find
+ * its user and greeting as it left them. Sessions handed out in turn from
+ * a fixed pool (reused by the 256th thread after it, say) give its session
+ * to a newcomer, which wipes it. */
+#define KEEPER_USER "keeper-lives-across-all-rounds"
+typedef struct {
+    pthread_barrier_t ready, rounds_over;
+} keeper_t;
+
+static void *keeper(void *arg) {
+    keeper_t *k = arg;
+    session_set_user(KEEPER_USER);
+    expect_str("the long-lived thread's greeting", "Hello, " KEEPER_USER "!", session_greeting());
+    barrier_wait(&k->ready);
+    barrier_wait(&k->rounds_over);
+    expect_str("the user of a thread that lived across all the rounds, after the other threads came and went (it "
+               "set '" KEEPER_USER "' before the first)",
+               KEEPER_USER, session_user());
+    expect_str("the greeting of a thread that lived across all the rounds, after the others came and went",
+               "Hello, " KEEPER_USER "!", session_greeting());
+    return NULL;
 }
 
 /* 48 rounds of 32: 1536 threads in one process, half as many again as
@@ -377,22 +426,52 @@ static void check_freed(const lab_opts_t *o) {
     if (n > 1024)
         lab_fail("at most 1024 threads / asked for %d", n);
     LAB_EXPECT_EQ(0, session_live(), "sessions before any thread used one");
+    /* Two threads hold a session across every round: this one and the
+     * keeper. They count in session_live() throughout. */
+    static const char main_user[] = "main-thread-through-all-rounds";
+    session_set_user(main_user);
+    keeper_t k;
+    LAB_PTHREAD(pthread_barrier_init(&k.ready, NULL, 2));
+    LAB_PTHREAD(pthread_barrier_init(&k.rounds_over, NULL, 2));
+    pthread_t kt;
+    lab_thread_create(&kt, NULL, keeper, &k);
+    barrier_wait(&k.ready);
+    const long base = 2;
+    long held = session_live();
+    if (held != base)
+        lab_fail("with the main thread and one other running, each after setting a user, session_live() is %ld / "
+                 "it is %ld",
+                 base, held);
     for (long r = 0; r < rounds; r++) {
         mem_t m;
         memset(&m, 0, sizeof m);
+        LAB_PTHREAD(pthread_barrier_init(&m.all_used, NULL, (unsigned)n));
+        LAB_PTHREAD(pthread_barrier_init(&m.used_seen, NULL, (unsigned)n));
         LAB_PTHREAD(pthread_barrier_init(&m.all_in, NULL, (unsigned)n));
         LAB_PTHREAD(pthread_barrier_init(&m.all_seen, NULL, (unsigned)n));
+        atomic_init(&m.used_seen_min, 1L << 40);
+        atomic_init(&m.used_seen_max, -1);
         atomic_init(&m.live_seen_min, 1L << 40);
         atomic_init(&m.live_seen_max, -1);
         long before = lab_impl_live_allocs();
         lab_threads_run(n, use_and_exit, &m);
         long after_allocs = lab_impl_live_allocs();
+        LAB_PTHREAD(pthread_barrier_destroy(&m.all_used));
+        LAB_PTHREAD(pthread_barrier_destroy(&m.used_seen));
         LAB_PTHREAD(pthread_barrier_destroy(&m.all_in));
         LAB_PTHREAD(pthread_barrier_destroy(&m.all_seen));
-        long lo = atomic_load(&m.live_seen_min), hi = atomic_load(&m.live_seen_max);
-        if (lo != n || hi != n)
-            lab_fail("while %d threads each held a session, session_live() is %d / round %ld: it read %ld to %ld",
-                     n, n, r, lo, hi);
+        long lo = atomic_load(&m.used_seen_min), hi = atomic_load(&m.used_seen_max);
+        if (lo != n + base || hi != n + base)
+            lab_fail("a session lives from its thread's first use until the thread exits: with %d threads running "
+                     "that have all used theirs (%d of them last logged out with set(NULL)), and %ld long-lived "
+                     "ones, session_live() is %ld / round %ld: it read %ld to %ld (does set(NULL) free the "
+                     "session?)",
+                     n, (n + 2) / 4, base, n + base, r, lo, hi);
+        lo = atomic_load(&m.live_seen_min), hi = atomic_load(&m.live_seen_max);
+        if (lo != n + base || hi != n + base)
+            lab_fail("while %d threads each held a session, and %ld long-lived ones theirs, session_live() is %ld / "
+                     "round %ld: it read %ld to %ld",
+                     n, base, n + base, r, lo, hi);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < i; j++)
                 if (m.greeting[i] == m.greeting[j])
@@ -403,14 +482,25 @@ static void check_freed(const lab_opts_t *o) {
                      "implementation allocated are still live (counted by the driver)",
                      r, n, after_allocs - before);
         long after = session_live();
-        if (after != 0)
-            lab_fail("after its %d threads exited (some only greeted, setting no user), session_live() is 0 / "
-                     "round %ld: it is %ld",
-                     n, r, after);
+        if (after != base)
+            lab_fail("after its %d threads exited (some only greeted, setting no user), session_live() is %ld, the "
+                     "sessions of the %ld long-lived threads / round %ld: it is %ld",
+                     n, base, base, r, after);
+        char what[160];
+        snprintf(what, sizeof what, "the main thread's user after %ld threads came and went (it set it before "
+                 "the first)", (r + 1) * n);
+        expect_str(what, main_user, session_user());
+        snprintf(what, sizeof what, "the main thread's greeting after %ld threads came and went", (r + 1) * n);
+        expect_str(what, "Hello, main-thread-through-all-rounds!", session_greeting());
     }
-    lab_pass("%ld rounds of %d threads: %d sessions live while they ran, 0 after they exited, nothing left "
-             "allocated",
-             rounds, n, n);
+    barrier_wait(&k.rounds_over);
+    lab_thread_join(kt, NULL);
+    LAB_PTHREAD(pthread_barrier_destroy(&k.ready));
+    LAB_PTHREAD(pthread_barrier_destroy(&k.rounds_over));
+    lab_pass("%ld rounds of %d threads: %d sessions live while they ran (also just after a quarter logged out), %ld "
+             "after they exited, nothing left allocated; the main thread and one that lived across the rounds kept "
+             "their users",
+             rounds, n, n, base);
 }
 
 /* For the ThreadSanitizer build: threads set, read and greet at once. */
@@ -431,7 +521,8 @@ static const lab_check_t checks[] = {
     {"isolation", "8 threads x 300 rounds of set, pause, read back: each sees only its own", check_isolation,
      LAB_PAUSE_RANDOM},
     {"freed", "48 rounds of 32 threads (1536, more than the 1024 pthread keys): a session each, set and forget or "
-     "only greet, all freed at exit", check_freed,
+     "only greet, counted also just after logging out, all freed at exit; the main thread and one long-lived thread "
+     "keep their users throughout", check_freed,
      LAB_PAUSE_RANDOM},
     {"race-free", "threads set, read and greet at once, for the ThreadSanitizer build", check_race_free,
      LAB_PAUSE_OFF},
