@@ -48,7 +48,17 @@ static config_t want; /* what a complete build holds, made by the driver itself 
 /* Builds, counted by the driver: config_fill() reports each call here, so a
  * submission that builds twice cannot hide it behind its own count. */
 static atomic_long fills;
-void config_fill_seen(void) { atomic_fetch_add(&fills, 1); }
+/* While slow_gate is set, the build is held inside config_fill() (see
+ * slow_build()), and slow_tid names the thread holding it. */
+static atomic_int slow_gate, slow_tid;
+void config_fill_seen(void) {
+    atomic_fetch_add(&fills, 1);
+    if (atomic_load(&slow_gate)) {
+        atomic_store(&slow_tid, (int)lab_tid());
+        while (atomic_load(&slow_gate))
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+}
 
 static void want_init(void) {
     memset(&want, 0, sizeof want);
@@ -810,12 +820,82 @@ static void run_rounds(const lab_opts_t *o, int verify, int *threads, long *roun
     *rounds = k;
 }
 
+/* A build that takes long is still the only one: SLOW_CALLERS threads call
+ * at once, and the one that builds is held inside config_fill() while the
+ * others wait for it. Meanwhile the implementation's clocks read a day
+ * behind, and jump two days ahead while a waiting caller waits (lab.h:
+ * lab_clocks_shift, lab_clocks_ahead_while): a caller that waits only until
+ * a deadline, or for so long by a clock it reads, and then builds the
+ * config itself ("the builder must have died") or gives up, does so here. */
+enum { SLOW_CALLERS = 4 };
+
+typedef struct {
+    atomic_int tid;
+    const config_t *got;
+} slow_caller_t;
+
+static void *slow_call(void *arg) {
+    slow_caller_t *c = arg;
+    atomic_store(&c->tid, (int)lab_tid());
+    c->got = config_get();
+    return NULL;
+}
+
+static void slow_build(void) {
+    config_reset_for_test();
+    atomic_store(&fills, 0);
+    lab_clocks_shift(-86400);
+    atomic_store(&slow_tid, 0);
+    atomic_store(&slow_gate, 1);
+    pthread_t t[SLOW_CALLERS];
+    slow_caller_t c[SLOW_CALLERS];
+    for (int i = 0; i < SLOW_CALLERS; i++) {
+        c[i] = (slow_caller_t){.got = NULL};
+        lab_thread_create(&t[i], NULL, slow_call, &c[i]);
+    }
+    double start = lab_now();
+    while (atomic_load(&slow_tid) == 0 && lab_now() - start < 10)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    int builder = atomic_load(&slow_tid);
+    for (int i = 0; i < SLOW_CALLERS && builder != 0; i++) {
+        int tid = 0;
+        while (lab_now() - start < 10 && (tid = atomic_load(&c[i].tid)) == 0)
+            sched_yield();
+        if (tid != builder && tid != 0) {
+            (void)lab_others_asleep(0.2); /* the others in their wait, as far as can be seen */
+            lab_clocks_ahead_while(tid, 0.1, 0.3);
+            break;
+        }
+    }
+    atomic_store(&slow_gate, 0);
+    for (int i = 0; i < SLOW_CALLERS; i++)
+        lab_thread_join(t[i], NULL);
+    lab_clocks_shift(0);
+    if (builder == 0)
+        lab_fail("the first config_get() builds the config / %d threads called it and none had called "
+                 "config_fill() after 10 s",
+                 SLOW_CALLERS);
+    long seen = atomic_load(&fills);
+    if (seen != 1)
+        lab_fail("the config is built once, however long the build takes / while one build was held inside "
+                 "config_fill(), %d threads waiting, config_fill() ran %ld times (a caller that waits only until "
+                 "a deadline, or so long by a clock, and then builds it itself?)",
+                 SLOW_CALLERS, seen);
+    for (int i = 0; i < SLOW_CALLERS; i++)
+        if (c[i].got == NULL || c[i].got != c[0].got)
+            lab_fail("every caller gets the one config, however long the build takes / while one build was held "
+                     "inside config_fill(), caller %d got %s",
+                     i, c[i].got == NULL ? "NULL" : "another object than caller 0");
+}
+
 static void check_builds_once(const lab_opts_t *o) {
     int n;
     long k;
     run_rounds(o, 0, &n, &k);
-    lab_pass("%ld rounds of %d threads racing the first call: one build and one object each round%s", k, n,
-             stepped_note);
+    slow_build();
+    lab_pass("%ld rounds of %d threads racing the first call: one build and one object each round; and a build "
+             "held while %d callers waited, their clocks jumping: one build%s",
+             k, n, SLOW_CALLERS, stepped_note);
 }
 
 static void check_fully_built(const lab_opts_t *o) {

@@ -965,10 +965,12 @@ static int flood_recv(flood_t *f) {
     ssize_t r = recv(f->fd, buf, sizeof buf, 0);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
+    /* A server that closes a connection whose requests it has not all read
+     * (answers owed, the idle timer) resets it: closed, like an EOF. */
+    if (r == 0 || (r < 0 && errno == ECONNRESET))
+        return -1;
     if (r < 0)
         lab_fail("client %d can read its answers / recv: %s", f->conn, strerror(errno));
-    if (r == 0)
-        return -1;
     for (ssize_t i = 0; i < r; i++, f->got++) {
         int k = (int)(f->got / FLOOD_LINE), at = (int)(f->got % FLOOD_LINE);
         if (k >= f->sent)
@@ -1423,14 +1425,31 @@ static void *drain_client(void *p) {
  * bounces for ever. Every turn thus ends with something to read for the
  * next one, whatever the scheduler does (no client thread feeds it): a
  * poll() never times out, and a loop that looks at its idle timers only
- * when poll() returns 0 never closes the silent connection 0. Its client
- * ends the bouncing, once it has seen EOF or the time to see it is up, by
+ * when poll() returns 0 never closes the silent connection 0. Connection 3
+ * comes after the pair, with a request sent before the loop starts: a loop
+ * that serves only the first ready connection of each poll() never gets to
+ * it while the pair bounces. Client 0 ends the bouncing, once it has seen
+ * EOF (or the time to see it is up) and the answer to connection 3 has
+ * been sent (or the loop's thread has spent BOUNCE_CPU seconds of CPU
+ * without sending it: a fair loop needs a few turns, whatever the load), by
  * shutting down a duplicate of connection 1's descriptor (the loop's own
  * stays valid). */
+static const double BOUNCE_CPU = 0.1;
+static const char asked_req[] = "asked beside a bouncing pair\n";
+
 typedef struct {
     double t0, eof_at; /* eof_at: when client 0 saw EOF, or -1 */
     int bouncer;       /* the duplicate of connection 1 */
+    int asker;         /* connection 3's client end */
+    clockid_t loop_cpu; /* the CPU clock of the thread running the loop */
+    double starved;    /* CPU seconds the loop spent without answering connection 3, or -1 */
 } bounce_t;
+
+static double cpu_of(clockid_t id) {
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static void *beside_bounce_client(void *p) {
     client_t *c = p;
@@ -1438,15 +1457,27 @@ static void *beside_bounce_client(void *p) {
     reader_t r;
     reader_init(&r, c->fd, c->conn);
     b->eof_at = eof_by(&r, b->t0 + IDLE + CLOSE_SLACK);
+    double c0 = cpu_of(b->loop_cpu);
+    for (;;) {
+        struct pollfd pf = {b->asker, POLLIN, 0};
+        if (poll(&pf, 1, 1) > 0)
+            break;
+        if (cpu_of(b->loop_cpu) - c0 >= BOUNCE_CPU) {
+            b->starved = cpu_of(b->loop_cpu) - c0;
+            break;
+        }
+    }
     if (shutdown(b->bouncer, SHUT_RDWR) != 0)
         lab_fail("the driver ends the bouncing line / shutdown: %s", strerror(errno));
     return NULL;
 }
 
 static double beside_bounce(void) {
-    int fds[3], sv[2];
+    int fds[4], sv[2];
     client_t cl;
-    bounce_t b = {.t0 = lab_now(), .eof_at = -1};
+    bounce_t b = {.t0 = lab_now(), .eof_at = -1, .starved = -1};
+    if (pthread_getcpuclockid(pthread_self(), &b.loop_cpu) != 0)
+        lab_fail("the driver can read its thread's CPU clock / pthread_getcpuclockid failed");
     pairs_make(1, fds, &cl, &b);
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
         lab_fail("socketpair works / %s", strerror(errno));
@@ -1454,18 +1485,31 @@ static double beside_bounce(void) {
     fds[2] = sv[1];
     send_all(sv[0], "ping\n", 5, 1); /* the request on connection 2 */
     send_all(sv[1], "pong\n", 5, 2); /* and on connection 1 */
+    pair_make(&fds[3], &b.asker);
+    send_str(b.asker, asked_req, 3);
     b.bouncer = dup(sv[0]);
     if (b.bouncer < 0)
         lab_fail("dup works / %s", strerror(errno));
     lab_thread_create(&cl.tid, NULL, beside_bounce_client, &cl);
     loop_stats_t st;
-    int rc = loop_serve(fds, 3, IDLE, &st);
+    int rc = loop_serve(fds, 4, IDLE, &st);
     int err = errno;
     lab_thread_join(cl.tid, NULL);
     close(cl.fd);
     close(b.bouncer);
     if (rc != 0)
         lab_fail("loop_serve() returns 0 / it returned %d: %s", rc, strerror(err));
+    reader_t ar;
+    reader_init(&ar, b.asker, 3);
+    if (b.starved >= 0 || reader_peek(&ar) < 0)
+        lab_fail("every connection with a whole request is served, also beside connections that always have one "
+                 "/ connection 3, after a pair whose line bounces for ever, %s: does each turn serve only the "
+                 "first ready connection?",
+                 b.starved >= 0 ? "was not answered while the loop's thread spent 0.1 s of CPU (hundreds of "
+                                  "turns) serving the pair"
+                                : "was closed without the answer to the request it sent before the loop started");
+    expect_answer(&ar, asked_req);
+    close(b.asker);
     if (b.eof_at < 0)
         lab_fail("a silent client is closed by the %.2f s idle timer also while other connections keep the loop "
                  "busy / beside two connections that always had a line to answer, it was still open %.2f s "
@@ -1475,9 +1519,10 @@ static double beside_bounce(void) {
         lab_fail("a silent client is closed no sooner than %.2f s after the loop started / beside a busy pair "
                  "it was closed after %.3f s",
                  IDLE, b.eof_at - b.t0);
-    LAB_EXPECT_EQ(3, st.closed, "connections closed (stats.closed)");
-    if (st.timed_out < 1)
-        lab_fail("the silent client counts in stats.timed_out / it is %ld", st.timed_out);
+    LAB_EXPECT_EQ(4, st.closed, "connections closed (stats.closed)");
+    if (st.timed_out < 2)
+        lab_fail("the silent client and the one answered beside the pair count in stats.timed_out / it is %ld",
+                 st.timed_out);
     return b.eof_at - b.t0;
 }
 
