@@ -94,6 +94,7 @@ typedef struct {
     atomic_int die;        /* holder-killed: the driver says "die now" */
     atomic_int update_bad; /* a worker's update() returned what it did not store... */
     char update_why[200];  /* ...and what happened (written by the first one) */
+    long rets[2];          /* processes: what the two updates of 2x + 1 returned */
 } board_t;
 
 static void *map_shared(size_t len) {
@@ -120,6 +121,7 @@ enum {
     EXIT_NOT_SEEN = 74, /* a child did not see what its parent stored */
     EXIT_UPDATE_RET = 75, /* update() returned a value its fn did not compute */
     EXIT_WRONG = 76,      /* the first call after a death saw a wrong value */
+    EXIT_NOT_OWN = 79,    /* a child's value made after the fork changed by more than its adds */
 };
 
 typedef struct {
@@ -250,6 +252,7 @@ static void describe(int st, const board_t *b, char *buf, size_t len) {
     case EXIT_NOT_SEEN: why = ": it did not see the value its parent stored"; break;
     case EXIT_UPDATE_RET: why = ": its update() returned a value it did not store"; break;
     case EXIT_WRONG: why = ": it saw another value than the one the dead holder left"; break;
+    case EXIT_NOT_OWN: why = ": its value was not 1100 (another value shares its place?)"; break;
     }
     if (WEXITSTATUS(st) == EXIT_UPDATE_RET && b != NULL && b->update_why[0] != '\0') {
         snprintf(buf, len, "exited with status %d: %s", WEXITSTATUS(st), b->update_why);
@@ -572,6 +575,47 @@ static void fork_while_held(job_t *j) {
               "for ever, on a lock the fork copied held");
 }
 
+/* "Everything here may be called from any process": create() too, also
+ * after a fork, in the child and in the parent; and "two values stay
+ * apart". A design that carves values out of a shared page (or reuses
+ * destroyed ones) with its bookkeeping in each process's private memory
+ * hands the same slot to the child's new value and to the parent's, after
+ * the fork as before it: each then changes the other's. So the child makes
+ * a value (100), the parent then makes one (7), the child adds 1000 to its
+ * own and must see 1100, and the parent's must still be 7. */
+static void child_makes_own(int index, void *arg) {
+    (void)index;
+    job_t *j = arg;
+    shm_value_t *x = shm_value_create(100);
+    atomic_store(&j->b->holding, 1);
+    while (!atomic_load(&j->b->die))
+        sleep_us(1000);
+    shm_value_add(x, 1000);
+    if (shm_value_get(x) != 1100)
+        _exit(EXIT_NOT_OWN);
+    shm_value_destroy(x);
+}
+
+static void values_made_after_fork(job_t *j) {
+    atomic_store(&j->b->holding, 0);
+    atomic_store(&j->b->die, 0);
+    crew_t cr;
+    crew_init(&cr, 0);
+    crew_spawn(&cr, "making its own value", 0, child_makes_own, 0, j);
+    cr.c[0].expect = "a value a child makes after the fork is its own (two values stay apart): 100, then add(1000) "
+                     "in the child, after the parent made a value of its own, == 1100";
+    await_flag(&cr, &j->b->holding, 1, 5.0, "the child makes its value");
+    shm_value_t *y = shm_value_create(7);
+    atomic_store(&j->b->die, 1);
+    crew_wait(&cr, j->b, 1.0, "a child adding to a value it made after the fork finishes");
+    LAB_EXPECT_EQ(7, shm_value_get(y),
+                  "a value the parent made after the fork (7), after a child added 1000 to a value the child made "
+                  "after the fork (two values stay apart: do they share a slot?)");
+    shm_value_add(y, 1);
+    LAB_EXPECT_EQ(8, shm_value_get(y), "the parent's value made after the fork, after add(1)");
+    shm_value_destroy(y);
+}
+
 /* The memory must really be shared: a child's changes reach the parent,
  * and the parent's reach a child; also a child forked while a thread of
  * the parent is inside a call. */
@@ -589,12 +633,13 @@ static void check_fork(const lab_opts_t *o) {
     crew_init(&cr, 0);
     crew_spawn(&cr, "looking", 0, child_looks, 0, &j);
     crew_wait(&cr, b, 5.0, "a forked child finishes its get");
+    values_made_after_fork(&j);
     fork_while_held(&j);
     shm_value_destroy(j.v);
     unmap(b, sizeof *b);
     lab_pass("a forked child's add and update reach the parent (115), "
-             "the parent's add reaches a child (116); a child forked while a thread was inside update() "
-             "added once it was over");
+             "the parent's add reaches a child (116); values made after the fork in the child and the parent "
+             "stayed apart; a child forked while a thread was inside update() added once it was over");
 }
 
 /* In a worker process: update(+1) on v must return what it stored; the
@@ -625,6 +670,9 @@ static void adder(int index, void *arg) {
 /* A slow update while another process adds (below). */
 static void slow_holder(job_t *j);
 
+/* Two update(2x + 1) at once on a new value (below). */
+static void not_an_add(board_t *b);
+
 /* multiprocessing's five processes adding to one Value, with the window
  * between read and write stretched at random. */
 static void check_processes(const lab_opts_t *o) {
@@ -649,10 +697,11 @@ static void check_processes(const lab_opts_t *o) {
     lab_pause_mode = LAB_PAUSE_OFF;
     lab_perturb_on = 0;
     slow_holder(&j);
+    not_an_add(b);
     shm_value_destroy(j.v);
     unmap(b, sizeof *b);
     lab_pass("%d processes x %ld adds (half of them update(+1)) == %ld; a slow update kept the lock while another "
-             "process waited to add",
+             "process waited to add; two updates of 2x + 1 at once made 5 into 23",
              n, iters, want);
 }
 
@@ -880,6 +929,96 @@ static void slow_holder(job_t *j) {
                  "process, on %ld == %ld / got %ld: %ld lost (a holder that is slow is not dead: does the lock "
                  "pass to a waiter after a time?)",
                  held, why, SLOW_ADDS, before, want, got, want - got);
+}
+
+/* ---- an update whose fn is not an add ------------------------------------------
+ * update() is "one step (no other change comes between reading `old` and
+ * storing the result)" for any fn, not only for adds: a design that runs
+ * fn outside the lock and then adds the difference it made (fn(old) - old)
+ * to whatever the value is by then is right for +1, and wrong as soon as
+ * fn is not an add. So two processes update the same new value with
+ * x -> 2x + 1, whose every serial order of two gives f(f(5)) = 23: the
+ * first one's fn holds (inside the lock, where there is one) until the
+ * second's fn has run too (fn outside the lock, or a lock-free design's
+ * attempt that will retry), or until the second process is seen waiting
+ * for good (asleep in a call with no time limit, or waking and sleeping
+ * again five times: polling a held lock). Nothing here depends on when the
+ * driver lets go: a difference added on top of the other's store leaves
+ * 5 + 6 + 6 = 17, every run. */
+static long twice_plus_one_held(long old, void *arg) {
+    board_t *b = arg;
+    if (atomic_fetch_add(&b->holding, 1) == 0) {
+        double t0 = lab_now();
+        while (!atomic_load(&b->die)) {
+            if (lab_now() - t0 > 30)
+                _exit(EXIT_NO_DIE);
+            sleep_us(1000);
+        }
+    }
+    return 2 * old + 1;
+}
+
+static void twice_plus_one_updater(int index, void *arg) {
+    job_t *j = arg;
+    if (index == 1)
+        atomic_fetch_add(&j->b->started, 1);
+    j->b->rets[index] = shm_value_update(j->v, twice_plus_one_held, j->b);
+}
+
+static void not_an_add(board_t *b) {
+    atomic_store(&b->holding, 0);
+    atomic_store(&b->die, 0);
+    atomic_store(&b->started, 0);
+    job_t j = {.v = shm_value_create(5), .b = b};
+    crew_t cr;
+    crew_init(&cr, 0);
+    crew_spawn(&cr, "updating with 2x + 1 (held)", 0, twice_plus_one_updater, 0, &j);
+    await_flag(&cr, &b->holding, 1, 5.0, "the first update(2x + 1) gets inside its fn");
+    crew_spawn(&cr, "updating with 2x + 1", 0, twice_plus_one_updater, 1, &j);
+    pid_t second = cr.c[1].pid;
+    await_flag(&cr, &b->started, 1, 5.0, "the second updating process starts");
+    long mark = -1, last = -1;
+    int still = 0;
+    const char *why = "it never stopped";
+    double t0 = lab_now();
+    for (;;) {
+        crew_reap(&cr);
+        if (atomic_load(&b->holding) >= 2) {
+            why = "the second update's fn ran meanwhile";
+            break;
+        }
+        seen_t s;
+        if (look_at(second, &s)) {
+            if (mark < 0)
+                mark = s.switches;
+            if (s.switches - mark >= 5) {
+                why = "the second update kept waking and sleeping again";
+                break;
+            }
+            still = s.state == 'S' && !s.timed && s.switches == last ? still + 1 : 0;
+            last = s.switches;
+            if (still >= 3) {
+                why = "the second update waited for the lock, asleep";
+                break;
+            }
+        }
+        if (lab_now() - t0 > 20 || cr.c[1].reaped)
+            break;
+        sleep_us(1000);
+    }
+    atomic_store(&b->die, 1);
+    crew_wait(&cr, b, 1.0, "processes stuck after the held update(2x + 1) let go");
+    long got = shm_value_get(j.v);
+    if (got != 23)
+        lab_fail("update() is one step for any fn, not only an add: 5, then update(x -> 2x + 1) in two processes at "
+                 "once (%s) == 23 in either order / got %ld (is fn run on a value read outside the lock, and its "
+                 "difference added afterwards?)",
+                 why, got);
+    long r0 = b->rets[0], r1 = b->rets[1];
+    if (!((r0 == 11 && r1 == 23) || (r0 == 23 && r1 == 11)))
+        lab_fail("two update(x -> 2x + 1) of 5 return what they stored, 11 and 23 / they returned %ld and %ld", r0,
+                 r1);
+    shm_value_destroy(j.v);
 }
 
 /* The first call to take the lock after a holder's death (index: 0 add,

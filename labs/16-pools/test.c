@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -389,6 +390,82 @@ static void expect_create_aborts(void) {
 
 /* ---- checks -------------------------------------------------------------------- */
 
+/* "Tasks start in the order they were submitted", also while a worker is
+ * busy with an earlier one: a worker that takes more than one task per
+ * trip to the queue (two at once "when the queue is long") keeps the
+ * second in its hands, not started, while another worker goes on to the
+ * tasks after it. A pool of 2, both workers held at gates of their own;
+ * queued behind them a task with a gate of its own, then 6 that note
+ * their places. One worker is let go and must start the gated task (the
+ * head of the queue), which holds it; then the other is let go and must
+ * start the 6 in order. A worker that took the gated task and the next one
+ * together leaves that next one PENDING while the free worker starts the
+ * one after it: a later task seen started while an earlier one is still
+ * PENDING (read later first, so a right order never looks wrong), every
+ * run, and the one left behind never starts while the gate is shut. */
+static void in_order_while_one_runs(void) {
+    enum { BEHIND = 6 };
+    pool_t *p = pool_create(2);
+    gate_t g1, g2, g3;
+    gate_init(&g1);
+    gate_init(&g2);
+    gate_init(&g3);
+    gated_t ga = {&g1, 1}, gb = {&g2, 2}, gc = {&g3, 3};
+    future_t *fa = pool_submit(p, gated_task, &ga);
+    gate_wait_started(&g1, 1);
+    future_t *fb = pool_submit(p, gated_task, &gb);
+    gate_wait_started(&g2, 1);
+    future_t *fc = pool_submit(p, gated_task, &gc);
+    _Atomic int next = 0;
+    ordered_t ot[BEHIND];
+    future_t *ofs[BEHIND];
+    for (int i = 0; i < BEHIND; i++) {
+        ot[i] = (ordered_t){&next, -1};
+        ofs[i] = pool_submit(p, ordered_task, &ot[i]);
+    }
+    gate_open(&g1);
+    gate_wait_started(&g3, 1); /* the freed worker runs the queue's head, held */
+    gate_open(&g2);
+    double until = lab_now() + 5.0;
+    for (int done = 0; !done;) {
+        done = 1;
+        for (int i = BEHIND - 1; i >= 0; i--) {
+            future_state_t later = future_state(ofs[i]);
+            if (later != FUTURE_DONE)
+                done = 0;
+            if (i > 0 && later != FUTURE_PENDING && future_state(ofs[i - 1]) == FUTURE_PENDING)
+                lab_fail("tasks start in the order they were submitted (pool.h), also while a worker runs an "
+                         "earlier one: a pool of 2, one worker held by a task, 6 tasks queued after it for the "
+                         "other / task %d of the 6 has started while task %d is still PENDING (does a worker take "
+                         "more than one task at a time?)",
+                         i + 1, i);
+        }
+        if (lab_now() > until)
+            lab_fail("a pool of 2 whose one worker is held by a task runs the 6 tasks queued after it on the other / "
+                     "after 5 s not all of them were DONE (is one of them waiting in the held worker's hands?)");
+        if (!done)
+            sleep_ms(1);
+    }
+    for (int i = 0; i < BEHIND; i++)
+        if (ot[i].place != i)
+            lab_fail("tasks start in the order they were submitted (pool.h), here 6 queued behind a task that holds "
+                     "one worker of 2 / task %d of 6 in submission order started as number %d",
+                     i + 1, ot[i].place + 1);
+    gate_open(&g3);
+    wait_state(fc, FUTURE_DONE, "the task held at the third gate finishes once it opens");
+    wait_state(fa, FUTURE_DONE, "the task held at the first gate finishes once it opens");
+    wait_state(fb, FUTURE_DONE, "the task held at the second gate finishes once it opens");
+    future_free(fa);
+    future_free(fb);
+    future_free(fc);
+    for (int i = 0; i < BEHIND; i++)
+        future_free(ofs[i]);
+    shutdown_watched(p, 1);
+    gate_destroy(&g1);
+    gate_destroy(&g2);
+    gate_destroy(&g3);
+}
+
 /* One thread, one step at a time: states, values, shutdown of idle pools,
  * submits that return at once. It reads a result only once future_done()
  * said 1. */
@@ -486,6 +563,7 @@ static void check_single(const lab_opts_t *o) {
                      i + 1, ot[i].place + 1);
     gate_destroy(&g2);
     shutdown_watched(p, 1);
+    in_order_while_one_runs();
     pool_t *idle = pool_create(3);
     lab_others_asleep(2.0);
     shutdown_watched(idle, 1);
@@ -498,7 +576,8 @@ static void check_single(const lab_opts_t *o) {
     queue_unbounded(many);
     lab_expect_freed(live, "pool_shutdown() of every pool and future_free() of every future (some after "
                            "their pool was gone)");
-    lab_pass("one thread: RUNNING, PENDING, DONE, values read after future_done(), 12 tasks started in order, "
+    lab_pass("one thread: RUNNING, PENDING, DONE, values read after future_done(), 12 tasks started in order, 6 more "
+             "in order while a task held the other worker, "
              "idle pools shut down; %ld submits behind a busy worker and %ld from a task returned at once; "
              "nothing left allocated",
              many, many);
@@ -1253,6 +1332,137 @@ static void expect_map_through_signals(long *in, long *out) {
         in[i] = (long)i * 7 - 5000; /* as the rest of the check has them */
 }
 
+/* A slow fn is not a hung worker. pool.h: 0 "once every result is in and
+ * every worker has exited", and ECHILD only "when a worker died or a
+ * result went missing". A caller that takes some seconds without a result
+ * for a hung worker (a poll() with a timeout, a deadline on a clock) gives
+ * up on a worker that is only slow. One worker, and its fn holds item
+ * QUIET_AT for as long as the caller waits in a call with a time limit:
+ * it lets go once the caller is seen asleep, three looks in a row, in a
+ * wait with no time limit (a read(), a poll() without a timeout, a
+ * waitpid(): a caller that waits for results however long they take,
+ * found within milliseconds, or one that gave up and now waits for its
+ * workers), or after QUIET_MOST s in any case. A caller that gives up
+ * after less than QUIET_MOST s of silence has given up before the result
+ * is sent, every run; a right one costs a few milliseconds (one that waits
+ * in slices with a time limit, QUIET_MOST s). Perturbation is off
+ * meanwhile, so the caller's sleeps are its own waits. */
+enum { QUIET_ITEMS = 4, QUIET_AT = 1 };
+static const double QUIET_MOST = 3.0;
+static pid_t quiet_caller;
+
+/* 1 when `pid` sleeps in a call with no time limit; *sw: its context
+ * switches so far (the same sleep, look after look, keeps them). */
+static int asleep_untimed(pid_t pid, long *sw) {
+    char path[64], line[256];
+    *sw = -1;
+    if (process_state(pid) != 'S')
+        return 0;
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    long nr = -1;
+    unsigned long a[6] = {0};
+    if (fgets(line, sizeof line, f) == NULL ||
+        sscanf(line, "%ld %lx %lx %lx %lx %lx %lx", &nr, &a[0], &a[1], &a[2], &a[3], &a[4], &a[5]) < 1)
+        nr = -1;
+    fclose(f);
+    int untimed = nr >= 0;
+#ifdef SYS_nanosleep
+    if (nr == SYS_nanosleep)
+        untimed = 0;
+#endif
+    if (nr == SYS_clock_nanosleep || nr == SYS_ppoll || nr == SYS_pselect6)
+        untimed = nr == SYS_ppoll || nr == SYS_pselect6 ? a[2 + (nr == SYS_pselect6) * 2] == 0 : 0;
+    if (nr == SYS_futex)
+        untimed = a[3] == 0;
+#ifdef SYS_poll
+    if (nr == SYS_poll)
+        untimed = (int)a[2] < 0;
+#endif
+#ifdef SYS_select
+    if (nr == SYS_select)
+        untimed = a[4] == 0;
+#endif
+#ifdef SYS_epoll_wait
+    if (nr == SYS_epoll_wait)
+        untimed = (int)a[3] < 0;
+#endif
+    if (nr == SYS_epoll_pwait)
+        untimed = (int)a[3] < 0;
+    if (!untimed)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    long n, total = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1 ||
+            sscanf(line, "nonvoluntary_ctxt_switches: %ld", &n) == 1)
+            total += n;
+    fclose(f);
+    *sw = total;
+    return 1;
+}
+
+static long proc_quiet(long x) {
+    atomic_fetch_add(calls_shared, 1);
+    if (x == QUIET_AT) {
+        struct timespec tick = {0, 1000 * 1000};
+        double t0 = lab_now();
+        int still = 0;
+        long last = -2;
+        while (lab_now() - t0 < QUIET_MOST) {
+            long sw;
+            if (asleep_untimed(quiet_caller, &sw) && (still == 0 || sw == last))
+                still++;
+            else
+                still = 0;
+            last = sw;
+            if (still >= 3)
+                break;
+            nanosleep(&tick, NULL);
+        }
+    }
+    return x * 5 + 2;
+}
+
+static void expect_map_slow_item(long *in, long *out) {
+    for (long i = 0; i < QUIET_ITEMS; i++) {
+        in[i] = i;
+        out[i] = -1;
+    }
+    quiet_caller = getpid();
+#ifdef PR_SET_PTRACER
+    /* Yama may keep a worker from reading its parent's /proc/PID/syscall. */
+    prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+#endif
+    int was = lab_perturb_on;
+    lab_perturb_on = 0;
+    atomic_store(calls_shared, 0);
+    errno = 0;
+    double t0 = lab_now();
+    int rc = ppool_map(1, proc_quiet, in, out, QUIET_ITEMS);
+    int err = errno;
+    double took = lab_now() - t0;
+    lab_perturb_on = was;
+#ifdef PR_SET_PTRACER
+    prctl(PR_SET_PTRACER, 0, 0, 0, 0);
+#endif
+    if (rc != 0)
+        lab_fail("ppool_map returns 0 once every result is in, however long fn takes (pool.h: -1 only when a worker "
+                 "died or a result went missing) / it returned %d (%s) after %.1f s, 1 worker whose fn held an item "
+                 "while the caller waited with a time limit: a slow worker taken for a hung one?",
+                 rc, strerror(err), took);
+    for (long i = 0; i < QUIET_ITEMS; i++)
+        if (out[i] != i * 5 + 2)
+            lab_fail("every result of a map with a slow item: out[%ld] == %ld / got %ld", i, i * 5 + 2, out[i]);
+    for (long i = 0; i < QUIET_ITEMS; i++)
+        in[i] = (long)i * 7 - 5000; /* as the rest of the check has them */
+}
+
 static void ppool_expect(int procs, long (*fn)(long), const long *in, long *out, size_t n) {
     atomic_store(calls_shared, 0);
     if (ppool_map(procs, fn, in, out, n) != 0)
@@ -1426,6 +1636,7 @@ static void check_process_map(const lab_opts_t *o) {
                  (long)stray);
 
     expect_map_through_signals(in, out);
+    expect_map_slow_item(in, out);
 
     /* Many small maps with more processes than cores and the workers'
      * own code perturbed: two workers must never take the same indices. */
@@ -1456,7 +1667,7 @@ static void check_process_map(const lab_opts_t *o) {
     munmap((void *)calls_shared, sizeof *calls_shared);
     lab_pass("%zu items on 4 processes, each computed once, by other processes, into their own memory; "
              "edges fine; a worker that died was reported (ECHILD); the caller's own child left to it; a map "
-             "through signals whole; no child left%s",
+             "through signals whole; a slow item waited for; no child left%s",
              n, note);
 }
 
