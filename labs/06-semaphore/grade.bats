@@ -5,12 +5,12 @@
 load ../../grading/lib/lab
 
 # bats test_tags=points:4
-@test "one user, pools of 1, 3, 40, 100 and 1000: every connection once, given back and taken again" {
+@test "one user, pools of 1, 3, 40, 100 and 1000: every connection once, given back and taken again, and every block freed" {
     lab_check single
 }
 
 # bats test_tags=points:5,catches-broken
-@test "2 pools at once: at most 3 of the 10 users of a pool hold a connection at once, and every request is served, also with 100 users in line or two pools' users waiting" {
+@test "2 pools at once: at most 3 of the 10 users of a pool hold a connection at once, and every request is served, also with 100 users in line or two pools' users waiting; every block freed" {
     lab_check at-most
 }
 
@@ -20,7 +20,7 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:3,catches-broken
-@test "users waiting 2.5 s for a full pool sleep until it comes back: running or waiting for a CPU under 20 ms of the wait" {
+@test "users waiting 2.5 s for a full pool sleep until it comes back: running or waiting for a CPU under 20 ms of the wait, also one whose clocks read an hour behind as it began" {
     lab_check idle-wait
 }
 

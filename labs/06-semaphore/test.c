@@ -84,8 +84,21 @@ static void fill_and_refill(int size) {
     pool_destroy(p);
 }
 
+/* Memory: the driver counts the implementation's allocations less its
+ * frees (lab_impl_live_allocs). A pool of 1 is made, used once and
+ * destroyed first, so that whatever a design keeps per thread for good (a
+ * waiter node cached for this thread) is counted before; every block
+ * allocated after that, by pool_create() or by any of the some 3000
+ * acquires and releases below (none of which waits), must be freed again
+ * once every pool is destroyed: an acquire that leaves a block behind
+ * (a waiter node allocated for a wait that did not happen) leaves
+ * thousands. */
 static void check_single(const lab_opts_t *o) {
     (void)o;
+    pool_t *warm = pool_create(1);
+    pool_release(warm, pool_acquire(warm));
+    pool_destroy(warm);
+    long live = lab_impl_live_allocs();
     for (size_t k = 0; k < sizeof single_sizes / sizeof single_sizes[0]; k++)
         fill_and_refill(single_sizes[k]);
     pool_t *p = pool_create(SIZE);
@@ -96,8 +109,10 @@ static void check_single(const lab_opts_t *o) {
         pool_release(p, c);
     }
     pool_destroy(p);
+    lab_expect_freed(live, "pools of 1, 3, 40, 100 and 1000, some 3000 acquires and releases by one user (none "
+                           "waits), then pool_destroy() of each,");
     lab_pass("one user, pools of 1, %d, 40, 100 and 1000: every connection once, given back and taken again; "
-             "1000 pairs on a pool of %d",
+             "1000 pairs on a pool of %d; every block allocated freed once the pools were destroyed",
              SIZE, SIZE);
 }
 
@@ -337,11 +352,22 @@ static void long_line(void) {
 static void check_at_most(const lab_opts_t *o) {
     int users = lab_opt_threads(o, 2 * USERS);
     room_t r;
+    /* The users are threads that end before crowd() returns, so whatever a
+     * design keeps per thread is theirs to free at their exit: every block
+     * allocated meanwhile, by an acquire that waited or not, must be freed
+     * once both pools are destroyed. */
+    long live = lab_impl_live_allocs();
     crowd(&r, users, lab_opt_iters(o, 200));
     if (crowd_most(&r) > SIZE)
         lab_fail("at most %d of %d users hold a connection of one pool at once / %d did", SIZE, users / POOLS,
                  crowd_most(&r));
     crowd_end(&r);
+    char what[160];
+    snprintf(what, sizeof what,
+             "2 pools of %d, %d users (threads that then ended) x %ld acquires and releases, many of which waited, "
+             "then pool_destroy() of both,",
+             SIZE, users, r.rounds);
+    lab_expect_freed(live, what);
     two_releases();
     /* The lines are made by the order of sleepers: the perturbing build's
      * naps on the way into a wait would look like one. */
@@ -418,6 +444,129 @@ static void *idle_waiter(void *arg) {
     return NULL;
 }
 
+/* A wait sleeps however long it lasts, not only until some deadline of its
+ * own: a design that waits in slices (sem_timedwait() with a deadline, to
+ * warn "no connection for 5 s" and wait on) must set a new deadline for
+ * the next slice; one that waits on with the deadline that has passed gets
+ * ETIMEDOUT at once from then on, and spins for the rest of the wait. The
+ * slice can be any length, and the check cannot wait it out: it makes the
+ * first deadline pass at once instead. The implementation's clocks, wall
+ * and steady, read an hour behind (the steady ones at most back to 1 s
+ * after boot, where they start) while a user starts its wait for a full
+ * pool of 1, as if the clock were stepped an hour forward just after it
+ * looked; they are put right once the user has read one and then run 2 ms
+ * on a CPU (so that the reading was surely shifted: the count of readings
+ * goes up just before the shift), or is seen asleep (it read none, or
+ * read one and slept). A deadline from that reading passed an hour ago: a
+ * wait that keeps it spins; one that takes a new one from a clock that
+ * reads true again sleeps. The user is given 1 s to fall asleep again,
+ * then its time running or runnable over STEP_HOLD_S must stay under
+ * IDLE_BUSY_S, as above. */
+#define STEP_S 3600.0
+#define STEP_HOLD_S 0.5
+#define STEP_CPU_S 0.002
+#define STEP_MOST_S 5.0 /* a user not yet run on a busy machine: its reading is still to come */
+
+typedef struct {
+    pool_t *p;
+    atomic_int tid, got, back, go;
+} stepper_t;
+
+static void *step_waiter(void *arg) {
+    stepper_t *w = arg;
+    atomic_store(&w->tid, (int)lab_tid());
+    int c = pool_acquire(w->p);
+    atomic_store(&w->got, c);
+    atomic_store(&w->back, 1);
+    if (c != 0)
+        return NULL;
+    while (!atomic_load(&w->go))
+        sleep_ms(1);
+    pool_release(w->p, c);
+    return NULL;
+}
+
+/* Seconds thread `tid` has run on a CPU (the first field of its
+ * schedstat), or -1. */
+static double cpu_of(pid_t tid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+    FILE *f = fopen(path, "r");
+    unsigned long long on_cpu = 0;
+    int got = f ? fscanf(f, "%llu", &on_cpu) : 0;
+    if (f)
+        fclose(f);
+    return got == 1 ? (double)on_cpu * 1e-9 : -1;
+}
+
+/* Returns the user's time running or runnable over the hold, or -1 where
+ * the implementation's clock readings are not counted (nothing to shift:
+ * the ThreadSanitizer build). */
+static double clock_step_wait(void) {
+    long reads = lab_impl_clock_reads();
+    if (reads < 0)
+        return -1;
+    pool_t *p = pool_create(1);
+    int held = pool_acquire(p);
+    stepper_t w = {.p = p};
+    atomic_init(&w.tid, 0);
+    atomic_init(&w.got, -2);
+    atomic_init(&w.back, 0);
+    atomic_init(&w.go, 0);
+    /* The steady clocks count from boot: never shifted below 1 s, where a
+     * reading would be no valid time. */
+    double steady = lab_now() - 1 < STEP_S ? lab_now() - 1 : STEP_S;
+    lab_clock_jump = -STEP_S;
+    lab_steady_jump = steady > 0 ? -(double)(long)steady : 0;
+    pthread_t t;
+    lab_thread_create(&t, NULL, step_waiter, &w);
+    while (atomic_load(&w.tid) == 0)
+        sched_yield();
+    pid_t tid = (pid_t)atomic_load(&w.tid);
+    double cpu0 = -1;
+    int asleep = 0;
+    for (double until = lab_now() + STEP_MOST_S; lab_now() < until && asleep < 25 && !atomic_load(&w.back);) {
+        if (cpu0 < 0 && lab_impl_clock_reads() > reads)
+            cpu0 = cpu_of(tid);
+        if (cpu0 >= 0 && cpu_of(tid) - cpu0 >= STEP_CPU_S)
+            break;
+        char st = lab_task_state(tid);
+        asleep = st == 'S' || st == 'D' ? asleep + 1 : 0;
+        nanosleep(&(struct timespec){0, 200000}, NULL);
+    }
+    lab_clocks_shift(0);
+    (void)lab_others_asleep(STALL_S); /* a wait that took a new deadline sleeps again by now */
+    double b0 = busy_of(tid);
+    struct timespec ts = {0, (long)(STEP_HOLD_S * 1e9)};
+    nanosleep(&ts, NULL);
+    double b1 = busy_of(tid);
+    if (atomic_load(&w.back))
+        lab_fail("a user waiting for a full pool waits until the connection comes back, whatever the clocks do / "
+                 "pool_acquire() returned %d while the driver held the only connection of a pool of 1 (the "
+                 "implementation's clocks read an hour behind as the wait began, then true again)",
+                 atomic_load(&w.got));
+    if (b0 < 0 || b1 < 0)
+        lab_fail("/proc/self/task/TID/schedstat readable / it is not: the sleep check cannot measure");
+    if (b1 - b0 > IDLE_BUSY_S)
+        lab_fail("a user waiting for a full pool sleeps however long it waits (running or waiting for a CPU < %.0f "
+                 "ms of %.1f s) / it was for %.0f ms of them, after its clocks read an hour behind as the wait "
+                 "began, then true again: a deadline that passed is waited on again (a new one is due), so the "
+                 "wait spins",
+                 IDLE_BUSY_S * 1e3, STEP_HOLD_S, (b1 - b0) * 1e3);
+    atomic_store(&w.go, 1);
+    pool_release(p, held);
+    for (double since = lab_now(); !atomic_load(&w.back); sleep_ms(1))
+        if (lab_now() > since + STALL_S && lab_others_asleep(0.05) && !atomic_load(&w.back))
+            lab_fail("a waiting user gets the connection given back / it still waited %g s later, asleep (its "
+                     "clocks had read an hour behind as its wait began)",
+                     STALL_S);
+    lab_thread_join(t, NULL);
+    if (atomic_load(&w.got) != 0)
+        lab_fail("the user of a pool of 1 gets connection 0 once it comes back / it got %d", atomic_load(&w.got));
+    pool_destroy(p);
+    return b1 - b0;
+}
+
 /* A pool of 1 held by the driver for 2.5 s while 3 users wait: waiting
  * must sleep, until the connection comes back however long that takes.
  * Each user is started once the ones before it sleep, so no two meet in
@@ -483,9 +632,15 @@ static void check_idle_wait(const lab_opts_t *o) {
             lab_fail("each user of a pool of 1 gets connection 0 once it comes back / user %d got %d", i + 1,
                      atomic_load(&x.got[i]));
     pool_destroy(x.p);
+    double stepped = clock_step_wait();
+    char step_note[160] = "";
+    if (stepped >= 0)
+        snprintf(step_note, sizeof step_note,
+                 "; one that began its wait with the clocks an hour behind, %.1f ms of %.1f s once they were right",
+                 stepped * 1e3, STEP_HOLD_S);
     lab_pass("%d users waited %.1f s for a busy pool of 1, each then got it; the busiest ran or was runnable "
-             "%.1f ms of its wait",
-             IDLE_USERS, IDLE_HOLD_S, worst * 1e3);
+             "%.1f ms of its wait%s",
+             IDLE_USERS, IDLE_HOLD_S, worst * 1e3, step_note);
 }
 
 /* A user waiting for a full pool is interrupted by signals. A handler

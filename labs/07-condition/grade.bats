@@ -15,12 +15,12 @@ load ../../grading/lib/lab
 }
 
 # bats test_tags=points:4,catches-broken
-@test "capacity 1 with 6 producers, beside a second queue: never overfull, nothing lost, and a get() wakes a producer of its own queue, two gets in a row two producers" {
+@test "capacity 1 with 6 producers, beside a second queue: never overfull, queue_len() 0..1 whenever an observer reads it, nothing lost, and a get() wakes a producer of its own queue, two gets in a row two producers" {
     lab_check capacity
 }
 
 # bats test_tags=points:4,catches-broken
-@test "close() wakes every waiting consumer and every waiting producer, whatever the queue holds; a producer woken after close() adds nothing" {
+@test "close() wakes every waiting consumer and every waiting producer, whatever the queue holds; a producer woken after close() adds nothing, and every block is freed" {
     lab_check close-wakes-all
 }
 

@@ -82,6 +82,7 @@ typedef struct {
     int producers, consumers;
     long per; /* items asked of each producer */
     int cap;
+    int observe; /* an observer thread reads queue_len() all through the run */
 } lane_spec_t;
 
 typedef struct {
@@ -166,10 +167,41 @@ static void worker(const lab_worker_t *w) {
     }
 }
 
+/* queue_len() is "items in the queue now": always 0..capacity, also while
+ * puts and gets are under way. The producers and consumers read it only
+ * right after their own calls; an observer thread beside them reads it
+ * over and over while they work (perturbed, as they are), so that a
+ * length put together from two readings that are not of one moment (items
+ * put, then items taken, each read without the lock while both move) is
+ * read between them: the gets made meanwhile overtake the puts counted,
+ * and the difference is negative, or the other way round, over capacity. */
+typedef struct {
+    flow_t *f;
+    int lanes;
+    atomic_int stop;
+    long reads, bad;
+    int first, first_lane; /* the first length out of bounds */
+} observer_t;
+
+static void *observe_len(void *arg) {
+    observer_t *ob = arg;
+    while (!atomic_load_explicit(&ob->stop, memory_order_relaxed))
+        for (int l = 0; l < ob->lanes; l++) {
+            int len = queue_len(ob->f[l].q);
+            ob->reads++;
+            if (len < 0 || len > ob->f[l].cap) {
+                if (ob->bad++ == 0)
+                    ob->first = len, ob->first_lane = l;
+            }
+        }
+    return NULL;
+}
+
 /* Items through `lanes` queues at once, each with its producers and
  * consumers; fails on the first wrong item, a stall, a loss, or an
- * overfull queue. Returns how many items were put into the first queue
- * (producers * per unless time ran short). */
+ * overfull queue, or (spec->observe) a length out of bounds while they
+ * work. Returns how many items were put into the first queue (producers *
+ * per unless time ran short). */
 static long flow(const lane_spec_t *spec, int lanes) {
     flow_t f[LANES_MAX];
     _Atomic long taken;
@@ -186,9 +218,23 @@ static long flow(const lane_spec_t *spec, int lanes) {
         threads += ls->producers + ls->consumers;
     }
     roles_t r = {f, lanes};
+    observer_t ob = {.f = f, .lanes = lanes};
+    atomic_init(&ob.stop, 0);
+    pthread_t obt;
+    if (spec[0].observe)
+        lab_thread_create(&obt, NULL, observe_len, &ob);
     lab_stall_t *s = lab_stall_watch(&taken, STALL_S, "no item moved in 1 s: a producer or consumer never woke");
     lab_threads_run(threads, worker, &r);
     lab_stall_stop(s);
+    if (spec[0].observe) {
+        atomic_store(&ob.stop, 1);
+        lab_thread_join(obt, NULL);
+        if (ob.bad != 0)
+            lab_fail("queue_len() is the number of items in the queue now: 0..%d, also while puts and gets are "
+                     "under way / an observer read %d from queue %d while producers and consumers worked (%ld of "
+                     "its %ld readings out of bounds): a length made of two readings that are not of one moment",
+                     f[ob.first_lane].cap, ob.first, ob.first_lane + 1, ob.bad, ob.reads);
+    }
     long first_made = 0;
     for (int l = 0; l < lanes; l++) {
         flow_t *fl = &f[l];
@@ -485,7 +531,7 @@ static void late_finish(late_t *l) {
 static void check_exactly_once(const lab_opts_t *o) {
     int consumers = lab_opt_threads(o, 6);
     long per = lab_opt_iters(o, 3000);
-    lane_spec_t spec[2] = {{4, consumers, per, 4}, {1, 1, per / 4, 2}};
+    lane_spec_t spec[2] = {{4, consumers, per, 4, 0}, {1, 1, per / 4, 2, 0}};
     late_t late;
     late_start(&late);
     long made = flow(spec, 2);
@@ -502,13 +548,13 @@ static void check_exactly_once(const lab_opts_t *o) {
 static void check_capacity(const lab_opts_t *o) {
     int producers = lab_opt_threads(o, 6);
     long per = lab_opt_iters(o, 2000);
-    lane_spec_t spec[2] = {{producers, 1, per, 1}, {2, 1, per / 4, 1}};
+    lane_spec_t spec[2] = {{producers, 1, per, 1, 1}, {2, 1, per / 4, 1, 0}};
     long made = flow(spec, 2);
     independent(1);
     in_a_row(1);
     lab_pass("%d producers x %ld items%s into a queue of capacity 1, one consumer, beside a second such queue: "
-             "never overfull, none lost; a get() from one of two full queues woke its own sleeping producer; two "
-             "gets in a row woke two sleeping producers",
+             "never overfull, none lost, queue_len() 0..1 whenever an observer read it meanwhile; a get() from one "
+             "of two full queues woke its own sleeping producer; two gets in a row woke two sleeping producers",
              producers, per, lab_cut_note(made, producers * per));
 }
 
@@ -744,17 +790,37 @@ static long close_racing_waiters(void) {
     return k;
 }
 
+/* Memory: the driver counts the implementation's allocations less its
+ * frees (lab_impl_live_allocs). A put() that meets a closed queue adds
+ * nothing, and keeps nothing either: every block allocated during this
+ * check (by queue_create(), by the puts that were refused after close(),
+ * by the 6 + 3 producers woken by close() and the one woken after it) must
+ * be freed once every queue is destroyed. A queue made, used, closed and
+ * destroyed first counts whatever a design keeps per thread for good
+ * before the count starts; the other threads have ended by then. */
 static void check_close_wakes_all(const lab_opts_t *o) {
     (void)o;
+    queue_t *warm = queue_create(1);
+    long v;
+    queue_put(warm, 1);
+    queue_get(warm, &v);
+    queue_close(warm);
+    queue_put(warm, 2);
+    queue_get(warm, &v);
+    queue_destroy(warm);
+    long live = lab_impl_live_allocs();
     close_scenario();
     close_mid_queue(0);
     close_mid_queue(1);
     put_woken_after_close();
     long raced = close_racing_waiters();
+    lab_expect_freed(live, "close() while producers wait on full queues (each put() then returns -1), and "
+                           "queue_destroy() of every queue,");
     lab_pass("%d consumers asleep on an empty queue got 0 and %d producers asleep on a full one got -1 "
              "after close(); %d consumers (producers) held still while one item was put (taken) and the queue "
              "closed all woke; a producer woken after close() and a get() got -1 and added nothing; %ld closes "
-             "racing %d consumers on their way to sleep woke them all",
+             "racing %d consumers on their way to sleep woke them all; every block allocated freed once the "
+             "queues were destroyed",
              CLOSE_WAITERS, CLOSE_WAITERS, MID_WAITERS, raced, RACE_WAITERS);
 }
 
@@ -815,7 +881,7 @@ static void close_while_running(void) {
  * lock races with every waiter that reads the flag; then close() while
  * others put and get (above). */
 static void check_race_free(const lab_opts_t *o) {
-    lane_spec_t spec = {1, 1, lab_opt_iters(o, 2000), 2};
+    lane_spec_t spec = {1, 1, lab_opt_iters(o, 2000), 2, 0};
     flow(&spec, 1);
     close_scenario();
     close_while_running();
@@ -832,8 +898,9 @@ static const lab_check_t checks[] = {
      "a consumer of its own queue, two puts in a row wake two (unperturbed); a get() waits 3.5 s for an item",
      check_exactly_once, LAB_PAUSE_RANDOM},
     {"capacity",
-     "6 producers, 1 consumer, capacity 1, beside a second queue: never overfull, nothing lost; a get() wakes "
-     "a producer of its own queue, two gets in a row wake two (unperturbed)",
+     "6 producers, 1 consumer, capacity 1, beside a second queue: never overfull, queue_len() 0..1 to an "
+     "observer all along, nothing lost; a get() wakes a producer of its own queue, two gets in a row wake two "
+     "(unperturbed)",
      check_capacity, LAB_PAUSE_RANDOM},
     {"close-wakes-all",
      "close() wakes 6 consumers on an empty queue and 6 producers on a full one, and 3 of each kind on a queue "

@@ -366,6 +366,75 @@ static void waiter(const lab_worker_t *w) {
     atomic_fetch_add(&m->woke, 1);
 }
 
+/* set() wakes every waiter also after a set() whose wake-up found the
+ * event cleared again: BLINKED waiters (wait(-1), wait(3600)) are seen
+ * asleep, then held still (lab_hold_thread: a signal whose handler naps
+ * until the driver lets go; their waits then go on with the wake-ups that
+ * came meanwhile) while the event is set and at once cleared, so each
+ * wakes to an unset event, every run, and sleeps again (a wait that
+ * returns then is not judged here: 1, taking the blink for its set, is
+ * allowed, and a wait(-1) that returns 0 on a wake-up that finds the event
+ * unset is lost-wakeup's to catch, where spurious wake-ups do the same);
+ * once they are seen asleep again the event is set for good, and every
+ * one still waiting must wake, with 1. A set() that broadcasts only while
+ * it counts sleepers, counting each wait once before its first sleep and
+ * zeroing the count as it wakes them ("all awake now"), finds none counted
+ * the second time: no waiter woke in 1 s fails. */
+enum { BLINKED = 2 };
+
+typedef struct {
+    event_t *e;
+    double timeout;
+    atomic_int done;
+    int r;
+    _Atomic long *woke;
+} blink_waiter_t;
+
+static void *blink_waiter(void *arg) {
+    blink_waiter_t *w = arg;
+    w->r = event_wait(w->e, w->timeout);
+    atomic_store(&w->done, 1);
+    atomic_fetch_add(w->woke, 1);
+    return NULL;
+}
+
+static void blink_then_set(void) {
+    static const double timeouts[BLINKED] = {-1, 3600};
+    lab_hold_install(0.5);
+    event_t *e = event_create();
+    _Atomic long woke;
+    atomic_init(&woke, 0);
+    blink_waiter_t w[BLINKED];
+    pthread_t t[BLINKED];
+    for (int i = 0; i < BLINKED; i++) {
+        w[i] = (blink_waiter_t){.e = e, .timeout = timeouts[i], .woke = &woke};
+        atomic_init(&w[i].done, 0);
+        lab_thread_create(&t[i], NULL, blink_waiter, &w[i]);
+    }
+    lab_others_asleep(1.0); /* asleep in their waits (only a precondition) */
+    for (int i = 0; i < BLINKED; i++)
+        lab_hold_thread(t[i]);
+    event_set(e);
+    event_clear(e);
+    (void)lab_hold_release(); /* 0 only where a set and a clear took 0.5 s: proves less, fails nothing correct */
+    lab_others_asleep(1.0); /* back asleep, or returned */
+    int returned[BLINKED];
+    for (int i = 0; i < BLINKED; i++)
+        returned[i] = atomic_load(&w[i].done);
+    lab_stall_t *s = lab_stall_watch(&woke, 1.0,
+                                     "a waiter woken by a set() that found the event cleared again, asleep once "
+                                     "more, never woke when it was set again: set() must wake every waiter, "
+                                     "also those that slept through an earlier set()");
+    event_set(e);
+    for (int i = 0; i < BLINKED; i++)
+        lab_thread_join(t[i], NULL);
+    lab_stall_stop(s);
+    for (int i = 0; i < BLINKED; i++)
+        if (!returned[i] && w[i].r != 1)
+            lab_fail("wait(%g) returns 1 once the event is set / it returned %d", timeouts[i], w[i].r);
+    event_destroy(e);
+}
+
 static void check_many_waiters(const lab_opts_t *o) {
     int n = lab_opt_threads(o, 16);
     many_t m = {.e = event_create(), .waiters = n};
@@ -382,9 +451,102 @@ static void check_many_waiters(const lab_opts_t *o) {
     lab_stall_stop(s);
     lab_thread_join(t, NULL);
     event_destroy(m.e);
+    blink_then_set();
     lab_pass("after %d waits timed out, %d waiters asleep on one event (timeouts -1, -2, -0.5, -1e-3, -1e9, "
-             "-inf, 30, 3600, 1e10 and 1e12 s) all woke with 1 when it was set",
-             2 * n + 1, n);
+             "-inf, 30, 3600, 1e10 and 1e12 s) all woke with 1 when it was set; then %d waiters held still "
+             "while an event was set and cleared at once: those still waiting woke when it was set again",
+             2 * n + 1, n, BLINKED);
+}
+
+/* A set() is never lost either: once set() has returned, the event is set
+ * until someone clears it, however many other set() calls were under way.
+ * SETTERS threads released together, SET_ROUNDS rounds on one event that
+ * the driver clears between rounds (and only then), each call set() and
+ * then is_set(), with random pauses and perturbation in the event's code:
+ * every is_set() must say 1. A set() that returns at once when it finds
+ * another set() under way ("that one will do it") returns before that one
+ * has set the flag, whenever the other is held up on its way to the
+ * mutex, and its caller's is_set() reads 0. */
+enum { SETTERS = 3, SET_ROUNDS = 100 };
+
+typedef struct {
+    event_t *e;
+    atomic_int unset; /* is_set() == 0 right after the caller's own set() */
+} setters_t;
+
+static void setter(const lab_worker_t *w) {
+    setters_t *st = w->arg;
+    event_set(st->e);
+    if (event_is_set(st->e) != 1)
+        atomic_fetch_add(&st->unset, 1);
+}
+
+static void racing_setters(void) {
+    setters_t st = {.e = event_create()};
+    atomic_init(&st.unset, 0);
+    for (int k = 0; k < SET_ROUNDS; k++) {
+        lab_threads_run(SETTERS, setter, &st);
+        if (atomic_load(&st.unset) != 0)
+            lab_fail("once set() has returned, is_set() says 1 until someone clears the event / right after its own "
+                     "set(), with %d threads setting at once and nobody clearing, is_set() said 0 (round %d): a "
+                     "set() returned before the event was set (or is_set() said 0 while others held the mutex)",
+                     SETTERS, k + 1);
+        event_clear(st.e);
+    }
+    event_destroy(st.e);
+}
+
+/* is_set() answers for the event, whoever else is using it: an event set
+ * once and never cleared, POLLERS threads calling is_set() POLLS times each
+ * while USERS threads set it again and wait on it (wait(0), wait(-1) and
+ * wait(1), each returning at once), so its mutex is often held when a
+ * poller asks (perturbation holds threads up inside the event's code, too):
+ * every answer must be 1. An is_set() that only tries the mutex and
+ * answers 0 when it is busy ("being changed: not set yet") answers 0 here
+ * hundreds of times. */
+enum { POLLERS = 2, USERS = 2, POLLS = 1000 };
+
+typedef struct {
+    event_t *e;
+    atomic_int polling;
+    _Atomic long zeros, polls;
+    atomic_int bad_wait;
+} pollers_t;
+
+static void poll_or_use(const lab_worker_t *w) {
+    pollers_t *p = w->arg;
+    if (w->index < POLLERS) {
+        long zeros = 0, i = 0;
+        for (; i < POLLS && !(i % 256 == 0 && lab_time_spent(0.6)); i++)
+            zeros += event_is_set(p->e) != 1;
+        atomic_fetch_add(&p->zeros, zeros);
+        atomic_fetch_add(&p->polls, i);
+        atomic_fetch_sub(&p->polling, 1);
+        return;
+    }
+    while (atomic_load_explicit(&p->polling, memory_order_relaxed) > 0) {
+        event_set(p->e);
+        if (event_wait(p->e, 0) != 1 || event_wait(p->e, -1) != 1 || event_wait(p->e, 1) != 1)
+            atomic_store(&p->bad_wait, 1);
+    }
+}
+
+static long polled_while_used(void) {
+    pollers_t p = {.e = event_create()};
+    atomic_init(&p.polling, POLLERS);
+    atomic_init(&p.zeros, 0);
+    atomic_init(&p.polls, 0);
+    atomic_init(&p.bad_wait, 0);
+    event_set(p.e);
+    lab_threads_run(POLLERS + USERS, poll_or_use, &p);
+    if (atomic_load(&p.bad_wait))
+        lab_fail("a wait on a set event returns 1 at once / one returned 0 while others set the event and polled it");
+    if (atomic_load(&p.zeros) != 0)
+        lab_fail("is_set() on an event that is set and never cleared says 1 / it said 0 %ld times in %ld calls, "
+                 "while %d other threads set the event again and waited on it (its mutex busy)",
+                 (long)atomic_load(&p.zeros), (long)atomic_load(&p.polls), USERS);
+    event_destroy(p.e);
+    return atomic_load(&p.polls);
 }
 
 /* Waiters and a setter released together, round after round: the set lands
@@ -406,7 +568,12 @@ static void check_lost_wakeup(const lab_opts_t *o) {
         event_destroy(r.e);
     }
     lab_stall_stop(s);
-    lab_pass("%ld rounds of %d waiters racing one set(): every waiter woke", rounds, waiters);
+    long polls = polled_while_used();
+    racing_setters();
+    lab_pass("%ld rounds of %d waiters racing one set(): every waiter woke; %ld is_set() calls on a set event "
+             "while %d threads set it and waited on it: all 1; %d rounds of %d set()s at once: each setter's "
+             "is_set() then said 1",
+             rounds, waiters, polls, USERS, SET_ROUNDS, SETTERS);
 }
 
 /* A waiter on an unset event must sleep. What is judged is the time it
@@ -588,8 +755,10 @@ static const lab_check_t checks[] = {
     {"clock-jump", "wait(0.2) times out after 0.2 s when the wall clock jumps an hour either way",
      check_clock_jump, LAB_PAUSE_OFF},
     {"many-waiters", "16 waiters asleep on one event, timeouts negative or long (up to 1e12 s), all wake when it "
-     "is set, after waits that timed out", check_many_waiters, LAB_PAUSE_OFF},
-    {"lost-wakeup", "500 rounds: 4 waiters and a setter released together, nobody sleeps through",
+     "is set, after waits that timed out; 2 waiters woken into a cleared event wake when it is set again",
+     check_many_waiters, LAB_PAUSE_OFF},
+    {"lost-wakeup", "500 rounds: 4 waiters and a setter released together, nobody sleeps through; is_set() on a "
+     "set event says 1 while others use it; 100 rounds of 3 setters at once, each one's is_set() then 1",
      check_lost_wakeup, LAB_PAUSE_RANDOM},
     {"idle", "a waiter sleeps: running or runnable under a quarter of a 0.3 s wait; 16 waiting at once use under "
      "10 ms of CPU together", check_idle, LAB_PAUSE_OFF},

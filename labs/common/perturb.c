@@ -547,8 +547,11 @@ static void shift_by(struct timespec *ts, double j) {
     if (j == 0)
         return;
     long long ns = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec + (long long)(j * 1e9);
-    ts->tv_sec = (time_t)(ns / 1000000000LL);
-    ts->tv_nsec = (long)(ns % 1000000000LL);
+    long long sec = ns / 1000000000LL, rest = ns % 1000000000LL;
+    if (rest < 0) /* a reading shifted below zero: tv_nsec stays in 0..999999999 */
+        sec--, rest += 1000000000LL;
+    ts->tv_sec = (time_t)sec;
+    ts->tv_nsec = (long)rest;
 }
 static void counted_read(void) { atomic_fetch_add_explicit(&lab_impl_clocks, 1, memory_order_relaxed); }
 static void shift(struct timespec *ts) {
