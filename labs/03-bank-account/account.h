@@ -21,6 +21,8 @@ int account_withdraw(account_t *a, long amount);
  * been joined. */
 long account_balance(account_t *a);
 
+/* Close the account: frees it and everything it holds. No thread may be
+ * using it. */
 void account_destroy(account_t *a);
 
 #endif

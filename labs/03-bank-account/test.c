@@ -15,6 +15,14 @@
 
 static void check_single(const lab_opts_t *o) {
     (void)o;
+    /* account_destroy() is the end of an account and all it holds: the
+     * grader's build counts every block the implementation allocates and
+     * frees, and once every account of this check is destroyed none may be
+     * left (a lock kept in a block of its own, never freed, leaks). One
+     * account opened and closed first: what a design sets up once for all
+     * accounts is not counted. */
+    account_destroy(account_create(1));
+    long held = lab_impl_live_allocs();
     account_t *a = account_create(100), *b = account_create(7);
     account_deposit(a, 50);
     LAB_EXPECT_EQ(150, account_balance(a), "balance after depositing 50 into 100");
@@ -72,8 +80,9 @@ static void check_single(const lab_opts_t *o) {
     LAB_EXPECT_EQ(5, account_balance(g), "balance after withdrawing LONG_MAX - 5 from LONG_MAX");
     account_destroy(e);
     account_destroy(g);
+    lab_expect_freed(held, "account_destroy() of each of the 7 accounts this check opened");
     lab_pass("one thread: deposits add, withdrawals subtract, an overdraft is refused, accounts independent, "
-             "balances and amounts past 2^32 and 2^53 exact, up to LONG_MAX");
+             "balances and amounts past 2^32 and 2^53 exact, up to LONG_MAX; every account freed when destroyed");
 }
 
 enum { ACCOUNTS = 4, START = 1000 };
