@@ -121,8 +121,9 @@ static void worker(const lab_worker_t *w) {
 
 /* n incrementing threads plus one reading thread, all released together;
  * with `turns`, taking turns one call each (the ThreadSanitizer run), and
- * one more thread making counters of its own meanwhile. */
-static void hammer(const lab_opts_t *o, int dflt_threads, long dflt_iters, int turns) {
+ * one more thread making counters of its own meanwhile. `then`, if given,
+ * runs once the counts are proved, before the check passes. */
+static void hammer(const lab_opts_t *o, int dflt_threads, long dflt_iters, int turns, void (*then)(void)) {
     int n = lab_opt_threads(o, dflt_threads);
     long iters = lab_opt_iters(o, dflt_iters);
     int all = n + 1 + (turns != 0);
@@ -148,6 +149,8 @@ static void hammer(const lab_opts_t *o, int dflt_threads, long dflt_iters, int t
         lab_fail("a counter made while others are in use reads 0, then 1 after one counter_inc() / "
                  "read %ld, then %ld", r.other_before, r.other_after);
     counter_destroy(r.c);
+    if (then != NULL)
+        then();
     lab_pass("%s%d threads x %ld increments == %ld (and %ld reads in between, none going back%s)%s", first_note,
              n, want / n, want, r.reads, r.creator ? "; other counters made and destroyed meanwhile" : "",
              lab_cut_note(want, max_total));
@@ -394,8 +397,7 @@ static void first_increments(void) {
 }
 
 static void check_lost_updates(const lab_opts_t *o) {
-    first_increments();
-    hammer(o, 4, 1500, 0);
+    hammer(o, 4, 1500, 0, first_increments);
 }
 
 /* Reads of a busy counter, for the ThreadSanitizer build (lab.h's
@@ -418,7 +420,7 @@ static void busy_reads(void) {
  * counters of its own meanwhile (see creator()). */
 static void check_race_free(const lab_opts_t *o) {
     busy_reads();
-    hammer(o, 4, 300, 1);
+    hammer(o, 4, 300, 1, NULL);
 }
 
 /* Oversubscription with two counters at once: far more threads than cores
